@@ -1,0 +1,238 @@
+"""Input checks shared by every layer.
+
+Each check names the argument, shows the offending value and says what is
+allowed, so that a user reading the message knows what to change. Nothing is
+clipped or coerced: a value is accepted as given or rejected.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def number(
+    name: str,
+    value: Any,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+    allow_inf: bool = False,
+) -> float:
+    """Return ``value`` as a float after checking it is a real number in range.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    value : object
+        What the caller passed.
+    low, high : float
+        Bounds of the allowed interval.
+    low_open, high_open : bool
+        Whether the bound itself is excluded.
+    allow_inf : bool
+        Whether ``+inf`` (or ``-inf``) is an allowed value.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number (bools and strings are refused).
+    ValueError
+        If it is NaN, infinite (unless allowed) or out of range.
+
+    Examples
+    --------
+    >>> number("limit", 5e8, low=0.0)
+    500000000.0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            return number(
+                name,
+                value.item(),
+                low=low,
+                high=high,
+                low_open=low_open,
+                high_open=high_open,
+                allow_inf=allow_inf,
+            )
+        raise TypeError(f"{name} must be a real number; got {_describe(value)}")
+    x = float(value)
+    if math.isnan(x):
+        raise ValueError(f"{name} must be a number; got NaN")
+    if math.isinf(x) and not allow_inf:
+        raise ValueError(f"{name} must be finite; got {x}")
+    if (x < low) or (low_open and x == low) or (x > high) or (high_open and x == high):
+        raise ValueError(f"{name} must be {_interval(low, high, low_open, high_open)}; got {x!r}")
+    return x
+
+
+def integer(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as an int after checking it is a whole number in range.
+
+    Floats that hold a whole number (``3.0``) are accepted; ``3.5`` is not.
+
+    Examples
+    --------
+    >>> integer("incidents", 3.0, low=0)
+    3
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a whole number; got {value!r}")
+    if isinstance(value, numbers.Integral):
+        k = int(value)
+    elif isinstance(value, numbers.Real):
+        x = float(value)
+        if not math.isfinite(x) or x != math.floor(x):
+            raise ValueError(f"{name} must be a whole number; got {x!r}")
+        k = int(x)
+    else:
+        raise TypeError(f"{name} must be a whole number; got {_describe(value)}")
+    if (low is not None and k < low) or (high is not None and k > high):
+        lo = "-inf" if low is None else str(low)
+        hi = "inf" if high is None else str(high)
+        raise ValueError(f"{name} must be a whole number in [{lo}, {hi}]; got {k}")
+    return k
+
+
+def array(
+    name: str,
+    value: Any,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+    allow_inf: bool = False,
+    ndim: int | None = None,
+) -> FloatArray:
+    """Return ``value`` as a float array after checking every element.
+
+    The message names the first offending position and its value.
+
+    Examples
+    --------
+    >>> array("q", [0.5, 0.99], low=0.0, high=1.0, low_open=True, high_open=True)
+    array([0.5 , 0.99])
+    """
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be a number or an array of numbers; got {_describe(value)}"
+        ) from None
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-dimensional array; got shape {arr.shape}")
+    bad = np.isnan(arr)
+    if not allow_inf:
+        bad |= np.isinf(arr)
+    bad |= (arr < low) | (arr > high)
+    if low_open:
+        bad |= arr == low
+    if high_open:
+        bad |= arr == high
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        at = f" at index {where[0] if len(where) == 1 else where}" if arr.ndim else ""
+        finite = "" if allow_inf else "finite and "
+        raise ValueError(
+            f"{name} must be {finite}{_interval(low, high, low_open, high_open)}; "
+            f"got {arr[where] if arr.ndim else arr.item()!r}{at}"
+        )
+    return arr
+
+
+def probability_levels(name: str, value: Any) -> FloatArray:
+    """Check levels strictly inside (0, 1), as quantile and TVaR levels must be.
+
+    Examples
+    --------
+    >>> probability_levels("q", 0.995)
+    array(0.995)
+    """
+    return array(name, value, low=0.0, high=1.0, low_open=True, high_open=True)
+
+
+def one_of(name: str, value: Any, allowed: tuple[str, ...]) -> str:
+    """Check that ``value`` is one of the allowed strings.
+
+    Examples
+    --------
+    >>> one_of("method", "fft", ("fft", "mc"))
+    'fft'
+    """
+    if not isinstance(value, str) or value not in allowed:
+        options = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name} must be one of {options}; got {_describe(value)}")
+    return value
+
+
+def _interval(low: float, high: float, low_open: bool, high_open: bool) -> str:
+    if math.isinf(low) and math.isinf(high):
+        return "a real number"
+    if math.isinf(high):
+        return f"{'>' if low_open else '>='} {low:g}"
+    if math.isinf(low):
+        return f"{'<' if high_open else '<='} {high:g}"
+    return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+def _label(instance: Any, attribute: Any) -> str:
+    return f"{type(instance).__name__}.{attribute.name}"
+
+
+def real(**bounds: Any) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator applying :func:`number` with these bounds.
+
+    The message names the class and field, e.g. ``Poisson.mu must be >= 0``.
+
+    Examples
+    --------
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class Rate:
+    ...     mu: float = attrs.field(validator=real(low=0.0))
+    >>> Rate(-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Rate.mu must be >= 0; got -1.0
+    """
+
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        number(_label(instance, attribute), value, **bounds)
+
+    return validate
+
+
+def whole(**bounds: Any) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator applying :func:`integer` with these bounds.
+
+    Examples
+    --------
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class Count:
+    ...     n: int = attrs.field(validator=whole(low=0))
+    >>> Count(2).n
+    2
+    """
+
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        integer(_label(instance, attribute), value, **bounds)
+
+    return validate

@@ -1,0 +1,132 @@
+"""A small immutable table of named columns, used for every tabular result.
+
+picover does not depend on pandas: results keep numpy columns, print as an
+aligned text table, convert to a list of dicts, and to a DataFrame when pandas
+happens to be installed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+
+
+def _freeze_columns(columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    frozen: dict[str, np.ndarray] = {}
+    lengths = set()
+    for name, values in columns.items():
+        if not isinstance(name, str):
+            raise TypeError(f"table column names must be strings; got {name!r}")
+        arr = np.array(values)  # a copy: the table must not share memory with the caller
+        if arr.ndim != 1:
+            raise ValueError(f"table column {name!r} must be one-dimensional; got {arr.shape}")
+        arr.flags.writeable = False
+        frozen[name] = arr
+        lengths.add(len(arr))
+    if len(lengths) > 1:
+        sizes = {name: len(arr) for name, arr in frozen.items()}
+        raise ValueError(f"table columns must have equal lengths; got {sizes}")
+    return frozen
+
+
+def format_value(value: Any) -> str:
+    """Format one cell: money-sized numbers with thousands separators.
+
+    Examples
+    --------
+    >>> format_value(1234567.8)
+    '1,234,568'
+    >>> format_value(0.00123)
+    '0.00123'
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        x = float(value)
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        if x == 0.0:
+            return "0"
+        if abs(x) >= 1e3:
+            return f"{x:,.0f}"
+        if abs(x) < 1e-4:
+            return f"{x:.3e}"
+        return f"{x:.4g}"
+    return str(value)
+
+
+@attrs.frozen(eq=False)
+class Table:
+    """Named, equal-length, read-only columns.
+
+    Parameters
+    ----------
+    columns : mapping of str to array-like
+        Column name to values; names say the unit (``loss_krw``).
+    title : str, optional
+        A heading printed above the table.
+
+    Examples
+    --------
+    >>> t = Table({"loss_krw": [1e6, 2e6], "probability": [0.1, 0.01]})
+    >>> t.to_records()[1]
+    {'loss_krw': 2000000.0, 'probability': 0.01}
+    >>> len(t)
+    2
+    """
+
+    columns: Mapping[str, np.ndarray] = attrs.field(converter=_freeze_columns)
+    title: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return self.columns[name]
+        except KeyError:
+            raise KeyError(f"no column {name!r}; columns are {list(self.columns)}") from None
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.to_records())
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Rows as a list of dicts of Python scalars."""
+        names = list(self.columns)
+        cols = [self.columns[n].tolist() for n in names]
+        return [dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True)]
+
+    def to_pandas(self) -> Any:
+        """Return a ``pandas.DataFrame`` (pandas is an optional dependency).
+
+        Raises
+        ------
+        ImportError
+            If pandas is not installed.
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("to_pandas() needs pandas: pip install pandas") from exc
+        return pd.DataFrame({name: np.asarray(col) for name, col in self.columns.items()})
+
+    def __str__(self) -> str:
+        names = list(self.columns)
+        cells = [[format_value(v) for v in self.columns[n]] for n in names]
+        widths = [
+            max([len(n)] + [len(c) for c in col]) for n, col in zip(names, cells, strict=True)
+        ]
+        lines = [self.title] if self.title else []
+        lines.append("  ".join(n.rjust(w) for n, w in zip(names, widths, strict=True)))
+        lines.append("  ".join("-" * w for w in widths))
+        for i in range(len(self)):
+            lines.append("  ".join(col[i].rjust(w) for col, w in zip(cells, widths, strict=True)))
+        return "\n".join(lines)

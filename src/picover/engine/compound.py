@@ -1,0 +1,282 @@
+"""``compound``: the annual loss distribution of a frequency and a severity under terms."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from picover import _checks
+from picover.engine import grid as _grid
+from picover.engine.discretise import GridSeverity, discretise
+from picover.engine.fft import Aggregate, aggregate
+from picover.engine.frequency import Frequency, as_frequency
+from picover.engine.lossdist import LossDistribution
+from picover.engine.severity import Layered, Severity, as_severity
+from picover.engine.simulate import as_generator, simulate_years
+
+FloatArray = NDArray[np.float64]
+
+#: Default probability allowed beyond an automatically chosen grid.
+DEFAULT_TAIL_TOL = 1e-6
+#: Default number of simulated years for ``method="mc"``.
+DEFAULT_N_SIMS = 100_000
+# Relative error in the mean that the aggregate terms may make on the tail atom.
+_TERMS_TOL = 1e-9
+_MAX_REGRIDS = 6
+
+
+def compound(
+    frequency: Any,
+    severity: Any,
+    *,
+    deductible: float = 0.0,
+    limit: float = math.inf,
+    coinsurance: float = 1.0,
+    aggregate_deductible: float = 0.0,
+    aggregate_limit: float = math.inf,
+    first_severity: Any = None,
+    method: str = "fft",
+    bucket: float | None = None,
+    n_buckets: int | None = None,
+    tail_tol: float | None = None,
+    n_sims: int | None = None,
+    seed: Any = None,
+    currency: str = "KRW",
+) -> LossDistribution:
+    """Distribution of one year's total loss: a count of events, each with a loss.
+
+    Per-occurrence terms apply to each event's loss in the order deductible,
+    limit, coinsurance: the payment is ``coinsurance * min((X - deductible)+, limit)``.
+    Aggregate terms apply to the year's total of payments: deductible, then limit.
+
+    Parameters
+    ----------
+    frequency : scipy frozen poisson, nbinom or binom; pmf array; or :func:`mixed_poisson`
+        Number of events in the year.
+    severity : frozen scipy distribution, :func:`empirical` or :func:`lattice`
+        Loss of one event (currency units, >= 0).
+    deductible, limit, coinsurance : float
+        Per-occurrence terms (currency units; coinsurance is the insurer's share in (0, 1]).
+    aggregate_deductible, aggregate_limit : float
+        Annual terms (currency units).
+    first_severity : same kinds as ``severity``, optional
+        Loss of the first event of the year when it differs from the others
+        (say a one-off cost paid only once a year). The same per-occurrence terms apply.
+    method : {"fft", "mc"}
+        Exact on a grid by FFT, or Monte Carlo.
+    bucket, n_buckets : float, int, optional
+        FFT grid spacing (currency units) and number of points; chosen
+        automatically by default, aligned with the limits and deductibles.
+    tail_tol : float, optional
+        FFT only: the largest probability the automatic grid may leave beyond
+        its end, in [1e-14, 1) (default 1e-6). That probability is kept as one atom at its
+        exact conditional mean; see :attr:`LossDistribution.tail_mass`.
+    n_sims : int, optional
+        Monte Carlo only: number of simulated years (default 100,000).
+    seed : int, numpy Generator or SeedSequence, optional
+        Monte Carlo only: the same seed gives the same result.
+    currency : str, default "KRW"
+        Unit of every amount, carried into the result.
+
+    Returns
+    -------
+    LossDistribution
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> d = compound(stats.poisson(0.3), stats.lognorm(s=2.0, scale=3e5))
+    >>> round(d.mean() / (0.3 * float(stats.lognorm(s=2.0, scale=3e5).mean())), 9)
+    1.0
+    >>> capped = compound(stats.poisson(0.3), stats.lognorm(s=2.0, scale=3e5),
+    ...                   limit=1e7, aggregate_limit=2e7)
+    >>> bool(capped.ppf(0.9999) <= 2e7)
+    True
+    """
+    d = _checks.number("deductible", deductible, low=0.0)
+    lim = _checks.number("limit", limit, low=0.0, low_open=True, allow_inf=True)
+    share = _checks.number("coinsurance", coinsurance, low=0.0, high=1.0, low_open=True)
+    agg_d = _checks.number("aggregate_deductible", aggregate_deductible, low=0.0)
+    agg_l = _checks.number(
+        "aggregate_limit", aggregate_limit, low=0.0, low_open=True, allow_inf=True
+    )
+    _checks.one_of("method", method, ("fft", "mc"))
+    if not isinstance(currency, str) or not currency:
+        raise TypeError(f"currency must be a non-empty string; got {currency!r}")
+    freq = as_frequency(frequency)
+    sev = _layered(as_severity(severity), d, lim, share)
+    first = (
+        None
+        if first_severity is None
+        else _layered(as_severity(first_severity, "first_severity"), d, lim, share)
+    )
+    if method == "mc":
+        for name, value in (("bucket", bucket), ("n_buckets", n_buckets), ("tail_tol", tail_tol)):
+            if value is not None:
+                raise ValueError(f"{name} applies to method='fft' only; got {name}={value!r}")
+        sims = _checks.integer("n_sims", DEFAULT_N_SIMS if n_sims is None else n_sims, low=1)
+        totals = simulate_years(
+            freq,
+            sev,
+            sims,
+            as_generator(seed),
+            first=first,
+            aggregate_deductible=agg_d,
+            aggregate_limit=agg_l,
+        )
+        return LossDistribution.from_samples(totals, currency=currency)
+    for name, value in (("n_sims", n_sims), ("seed", seed)):
+        if value is not None:
+            raise ValueError(f"{name} applies to method='mc' only; got {name}={value!r}")
+    tol = _checks.number(
+        "tail_tol",
+        DEFAULT_TAIL_TOL if tail_tol is None else tail_tol,
+        low=1e-14,
+        high=1.0,
+        high_open=True,
+    )
+    h = None if bucket is None else _checks.number("bucket", bucket, low=0.0, low_open=True)
+    nb = None if n_buckets is None else _checks.integer("n_buckets", n_buckets, low=2)
+    return fft_compound(freq, sev, first, agg_d, agg_l, tol, h, nb, currency)
+
+
+def _layered(base: Severity, d: float, lim: float, share: float) -> Severity:
+    if d == 0.0 and math.isinf(lim) and share == 1.0:
+        return base
+    return Layered(base, d, lim, share)
+
+
+def fft_compound(
+    freq: Frequency,
+    sev: Severity,
+    first: Severity | None,
+    agg_d: float,
+    agg_l: float,
+    tail_tol: float,
+    bucket: float | None,
+    n_buckets: int | None,
+    currency: str,
+) -> LossDistribution:
+    """The FFT path of :func:`compound`, on checked inputs."""
+    n_mean = freq.mean()
+    p_any = 1.0 - float(freq.pgf(np.zeros(1, dtype=np.complex128)).real[0])
+    if first is None:
+        sevs = [(sev, n_mean)]
+        exact_mean = n_mean * sev.mean()
+    else:
+        sevs = [(sev, n_mean - p_any), (first, p_any)]
+        exact_mean = p_any * first.mean() + (n_mean - p_any) * sev.mean()
+    if n_mean == 0.0 or all(s.upper == 0.0 for s, _ in sevs):
+        return LossDistribution([0.0], [1.0], method="fft", currency=currency)
+
+    top = _grid.reach(freq, sevs, tail_tol, agg_d, agg_l)
+    anchors = [s.upper for s, _ in sevs] + [agg_l, agg_d, agg_d + agg_l]
+    for _ in range(_MAX_REGRIDS):
+        grid = _grid.choose(
+            freq, sevs, top=top, bucket=bucket, n_buckets=n_buckets, anchors=anchors
+        )
+        agg = aggregate(
+            freq,
+            _on_grid(sev, grid),
+            grid.n,
+            exact_mean,
+            first=None if first is None else _on_grid(first, grid),
+        )
+        error = _terms_error(agg, agg_d, agg_l)
+        if not grid.automatic:
+            if error > _TERMS_TOL * max(exact_mean, agg.bucket):
+                raise ValueError(
+                    f"the grid ends at {agg.top:,.6g}, before the aggregate deductible plus "
+                    f"limit ({agg_d + agg_l:,.6g}), with probability {agg.tail_mass:.3g} "
+                    f"beyond it: the annual terms cannot be applied exactly (error up to "
+                    f"{error:,.6g}); extend the grid (bucket * n_buckets)"
+                )
+            break
+        if error > _TERMS_TOL * max(exact_mean, agg.bucket):
+            top = agg_d + agg_l if math.isfinite(agg_l) else 4.0 * top
+        elif agg.tail_mass > tail_tol:
+            top *= 4.0
+        else:
+            break
+    else:
+        warnings.warn(
+            f"after {_MAX_REGRIDS} grids, probability {agg.tail_mass:.3g} still lies beyond "
+            f"the grid's end {agg.top:,.6g} (tail_tol {tail_tol:.3g}); the mean and TVaR "
+            "stay exact, quantiles beyond the grid are unavailable",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    if grid.automatic:
+        body = min(_grid._body_scale(s) for s, _ in sevs)
+        if agg.bucket > body:
+            warnings.warn(
+                f"the grid's bucket ({agg.bucket:,.6g}) exceeds the median claim "
+                f"({body:,.6g}): the body of the distribution is coarse (the mean stays "
+                "exact); pass a larger n_buckets for more detail",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+    return _with_terms(agg, agg_d, agg_l, currency)
+
+
+def _on_grid(sev: Severity, grid: _grid.Grid) -> GridSeverity:
+    n = grid.n
+    if math.isfinite(sev.upper):
+        # A bounded severity needs points only up to its bound.
+        n = min(n, math.ceil(sev.upper / grid.bucket - 1e-9) + 2)
+    return discretise(sev, grid.bucket, max(n, 2))
+
+
+def _terms_error(agg: Aggregate, agg_d: float, agg_l: float) -> float:
+    """Bound on the error in the mean from applying the annual terms to the tail atom.
+
+    Inside the tail the payment g(s) = min((s - d)+, l) is linear when the grid
+    reaches d and l is unlimited, constant when it reaches d + l; otherwise the
+    atom's payment g(mean) exceeds the true E[g(S) | tail] by at most
+    g(mean) - g(grid end).
+    """
+    if agg.tail_mass == 0.0 or agg.top >= agg_d + agg_l:
+        return 0.0
+    if math.isinf(agg_l) and agg.top >= agg_d:
+        return 0.0
+
+    def pay(s: float) -> float:
+        return min(max(s - agg_d, 0.0), agg_l)
+
+    return agg.tail_mass * (pay(agg.tail_mean) - pay(agg.top))
+
+
+def _with_terms(agg: Aggregate, agg_d: float, agg_l: float, currency: str) -> LossDistribution:
+    tail, tail_from = agg.tail_mass, agg.top
+    if tail > 0:
+        x, p = agg.support, agg.probs
+    else:
+        x, p = agg.support[:-1].copy(), agg.probs[:-1].copy()
+    if agg_d > 0 or math.isfinite(agg_l):
+        y = np.minimum(np.maximum(x - agg_d, 0.0), agg_l)
+        # y is non-decreasing: merge the runs of equal payments into single atoms.
+        new = np.concatenate(([True], np.diff(y) > 0))
+        x = y[new]
+        p = np.bincount(np.cumsum(new) - 1, weights=p).astype(np.float64)
+        if tail > 0:
+            if agg.top >= agg_d + agg_l:
+                tail, tail_from = 0.0, math.inf  # the whole tail pays the limit
+            else:
+                tail_from = agg.top - agg_d
+    if tail == 0.0:
+        tail_from = math.inf
+    x.flags.writeable = False
+    p.flags.writeable = False
+    return LossDistribution(
+        x,
+        p,
+        tail_mass=tail,
+        tail_from=tail_from,
+        bucket=agg.bucket,
+        method="fft",
+        currency=currency,
+    )

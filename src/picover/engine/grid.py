@@ -1,0 +1,184 @@
+"""Choosing the grid (bucket size and length) for the FFT engine.
+
+The grid must reach far enough that little probability lies beyond it and be
+fine enough to resolve a typical claim. Where it can, it is also aligned so
+that the per-occurrence limit, the aggregate deductible and limit, and the
+atoms of a discrete severity fall exactly on grid points: then those terms are
+applied with no discretisation error at all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import attrs
+import numpy as np
+
+from picover.engine.frequency import Frequency
+from picover.engine.severity import Severity
+
+#: Default largest number of grid points chosen automatically (a user may ask for more).
+DEFAULT_MAX_BUCKETS = 2**16
+#: Largest grid used automatically to keep a discrete severity exact.
+MAX_LATTICE_BUCKETS = 2**22
+#: Largest grid accepted at all.
+HARD_MAX_BUCKETS = 2**25
+#: Smallest automatic grid.
+MIN_BUCKETS = 2**10
+#: Grid points per median claim aimed at by the automatic choice.
+POINTS_PER_MEDIAN = 32
+
+_DECIMALS = 9
+
+
+def float_gcd(values: Iterable[float]) -> float | None:
+    """Greatest common divisor of positive amounts given to at most 9 decimals.
+
+    Returns None when the amounts share no such divisor (irrational ratios).
+
+    Examples
+    --------
+    >>> float_gcd([1e6, 2.5e5, 7.5e6])
+    250000.0
+    >>> float_gcd([0.3, 0.2])
+    0.1
+    """
+    arr = np.asarray([v for v in values if v > 0 and math.isfinite(v)], dtype=np.float64)
+    if arr.size == 0:
+        return None
+    for k in range(_DECIMALS + 1):
+        scaled = arr * 10.0**k
+        if scaled.max() >= 2**53:
+            return None
+        ints = np.rint(scaled)
+        if np.all(np.abs(scaled - ints) <= 1e-6 * np.maximum(1.0, 10.0**-k * ints) + 1e-9):
+            g = int(np.gcd.reduce(ints.astype(np.int64)))
+            return g / 10.0**k
+    return None
+
+
+@attrs.frozen
+class Grid:
+    """A grid 0, h, ..., (n - 1) h and whether it was chosen automatically."""
+
+    bucket: float
+    n: int
+    automatic: bool
+
+    @property
+    def top(self) -> float:
+        return self.bucket * (self.n - 1)
+
+
+def _body_scale(sev: Severity) -> float:
+    """Median of a claim given it is positive: the scale the grid must resolve."""
+    p_zero = 1.0 - float(sev.sf_stop_loss(np.array([0.0]))[0][0])
+    med = float(sev.ppf(p_zero + (1.0 - p_zero) / 2.0))
+    return med if med > 0 else max(sev.upper, 1.0)
+
+
+def reach(
+    freq: Frequency,
+    sevs: list[tuple[Severity, float]],
+    tail_tol: float,
+    aggregate_deductible: float,
+    aggregate_limit: float,
+) -> float:
+    """A loss that the annual total exceeds with probability about ``tail_tol`` or less.
+
+    ``sevs`` pairs each severity with the expected number of claims it makes.
+    Heavy tails are reached by one large claim (the single-big-jump estimate),
+    light ones by many claims; bounded claims give a hard bound.
+    """
+    mean_claim = max(sev.mean() for sev, _ in sevs)
+    n_high = freq.ppf(1.0 - tail_tol / 2.0)
+    top = 1.5 * n_high * mean_claim
+    for sev, count in sevs:
+        if count > tail_tol / 2.0:
+            top = max(top, 1.25 * float(sev.ppf(1.0 - tail_tol / (2.0 * count))))
+    upper = max(sev.upper for sev, _ in sevs)
+    if math.isfinite(upper):
+        top = min(top, upper * max(freq.ppf(1.0 - tail_tol / 4.0), 1.0))
+    if aggregate_deductible > 0:
+        top = max(top, aggregate_deductible + min(top, aggregate_limit))
+    if math.isfinite(aggregate_limit):
+        top = min(top, aggregate_deductible + aggregate_limit)
+    return top
+
+
+def choose(
+    freq: Frequency,
+    sevs: list[tuple[Severity, float]],
+    *,
+    top: float,
+    bucket: float | None,
+    n_buckets: int | None,
+    anchors: list[float],
+    max_buckets: int = DEFAULT_MAX_BUCKETS,
+) -> Grid:
+    """Pick the grid that reaches ``top``, honouring a user's bucket or length.
+
+    ``anchors`` are amounts that should land on grid points (limits,
+    deductibles), most important first.
+    """
+    if bucket is not None and n_buckets is not None:
+        return Grid(bucket, n_buckets, automatic=False)
+    spans: list[float] = []
+    for sev, _ in sevs:
+        atoms = sev.atoms()
+        if atoms is None:
+            spans = []
+            break
+        span = float_gcd(atoms[0])
+        if span is None:
+            spans = []
+            break
+        spans.append(span)
+    lattice = float_gcd(spans) if spans else None
+
+    if bucket is not None:
+        return Grid(bucket, _length(top, bucket), automatic=False)
+    if n_buckets is not None:
+        h = top / (n_buckets - 1) if top > 0 else 1.0
+        return Grid(h, n_buckets, automatic=False)
+
+    if lattice is not None and _length(top, lattice) <= MAX_LATTICE_BUCKETS:
+        # A discrete severity is exact on its own lattice, made finer only as far
+        # as the limits and deductibles need to land on grid points too.
+        h = _align(lattice, [lattice, *anchors])
+        return Grid(h, _length(top, h), automatic=True)
+    body = min(_body_scale(sev) for sev, _ in sevs)
+    want = 2 ** math.ceil(math.log2(max(top * POINTS_PER_MEDIAN / body, 1.0)))
+    n = int(min(max(want, MIN_BUCKETS), max_buckets))
+    h = top / (n - 1) * (1.0 + 1e-12)  # exactly n points: a power of two transforms fastest
+    h = _align(h, anchors)
+    return Grid(h, _length(top, h), automatic=True)
+
+
+def _align(h: float, anchors: list[float]) -> float:
+    """The largest bucket <= h dividing as many leading anchors as possible.
+
+    An anchor is dropped when honouring it would need a bucket under h / 8.
+    """
+    g: float | None = None
+    for a in anchors:
+        if not (a > 0 and math.isfinite(a)):
+            continue
+        g2 = a if g is None else float_gcd([g, a])
+        if g2 is None or g2 < h / 8.0:
+            break
+        g = g2
+    if g is None:
+        return h
+    return g / math.ceil(g / h - 1e-9)
+
+
+def _length(top: float, h: float) -> int:
+    n = math.ceil(top / h - 1e-9) + 1
+    if n > HARD_MAX_BUCKETS:
+        raise ValueError(
+            f"the grid would need {n:,} buckets of {h:.6g} to reach {top:.6g}; the most "
+            f"allowed is {HARD_MAX_BUCKETS:,}: choose a larger bucket"
+        )
+    return max(n, 2)

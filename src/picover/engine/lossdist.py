@@ -1,0 +1,315 @@
+"""The annual loss distribution every picover calculation returns.
+
+A :class:`LossDistribution` is a discrete distribution on finitely many loss
+amounts: a uniform grid from the FFT engine, the distinct simulated totals
+from Monte Carlo. When the FFT grid could not hold the whole distribution,
+the probability beyond the grid is kept as one last atom placed at its exact
+conditional mean (so the mean and every TVaR stay exact), and questions whose
+answer depends on how that tail mass is spread (a cdf or a quantile beyond
+the grid) raise an error that gives the figures instead of guessing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from picover import _checks
+from picover._table import Table
+
+FloatArray = NDArray[np.float64]
+
+#: Return periods (years) used by :meth:`LossDistribution.exceedance` by default.
+DEFAULT_RETURN_PERIODS = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
+
+
+def _readonly(value: Any) -> FloatArray:
+    # A read-only float array that owns its memory cannot change under us: keep
+    # it (the engine hands over such arrays); copy anything else.
+    if (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.float64
+        and value.base is None
+        and not value.flags.writeable
+    ):
+        return value
+    arr = np.array(value, dtype=np.float64)
+    arr.flags.writeable = False
+    return arr
+
+
+def _scalar_or_array(x: FloatArray) -> Any:
+    return float(x) if x.ndim == 0 else x
+
+
+@attrs.frozen(eq=False)
+class LossDistribution:
+    """A distribution of annual loss on a finite set of amounts (currency units).
+
+    Build one with :func:`picover.compound`; construct directly only to wrap
+    a distribution you computed elsewhere.
+
+    Parameters
+    ----------
+    support : array of float
+        Loss amounts, strictly increasing, >= 0, in ``currency``.
+    probs : array of float
+        Their probabilities (>= 0, summing to 1).
+    tail_mass : float, default 0
+        Probability that lies beyond the grid (the last atom stands for it).
+    tail_from : float, default inf
+        The loss beyond which that tail lies; the distribution is exact up to it.
+    bucket : float or None
+        Grid spacing of an FFT result, else None.
+    method : str
+        How it was computed: ``"fft"``, ``"mc"`` or ``"exact"``.
+    n_sims : int or None
+        Number of simulated years for ``"mc"``.
+    currency : str, default "KRW"
+        Unit of every amount.
+
+    Examples
+    --------
+    >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+    >>> d.mean()
+    180000.0
+    >>> float(d.ppf(0.95))
+    1000000.0
+    >>> float(d.tvar(0.95))
+    2600000.0
+    """
+
+    support: FloatArray = attrs.field(converter=_readonly)
+    probs: FloatArray = attrs.field(converter=_readonly)
+    tail_mass: float = attrs.field(default=0.0, validator=_checks.real(low=0.0, high=1.0))
+    tail_from: float = attrs.field(
+        default=math.inf,
+        validator=_checks.real(low=0.0, allow_inf=True),
+    )
+    bucket: float | None = attrs.field(default=None)
+    method: str = attrs.field(
+        default="exact", validator=attrs.validators.in_(("fft", "mc", "exact"))
+    )
+    n_sims: int | None = attrs.field(default=None)
+    currency: str = attrs.field(default="KRW", validator=attrs.validators.instance_of(str))
+    # _top_prob[k] and _top_moment[k]: probability and first moment of the k
+    # largest support points, accumulated from the top so that small tail
+    # probabilities keep their relative precision.
+    _top_prob: FloatArray = attrs.field(init=False, repr=False)
+    _top_moment: FloatArray = attrs.field(init=False, repr=False)
+    _cdf: FloatArray = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        x, p = self.support, self.probs
+        if x.ndim != 1 or p.shape != x.shape or x.size == 0:
+            raise ValueError(
+                f"support and probs must be equal-length non-empty 1-D arrays; got {x.shape} "
+                f"and {p.shape}"
+            )
+        # Increasing from a first value >= 0 to a finite last one: all finite and >= 0.
+        if not (x[0] >= 0.0 and math.isfinite(x[-1])):
+            _checks.array("support", x, low=0.0)
+        if x.size > 1 and not (x[1:] > x[:-1]).all():
+            raise ValueError("support must be strictly increasing")
+        if not p.min() >= 0.0:
+            _checks.array("probs", p, low=0.0)
+        total = float(p.sum())
+        if not abs(total - 1.0) <= 1e-9:
+            raise ValueError(f"probs must sum to 1 (within 1e-9); they sum to {total!r}")
+        if self.tail_mass > 0 and not x[-1] > self.tail_from:
+            raise ValueError("the tail atom (last support point) must lie beyond tail_from")
+        n = x.size
+        top_prob = np.empty(n + 1)
+        top_prob[0] = 0.0
+        np.cumsum(p[::-1], out=top_prob[1:])
+        top_moment = np.empty(n + 1)
+        top_moment[0] = 0.0
+        moment = x * p
+        np.cumsum(moment[::-1], out=top_moment[1:])
+        cdf = 1.0 - top_prob[n - 1 :: -1]  # P(loss <= support[k])
+        for name, arr in (("_top_prob", top_prob), ("_top_moment", top_moment), ("_cdf", cdf)):
+            arr.flags.writeable = False
+            object.__setattr__(self, name, arr)
+
+    def _at_or_above(self, i: Any) -> tuple[Any, Any]:
+        """Probability and moment of the support points with index >= i."""
+        k = self.support.size - np.asarray(i)
+        return self._top_prob[k], self._top_moment[k]
+
+    # -- moments -----------------------------------------------------------
+
+    def mean(self) -> float:
+        """Expected annual loss (currency units)."""
+        return float(self._top_moment[-1])
+
+    def var(self) -> float:
+        """Variance of annual loss (currency units squared)."""
+        return float(np.dot((self.support - self.mean()) ** 2, self.probs))
+
+    def std(self) -> float:
+        """Standard deviation of annual loss (currency units)."""
+        return math.sqrt(self.var())
+
+    # -- distribution functions ---------------------------------------------
+
+    def _check_known(self, x: FloatArray, what: str) -> None:
+        if self.tail_mass > 0:
+            beyond = (x > self.tail_from) & np.isfinite(x)
+            if beyond.any():
+                raise ValueError(
+                    f"{what} at {float(x[beyond].flat[0]):,.6g} lies beyond the grid: "
+                    f"P(loss > {self.tail_from:,.6g}) = {self.tail_mass:.3g} is known only in "
+                    "total; rebuild with a smaller tail_tol or a larger n_buckets"
+                )
+
+    def _index(self, x: FloatArray) -> NDArray[np.intp]:
+        """Number of support points <= x."""
+        return np.searchsorted(self.support, x, side="right")
+
+    def cdf(self, x: Any) -> Any:
+        """P(loss <= x), vectorised over ``x`` (currency units)."""
+        xs = _checks.array("x", x, allow_inf=True)
+        self._check_known(xs, "cdf")
+        out = 1.0 - self._at_or_above(self._index(xs))[0]
+        return _scalar_or_array(out)
+
+    def sf(self, x: Any) -> Any:
+        """P(loss > x), vectorised over ``x`` (currency units)."""
+        xs = _checks.array("x", x, allow_inf=True)
+        self._check_known(xs, "sf")
+        out = self._at_or_above(self._index(xs))[0]
+        return _scalar_or_array(np.asarray(out, dtype=np.float64))
+
+    def pmf(self, x: Any) -> Any:
+        """P(loss == x): the mass of the atom at ``x`` (0 off the support)."""
+        xs = _checks.array("x", x, allow_inf=True)
+        i = np.searchsorted(self.support, xs, side="left")
+        j = np.minimum(i, self.support.size - 1)
+        out = np.where(self.support[j] == xs, self.probs[j], 0.0)
+        return _scalar_or_array(out)
+
+    def ppf(self, q: Any) -> Any:
+        """Value at risk: the smallest loss x with P(loss <= x) >= q, for q in (0, 1)."""
+        qs = _checks.probability_levels("q", q)
+        i = np.searchsorted(self._cdf, qs, side="left")
+        i = np.minimum(i, self.support.size - 1)
+        if self.tail_mass > 0:
+            beyond = i == self.support.size - 1
+            if beyond.any():
+                q_bad = float(qs[beyond].flat[0]) if qs.ndim else float(qs)
+                raise ValueError(
+                    f"the {q_bad:.6g} quantile lies beyond the grid, which ends at "
+                    f"{self.tail_from:,.6g} with P(loss > {self.tail_from:,.6g}) = "
+                    f"{self.tail_mass:.3g}; rebuild with tail_tol below {1 - q_bad:.3g} "
+                    "or a larger n_buckets"
+                )
+        return _scalar_or_array(self.support[i])
+
+    def tvar(self, q: Any) -> Any:
+        """Tail value at risk: the mean of the worst ``1 - q`` of years, for q in (0, 1).
+
+        The atom at the quantile is split so that exactly ``1 - q`` of
+        probability is averaged; TVaR is exact even when the tail lies beyond
+        the grid, because only its mean enters.
+        """
+        qs = _checks.probability_levels("q", q)
+        v = np.asarray(self.ppf(qs), dtype=np.float64)
+        i = np.searchsorted(self.support, v, side="left")  # index of the VaR atom
+        above = self._at_or_above(i + 1)[1]  # E[loss; loss > VaR]
+        out = (above + v * (self._cdf[i] - qs)) / (1.0 - qs)
+        return _scalar_or_array(out)
+
+    def _excess(self, x: FloatArray) -> FloatArray:
+        """Stop-loss transform E[(loss - x)+]."""
+        sf, um = self._at_or_above(self._index(x))
+        finite = np.isfinite(x)
+        return np.where(finite, um - np.where(finite, x, 0.0) * sf, 0.0)
+
+    def layer(self, attachment: Any, width: Any = math.inf) -> Any:
+        """Expected loss in the layer ``width xs attachment``: E[min((loss - a)+, w)].
+
+        Vectorised over both arguments (broadcast); amounts in currency units.
+
+        Examples
+        --------
+        >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+        >>> d.layer(1e6, 2e6)  # only the 5e6 year reaches the layer: 0.02 * 2e6
+        40000.0
+        """
+        a = _checks.array("attachment", attachment, low=0.0)
+        w = _checks.array("width", width, low=0.0, low_open=True, allow_inf=True)
+        a, w = np.broadcast_arrays(a, w)
+        top = a + w
+        # An unlimited layer needs only the tail's mean; a limited one needs its shape.
+        self._check_known(np.where(np.isinf(w), a, top), "layer")
+        out = self._excess(a) - self._excess(top)
+        return _scalar_or_array(out)
+
+    def exceedance(self, x: Any = None, *, return_periods: Any = DEFAULT_RETURN_PERIODS) -> Table:
+        """Exceedance table: loss, probability of exceeding it, return period in years.
+
+        Parameters
+        ----------
+        x : array-like of float, optional
+            Losses to tabulate (currency units): the table gives P(loss > x)
+            and its reciprocal.
+        return_periods : array-like of float, optional
+            Used when ``x`` is None: for each period T (years, > 1) the table
+            gives the loss exceeded with probability at most 1 / T (the VaR at
+            1 - 1 / T). Defaults to 2, 5, 10, 20, 50, 100, 200, 500, 1000.
+
+        Examples
+        --------
+        >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+        >>> d.exceedance([1e6])["exceedance_probability"]
+        array([0.02])
+        >>> d.exceedance(return_periods=[20, 100])["loss_krw"]
+        array([1000000., 5000000.])
+        """
+        unit = self.currency.lower()
+        if x is None:
+            periods = _checks.array(
+                "return_periods", return_periods, low=1.0, low_open=True, ndim=1
+            )
+            p = 1.0 / periods
+            losses = np.asarray(self.ppf(1.0 - p), dtype=np.float64)
+            columns = {f"loss_{unit}": losses, "exceedance_probability": p}
+            return Table(columns | {"return_period_years": periods})
+        losses = _checks.array("x", x, low=0.0, ndim=1)
+        p = np.asarray(self.sf(losses), dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            period = np.where(p > 0, 1.0 / np.where(p > 0, p, 1.0), math.inf)
+        return Table(
+            {f"loss_{unit}": losses, "exceedance_probability": p, "return_period_years": period}
+        )
+
+    def __repr__(self) -> str:
+        parts = [f"method={self.method!r}", f"mean={self.mean():,.6g}", f"std={self.std():,.6g}"]
+        if self.bucket is not None:
+            parts.append(f"bucket={self.bucket:,.6g}")
+        if self.n_sims is not None:
+            parts.append(f"n_sims={self.n_sims:,}")
+        parts.append(f"atoms={self.support.size:,}")
+        if self.tail_mass > 0:
+            parts.append(f"tail_mass={self.tail_mass:.3g} beyond {self.tail_from:,.6g}")
+        parts.append(f"currency={self.currency!r}")
+        return f"LossDistribution({', '.join(parts)})"
+
+    @classmethod
+    def from_samples(cls, samples: Any, *, currency: str = "KRW") -> LossDistribution:
+        """The empirical distribution of simulated annual losses.
+
+        Examples
+        --------
+        >>> LossDistribution.from_samples([0.0, 0.0, 3.0, 1.0]).mean()
+        1.0
+        """
+        s = _checks.array("samples", samples, low=0.0, ndim=1)
+        if s.size == 0:
+            raise ValueError("samples must contain at least one loss")
+        values, counts = np.unique(s, return_counts=True)
+        return cls(values, counts / s.size, method="mc", n_sims=int(s.size), currency=currency)

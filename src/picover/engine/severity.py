@@ -1,0 +1,439 @@
+"""Loss-size distributions as the engine needs them.
+
+Everything the engine does with a severity goes through its survival function
+S(x) = P(X > x) and its stop-loss transform pi(x) = E[(X - x)+]: the
+mean-preserving discretisation is the second difference of pi, the tail beyond
+a grid is S(top) with conditional mean top + pi(top) / S(top), and policy terms
+act on pi by a change of variable. The stop-loss transform is in closed form
+for the usual families and integrated numerically otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+from scipy import integrate, special, stats
+
+from picover import _checks
+from picover.engine.frequency import _shape_loc_scale
+
+FloatArray = NDArray[np.float64]
+
+
+@runtime_checkable
+class Severity(Protocol):
+    """What the engine asks of a loss-size distribution (losses >= 0)."""
+
+    @property
+    def upper(self) -> float:
+        """Least upper bound of the support (``inf`` when unbounded)."""
+        ...
+
+    def mean(self) -> float: ...
+    def sf_stop_loss(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Return ``(P(X > x), E[(X - x)+])`` at the points ``x``."""
+        ...
+
+    def ppf(self, q: Any) -> FloatArray: ...
+    def rvs(self, size: int, rng: np.random.Generator) -> FloatArray: ...
+    def atoms(self) -> tuple[FloatArray, FloatArray] | None:
+        """``(values, probabilities)`` when the distribution is discrete, else None."""
+        ...
+
+
+# ---------------------------------------------------------------------------
+# Closed-form stop-loss transforms of standard (loc 0, scale 1) families, valid
+# for z inside the support; below it pi(z) = E[Z] - z is applied by the caller.
+
+
+def _lognorm(z: FloatArray, s: float) -> tuple[FloatArray, FloatArray]:
+    # In-place arithmetic: this runs on every grid point of every build.
+    with np.errstate(divide="ignore"):
+        u = np.log(z)
+    u *= -1.0 / s
+    sf = special.ndtr(u)
+    u += s
+    pi = special.ndtr(u)
+    pi *= math.exp(s * s / 2.0)
+    pi -= z * sf
+    return sf, pi
+
+
+def _expon(z: FloatArray) -> tuple[FloatArray, FloatArray]:
+    sf = np.exp(-z)
+    return sf, sf.copy()
+
+
+def _gamma(z: FloatArray, a: float) -> tuple[FloatArray, FloatArray]:
+    sf = special.gammaincc(a, z)
+    return sf, a * special.gammaincc(a + 1.0, z) - z * sf
+
+
+def _weibull_min(z: FloatArray, c: float) -> tuple[FloatArray, FloatArray]:
+    zc = z**c
+    sf = np.exp(-zc)
+    return sf, special.gamma(1.0 + 1.0 / c) * special.gammaincc(1.0 + 1.0 / c, zc) - z * sf
+
+
+def _pareto(z: FloatArray, b: float) -> tuple[FloatArray, FloatArray]:
+    sf = z ** (-b)
+    return sf, z ** (1.0 - b) / (b - 1.0)
+
+
+def _lomax(z: FloatArray, c: float) -> tuple[FloatArray, FloatArray]:
+    sf = (1.0 + z) ** (-c)
+    return sf, (1.0 + z) ** (1.0 - c) / (c - 1.0)
+
+
+def _genpareto(z: FloatArray, c: float) -> tuple[FloatArray, FloatArray]:
+    if c == 0.0:
+        return _expon(z)
+    base = np.maximum(1.0 + c * z, 0.0)
+    sf = base ** (-1.0 / c) if c > 0 else np.where(base > 0, base ** (-1.0 / c), 0.0)
+    return sf, base ** (1.0 - 1.0 / c) / (1.0 - c)
+
+
+def _beta(z: FloatArray, a: float, b: float) -> tuple[FloatArray, FloatArray]:
+    zz = np.clip(z, 0.0, 1.0)  # z > 1 lies above the support: S = pi = 0 there
+    sf = special.betaincc(a, b, zz)
+    return sf, a / (a + b) * special.betaincc(a + 1.0, b, zz) - zz * sf
+
+
+def _uniform(z: FloatArray) -> tuple[FloatArray, FloatArray]:
+    zz = np.clip(z, 0.0, 1.0)
+    return 1.0 - zz, 0.5 * (1.0 - zz) ** 2
+
+
+_CLOSED_FORMS: dict[str, Any] = {
+    "lognorm": _lognorm,
+    "expon": _expon,
+    "gamma": _gamma,
+    "weibull_min": _weibull_min,
+    "pareto": _pareto,
+    "lomax": _lomax,
+    "genpareto": _genpareto,
+    "beta": _beta,
+    "uniform": _uniform,
+}
+
+
+def _numeric_stop_loss(frozen: Any, x: FloatArray, lower: float, mean: float) -> FloatArray:
+    """pi(x) = integral of S from x to infinity, by Gauss-Legendre between points."""
+    out = np.empty_like(x)
+    below = x <= lower
+    out[below] = mean - x[below]
+    pts = np.unique(x[~below])
+    if pts.size:
+        # Beyond the last point, integrate over probability instead of loss:
+        # int_x^inf S(t) dt = int_0^S(x) (isf(v) - x) dv, a finite range.
+        top = float(pts[-1])
+        tail = integrate.quad(lambda v: frozen.isf(v) - top, 0.0, float(frozen.sf(top)), limit=200)[
+            0
+        ]
+        starts = np.concatenate(([lower], pts[:-1]))
+        if pts.size <= 64:
+            pieces = np.array(
+                [
+                    integrate.quad(frozen.sf, a, b, limit=200)[0]
+                    for a, b in zip(starts, pts, strict=True)
+                ]
+            )
+        else:
+            nodes, weights = special.roots_legendre(8)
+            half = (pts - starts) / 2.0
+            mid = (pts + starts) / 2.0
+            t = mid[:, None] + half[:, None] * nodes[None, :]
+            pieces = (frozen.sf(t) * weights[None, :]).sum(axis=1) * half
+        # pi at each point = what lies above it: the pieces above plus the far tail.
+        above = np.concatenate((np.cumsum(pieces[:0:-1])[::-1], [0.0])) + tail
+        out[~below] = above[np.searchsorted(pts, x[~below])]
+    return out
+
+
+@attrs.frozen(eq=False)
+class ScipySeverity:
+    """A frozen scipy continuous distribution of losses (support within [0, inf)).
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> sev = ScipySeverity(stats.expon(scale=2.0))
+    >>> [float(v) for v in sev.sf_stop_loss(np.array([0.0]))[1]]
+    [2.0]
+    """
+
+    dist: Any
+    _closed: Any = attrs.field(init=False, repr=False)
+    _shape: tuple[tuple[float, ...], float, float] = attrs.field(init=False, repr=False)
+    _mean: float = attrs.field(init=False, repr=False)
+    _lower: float = attrs.field(init=False, repr=False)
+    _upper: float = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        shapes, loc, scale = _shape_loc_scale(self.dist)
+        for value in (*shapes, loc, scale):
+            if np.ndim(value) != 0 or not math.isfinite(value):
+                raise ValueError(
+                    f"severity parameters must be finite scalars; got {self.dist.args} "
+                    f"{self.dist.kwds}"
+                )
+        lower, upper = (float(v) for v in self.dist.support())
+        if math.isnan(lower) or lower < 0.0:
+            raise ValueError(
+                f"severity must be a distribution of losses >= 0; {self.dist.dist.name} "
+                f"with these parameters has support starting at {lower}"
+            )
+        mean = float(self.dist.mean())
+        if not math.isfinite(mean):
+            raise ValueError(
+                f"severity {self.dist.dist.name} has an infinite or undefined mean ({mean}); "
+                "picover needs a finite mean: truncate it (e.g. stats.truncpareto) or "
+                "choose a lighter tail"
+            )
+        name = self.dist.dist.name
+        object.__setattr__(self, "_closed", _CLOSED_FORMS.get(name))
+        object.__setattr__(self, "_shape", (shapes, loc, scale))
+        object.__setattr__(self, "_mean", mean)
+        object.__setattr__(self, "_lower", lower)
+        object.__setattr__(self, "_upper", upper)
+
+    @property
+    def upper(self) -> float:
+        return self._upper
+
+    def mean(self) -> float:
+        return self._mean
+
+    def sf_stop_loss(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        x = np.asarray(x, dtype=np.float64)
+        if self._closed is None:
+            sf = np.asarray(self.dist.sf(x), dtype=np.float64)
+            return sf, _numeric_stop_loss(self.dist, x, self._lower, self._mean)
+        shapes, loc, scale = self._shape
+        z = x / scale if loc == 0.0 else (x - loc) / scale
+        z_low = (self._lower - loc) / scale
+        # The closed forms hold on the closed support, its lower end included.
+        inside = z >= z_low
+        if inside.all():
+            sf, pi = self._closed(z, *shapes)
+            pi *= scale
+            return sf, pi
+        sf = np.ones_like(x)
+        pi = self._mean - x
+        if inside.any():
+            s_in, p_in = self._closed(z[inside], *shapes)
+            sf[inside] = s_in
+            pi[inside] = scale * p_in
+        return sf, pi
+
+    def ppf(self, q: Any) -> FloatArray:
+        return np.asarray(self.dist.ppf(q), dtype=np.float64)
+
+    def rvs(self, size: int, rng: np.random.Generator) -> FloatArray:
+        return np.asarray(self.dist.rvs(size=size, random_state=rng), dtype=np.float64)
+
+    def atoms(self) -> None:
+        return None
+
+
+def _atoms(values: Any, probs: Any) -> tuple[FloatArray, FloatArray]:
+    x = _checks.array("severity values", values, low=0.0, ndim=1)
+    p = _checks.array("severity probabilities", probs, low=0.0, ndim=1)
+    if x.size != p.size or x.size == 0:
+        raise ValueError(
+            f"severity values and probabilities must be non-empty and of equal length; "
+            f"got {x.size} and {p.size}"
+        )
+    total = float(p.sum())
+    if abs(total - 1.0) > 1e-9:
+        raise ValueError(
+            f"severity probabilities must sum to 1 (within 1e-9); they sum to {total!r}"
+        )
+    ux, inv = np.unique(x, return_inverse=True)
+    up = np.bincount(inv, weights=p / total).astype(np.float64)
+    keep = up > 0
+    ux, up = ux[keep], up[keep]
+    ux.flags.writeable = False
+    up.flags.writeable = False
+    return ux, up
+
+
+@attrs.frozen(eq=False)
+class AtomicSeverity:
+    """A discrete loss distribution: ``values[i]`` with probability ``probs[i]``.
+
+    Examples
+    --------
+    >>> sev = AtomicSeverity([0.0, 10.0], [0.5, 0.5])
+    >>> sev.mean()
+    5.0
+    """
+
+    values: Any = attrs.field(repr=False)
+    probs: Any = attrs.field(repr=False)
+    samples: FloatArray | None = attrs.field(default=None, repr=False)
+    _xp: tuple[FloatArray, FloatArray] = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_xp", _atoms(self.values, self.probs))
+
+    @property
+    def upper(self) -> float:
+        return float(self._xp[0][-1])
+
+    def mean(self) -> float:
+        x, p = self._xp
+        return float(np.dot(x, p))
+
+    def sf_stop_loss(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        vals, p = self._xp
+        sf_tab = np.concatenate((np.cumsum(p[::-1])[::-1], [0.0]))
+        mom_tab = np.concatenate((np.cumsum((vals * p)[::-1])[::-1], [0.0]))
+        i = np.searchsorted(vals, x, side="right")
+        sf = sf_tab[i]
+        return sf, mom_tab[i] - np.asarray(x) * sf
+
+    def ppf(self, q: Any) -> FloatArray:
+        vals, p = self._xp
+        i = np.searchsorted(np.cumsum(p), q, side="left")
+        return np.asarray(vals[np.minimum(i, vals.size - 1)], dtype=np.float64)
+
+    def rvs(self, size: int, rng: np.random.Generator) -> FloatArray:
+        if self.samples is not None:
+            return np.asarray(rng.choice(self.samples, size=size), dtype=np.float64)
+        vals, p = self._xp
+        return np.asarray(rng.choice(vals, size=size, p=p), dtype=np.float64)
+
+    def atoms(self) -> tuple[FloatArray, FloatArray]:
+        return self._xp
+
+
+@attrs.frozen(eq=False)
+class Layered:
+    """The insurer's payment per occurrence: Y = share * min((X - deductible)+, limit).
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> y = Layered(ScipySeverity(stats.expon()), deductible=1.0, limit=math.inf, share=1.0)
+    >>> round(y.mean(), 12) == round(math.exp(-1.0), 12)
+    True
+    """
+
+    base: Severity
+    deductible: float = 0.0
+    limit: float = math.inf
+    share: float = 1.0
+
+    @property
+    def upper(self) -> float:
+        return self.share * min(max(self.base.upper - self.deductible, 0.0), self.limit)
+
+    def _pi_top(self) -> float:
+        if math.isinf(self.limit):
+            return 0.0
+        return float(self.base.sf_stop_loss(np.array([self.deductible + self.limit]))[1][0])
+
+    def mean(self) -> float:
+        pi_d = float(self.base.sf_stop_loss(np.array([self.deductible]))[1][0])
+        return self.share * (pi_d - self._pi_top())
+
+    def sf_stop_loss(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        y = np.asarray(x, dtype=np.float64)
+        t = self.deductible + y / self.share
+        below = y < self.share * self.limit
+        sf = np.zeros_like(y)
+        pi = np.zeros_like(y)
+        if below.all():
+            s, p = self.base.sf_stop_loss(t)
+            return s, self.share * (p - self._pi_top())
+        if below.any():
+            s, p = self.base.sf_stop_loss(t[below])
+            sf[below] = s
+            pi[below] = self.share * (p - self._pi_top())
+        return sf, pi
+
+    def _apply(self, x: FloatArray) -> FloatArray:
+        return self.share * np.minimum(np.maximum(x - self.deductible, 0.0), self.limit)
+
+    def ppf(self, q: Any) -> FloatArray:
+        return self._apply(self.base.ppf(q))
+
+    def rvs(self, size: int, rng: np.random.Generator) -> FloatArray:
+        return self._apply(self.base.rvs(size, rng))
+
+    def atoms(self) -> tuple[FloatArray, FloatArray] | None:
+        xp = self.base.atoms()
+        if xp is None:
+            return None
+        y = self._apply(xp[0])
+        values, inverse = np.unique(y, return_inverse=True)
+        return values, np.bincount(inverse, weights=xp[1]).astype(np.float64)
+
+
+# Discrete scipy families are tabulated up to this many points at most.
+_MAX_ATOMS = 10_000_000
+
+
+def _scipy_discrete(value: Any, name: str) -> AtomicSeverity:
+    dist = value.dist
+    if hasattr(dist, "xk") and hasattr(dist, "pk"):
+        _, loc, _ = _shape_loc_scale(value)
+        return AtomicSeverity(np.asarray(dist.xk, dtype=np.float64) + loc, dist.pk)
+    low, high = (float(v) for v in value.support())
+    if low < 0:
+        raise ValueError(f"{name} must be a distribution of losses >= 0; support starts at {low}")
+    top = high if math.isfinite(high) else float(value.isf(1e-17))
+    if top - low + 1 > _MAX_ATOMS:
+        raise ValueError(
+            f"{name}: the discrete {dist.name} has {top - low + 1:.3g} support points above "
+            f"probability 1e-17, more than {_MAX_ATOMS:,} can be tabulated; rescale it"
+        )
+    k = np.arange(low, top + 1.0)
+    p = np.asarray(value.pmf(k), dtype=np.float64)
+    # Mass beyond the tabulation (< 1e-17) is added to the last point so that the
+    # probabilities sum to one; its effect on the mean is below 1e-15 relative.
+    p[-1] += max(0.0, 1.0 - p.sum())
+    return AtomicSeverity(k, p)
+
+
+def as_severity(value: Any, name: str = "severity") -> Severity:
+    """Turn what a user passed as a loss-size distribution into a :class:`Severity`.
+
+    Accepted: a frozen scipy continuous distribution on [0, inf); a frozen scipy
+    discrete distribution (a standard family or ``rv_discrete(values=...)``);
+    :func:`~picover.empirical` samples or a :func:`~picover.lattice` pmf.
+
+    Raises
+    ------
+    TypeError
+        For a bare array (say whether it holds samples or a pmf) or any other object.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> as_severity(stats.lognorm(2.0, scale=1e5)).mean() > 1e5
+    True
+    """
+    if isinstance(value, stats.distributions.rv_frozen):
+        if isinstance(value.dist, stats.rv_continuous):
+            try:
+                return ScipySeverity(value)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+        return _scipy_discrete(value, name)
+    if isinstance(value, ScipySeverity | AtomicSeverity | Layered):
+        return value
+    if isinstance(value, list | tuple | np.ndarray):
+        raise TypeError(
+            f"{name}: a bare array is ambiguous; wrap samples as pc.empirical(samples) "
+            "or a pmf on a grid as pc.lattice(pmf, bucket=...)"
+        )
+    raise TypeError(
+        f"{name} must be a frozen scipy distribution, pc.empirical(samples) or "
+        f"pc.lattice(pmf, bucket=...); got {type(value).__name__}"
+    )

@@ -1,0 +1,147 @@
+"""Input helpers, accepted input kinds, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import picover as pc
+
+SEV = stats.lognorm(1.0, scale=1e6)
+
+
+def test_pert_shape_and_moments():
+    d = pc.pert(1e6, 3e6, 1e7)
+    assert d.mean() == pytest.approx((1e6 + 4 * 3e6 + 1e7) / 6)
+    assert d.support() == (1e6, 1e7)
+    grid = np.linspace(1e6, 1e7, 90_001)
+    assert grid[np.argmax(d.pdf(grid))] == pytest.approx(3e6, rel=1e-3)
+    sharp = pc.pert(0.0, 5.0, 10.0, shape=40.0)
+    assert sharp.std() < pc.pert(0.0, 5.0, 10.0).std()
+
+
+def test_lognormal_from_interval():
+    d = pc.lognormal_from_interval(1e6, 1e8, level=0.8)
+    assert float(d.cdf(1e8) - d.cdf(1e6)) == pytest.approx(0.8, abs=1e-12)
+    assert float(d.median()) == pytest.approx(1e7)
+    assert float(d.cdf(1e6)) == pytest.approx(0.1, abs=1e-12)  # centred in logs
+
+
+def test_helpers_work_as_severities_and_rates():
+    d = pc.compound(pc.mixed_poisson(pc.pert(0.05, 0.2, 0.6)), pc.lognormal_from_interval(1e6, 1e8))
+    expected = pc.pert(0.05, 0.2, 0.6).mean() * pc.lognormal_from_interval(1e6, 1e8).mean()
+    assert d.mean() == pytest.approx(expected, rel=1e-9)
+
+
+def test_mixed_poisson_with_gamma_rate_is_negative_binomial():
+    f = pc.mixed_poisson(stats.gamma(2.0, scale=0.25))
+    k = np.arange(10)
+    assert np.allclose(f.pmf(k), stats.nbinom.pmf(k, 2.0, 1 / 1.25), atol=1e-15)
+
+
+def test_mixed_poisson_with_other_rates_by_quadrature():
+    rate = stats.lognorm(0.5, scale=0.2)
+    f = pc.mixed_poisson(rate)
+    assert f.mean() == pytest.approx(rate.mean(), rel=1e-10)
+    assert f.var() == pytest.approx(rate.mean() + rate.var(), rel=1e-10)
+
+
+def test_empirical_and_lattice_severities():
+    samples = np.array([1e6, 2e6, 2e6, 7e6])
+    d = pc.compound(stats.poisson(1.0), pc.empirical(samples))
+    assert d.mean() == pytest.approx(samples.mean(), rel=1e-12)
+    assert d.bucket == pytest.approx(1e6)  # the samples' lattice: no smearing
+    lat = pc.compound(stats.binom(1, 1.0), pc.lattice([0.2, 0.0, 0.8], bucket=5e5))
+    assert np.allclose(lat.cdf([0.0, 5e5, 1e6]), [0.2, 0.2, 1.0])
+
+
+def test_non_lattice_samples_keep_the_mean():
+    samples = np.random.default_rng(0).lognormal(13, 1.5, 500)
+    d = pc.compound(stats.poisson(0.7), pc.empirical(samples))
+    assert d.mean() == pytest.approx(0.7 * samples.mean(), rel=1e-9)
+
+
+def test_explicit_frequency_pmf():
+    pmf = [0.5, 0.3, 0.2]
+    d = pc.compound(pmf, pc.lattice([0.0, 1.0], bucket=1.0))
+    assert np.allclose(d.pmf([0.0, 1.0, 2.0]), pmf)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (dict(frequency=stats.geom(0.3)), TypeError, "generating function.*geom"),
+        (dict(frequency=stats.poisson(-1.0)), ValueError, "Poisson.mu must be >= 0"),
+        (dict(frequency=stats.poisson(np.nan)), ValueError, "Poisson.mu must be a number"),
+        (dict(frequency=stats.nbinom(2, 1.5)), ValueError, r"NegativeBinomial.p must be in \(0, 1"),
+        (dict(frequency=stats.binom(2.5, 0.5)), ValueError, "binom n must be a whole number"),
+        (dict(frequency=stats.poisson(1.0, loc=1)), ValueError, "must start at 0"),
+        (dict(frequency="poisson"), TypeError, "frequency must be"),
+        (dict(frequency=[0.5, 0.6]), ValueError, "sum to 1"),
+        (dict(frequency=[0.5, -0.5, 1.0]), ValueError, "frequency pmf must be"),
+        (dict(severity=[1.0, 2.0]), TypeError, "ambiguous"),
+        (dict(severity="lognormal"), TypeError, "severity must be"),
+        (dict(severity=stats.norm(0, 1)), ValueError, "losses >= 0"),
+        (dict(severity=stats.pareto(0.9)), ValueError, "infinite or undefined mean"),
+        (dict(severity=stats.lognorm(np.nan)), ValueError, "finite scalars"),
+        (dict(limit=-1.0), ValueError, "limit must be > 0"),
+        (dict(limit=0.0), ValueError, "limit must be > 0"),
+        (dict(deductible=np.nan), ValueError, "deductible must be a number"),
+        (dict(deductible=-5.0), ValueError, "deductible must be >= 0"),
+        (dict(coinsurance=1.5), ValueError, r"coinsurance must be in \(0, 1\]"),
+        (dict(aggregate_limit=-1.0), ValueError, "aggregate_limit must be > 0"),
+        (dict(aggregate_deductible="10"), TypeError, "aggregate_deductible must be a real number"),
+        (dict(method="exact"), ValueError, "method must be one of"),
+        (dict(n_sims=1000), ValueError, "n_sims applies to method='mc' only"),
+        (dict(method="mc", bucket=1.0), ValueError, "bucket applies to method='fft' only"),
+        (dict(method="mc", n_sims=0), ValueError, "n_sims must be a whole number"),
+        (dict(method="mc", seed="x"), TypeError, "seed must be"),
+        (dict(bucket=-1.0), ValueError, "bucket must be > 0"),
+        (dict(n_buckets=1), ValueError, "n_buckets must be a whole number"),
+        (dict(tail_tol=0.0), ValueError, "tail_tol must be"),
+        (dict(tail_tol=1.0), ValueError, "tail_tol must be"),
+    ],
+)
+def test_bad_input_names_the_argument(kwargs, error, match):
+    args = {"frequency": stats.poisson(0.3), "severity": SEV} | kwargs
+    with pytest.raises(error, match=match):
+        pc.compound(**args)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: pc.pert(3, 2, 1), "low < high"),
+        (lambda: pc.pert(1, 5, 3), "mode"),
+        (lambda: pc.pert(1, 2, np.inf), "high must be finite"),
+        (lambda: pc.lognormal_from_interval(0, 10), "low must be > 0"),
+        (lambda: pc.lognormal_from_interval(10, 1), "low < high"),
+        (lambda: pc.lognormal_from_interval(1, 10, level=1.0), "level must be"),
+        (lambda: pc.mixed_poisson(stats.norm(0, 1)), "rate must be >= 0"),
+        (lambda: pc.mixed_poisson(0.3), "rate must be a frozen scipy"),
+        (lambda: pc.empirical([]), "at least one"),
+        (lambda: pc.empirical([1.0, -2.0]), "samples must be"),
+        (lambda: pc.lattice([0.5, 0.4], bucket=1.0), "sum to 1"),
+        (lambda: pc.lattice([1.0], bucket=0.0), "bucket must be > 0"),
+    ],
+)
+def test_helper_errors(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
+
+
+def test_too_short_user_grid_with_an_aggregate_limit_raises():
+    with pytest.raises(ValueError, match="aggregate deductible plus limit"):
+        pc.compound(
+            stats.poisson(0.5),
+            stats.lognorm(2.0, scale=1e6),
+            aggregate_limit=1e10,
+            bucket=1e4,
+            n_buckets=1000,
+        )
+
+
+def test_coarse_automatic_grid_warns_with_the_figures():
+    with pytest.warns(RuntimeWarning, match="exceeds the median claim"):
+        pc.compound(stats.poisson(0.3), stats.lognorm(3.5, scale=1e5))

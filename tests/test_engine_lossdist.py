@@ -1,0 +1,134 @@
+"""LossDistribution: hand-computed figures, immutability, the tail beyond the grid."""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+import numpy as np
+import pytest
+from scipy import stats
+
+import picover as pc
+
+# Losses 0, 1, 5 and 10 million KRW with probabilities 0.6, 0.25, 0.1, 0.05.
+X = np.array([0.0, 1e6, 5e6, 1e7])
+P = np.array([0.6, 0.25, 0.1, 0.05])
+
+
+@pytest.fixture
+def small() -> pc.LossDistribution:
+    return pc.LossDistribution(X, P)
+
+
+def test_moments_by_hand(small):
+    assert small.mean() == pytest.approx(0.25e6 + 0.5e6 + 0.5e6)  # 1.25e6
+    second = 0.25 * 1e12 + 0.1 * 25e12 + 0.05 * 100e12  # 7.75e12
+    assert small.var() == pytest.approx(second - 1.25e6**2)
+    assert small.std() == pytest.approx(math.sqrt(second - 1.25e6**2))
+
+
+def test_cdf_sf_pmf_vectorised(small):
+    x = np.array([-1.0, 0.0, 5e5, 1e6, 7e6, 1e7, 2e7])
+    assert np.allclose(small.cdf(x), [0, 0.6, 0.6, 0.85, 0.95, 1.0, 1.0])
+    assert np.allclose(small.sf(x), [1, 0.4, 0.4, 0.15, 0.05, 0.0, 0.0])
+    assert np.allclose(small.pmf(x), [0, 0.6, 0, 0.25, 0, 0.05, 0])
+    assert isinstance(small.cdf(1e6), float)
+
+
+def test_ppf_and_tvar_split_the_atom(small):
+    assert np.allclose(small.ppf([0.5, 0.6, 0.61, 0.9, 0.96]), [0, 0, 1e6, 5e6, 1e7])
+    # TVaR 0.9: the worst 10% are 5% at 10M and 5% of the 10% atom at 5M -> 7.5M.
+    assert float(small.tvar(0.9)) == pytest.approx(7.5e6)
+    # TVaR 0.8: 5% at 10M, 10% at 5M, 5% of the 1M atom: (0.5 + 0.5 + 0.05) / 0.2 M.
+    assert float(small.tvar(0.8)) == pytest.approx(1.05e6 / 0.2)
+    assert float(small.tvar(1e-12)) == pytest.approx(small.mean(), rel=1e-9)
+
+
+def test_layers_by_hand(small):
+    # 4M xs 1M: 0.1 * 4M + 0.05 * 4M = 0.6M.
+    assert small.layer(1e6, 4e6) == pytest.approx(0.6e6)
+    assert small.layer(0.0) == pytest.approx(small.mean())
+    assert np.allclose(small.layer([0.0, 5e6], [1e6, math.inf]), [0.4e6, 0.25e6])
+
+
+def test_exceedance_table(small):
+    t = small.exceedance([1e6, 5e6])
+    assert list(t.columns) == ["loss_krw", "exceedance_probability", "return_period_years"]
+    assert np.allclose(t["exceedance_probability"], [0.15, 0.05])
+    assert np.allclose(t["return_period_years"], [1 / 0.15, 20.0])
+    default = small.exceedance()
+    assert len(default) == 9
+    assert "loss_krw" in str(default)
+    # 20-year loss: exceeded with probability at most 5% -> 5M (P(> 5M) = 0.05).
+    by_period = small.exceedance(return_periods=[2.0, 20.0, 100.0])
+    assert np.allclose(by_period["loss_krw"], [0.0, 5e6, 1e7])
+    assert np.allclose(by_period["exceedance_probability"], [0.5, 0.05, 0.01])
+
+
+def test_result_is_immutable(small):
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        small.method = "mc"  # type: ignore[misc]
+    with pytest.raises(ValueError, match="read-only"):
+        small.support[0] = 1.0
+
+
+def test_input_arrays_are_copied():
+    x = X.copy()
+    d = pc.LossDistribution(x, P)
+    x[1] = 2e6
+    assert d.support[1] == 1e6
+
+
+@pytest.mark.parametrize(
+    ("support", "probs", "match"),
+    [
+        ([0.0, 1.0], [0.5, 0.6], "sum to 1"),
+        ([1.0, 0.0], [0.5, 0.5], "strictly increasing"),
+        ([-1.0, 0.0], [0.5, 0.5], "support"),
+        ([0.0, np.nan], [0.5, 0.5], "support"),
+        ([0.0, 1.0], [-0.1, 1.1], "probs"),
+        ([0.0, 1.0], [1.0], "equal-length"),
+    ],
+)
+def test_bad_distributions_are_refused(support, probs, match):
+    with pytest.raises(ValueError, match=match):
+        pc.LossDistribution(support, probs)
+
+
+@pytest.mark.parametrize("q", [0.0, 1.0, -0.5, 1.5, np.nan])
+def test_levels_outside_the_open_unit_interval_are_refused(small, q):
+    with pytest.raises(ValueError, match=r"q must be .*\(0, 1\)"):
+        small.ppf(q)
+    with pytest.raises(ValueError, match=r"q must be"):
+        small.tvar(q)
+
+
+def test_questions_beyond_the_grid_raise_with_the_figures():
+    sev = stats.lognorm(2.0, scale=2e6 * math.exp(-2.0))
+    d = pc.compound(stats.poisson(0.3), sev, n_buckets=1024, tail_tol=1e-3)
+    assert d.tail_mass > 0
+    beyond = d.tail_from * 1.5
+    with pytest.raises(ValueError, match="beyond the grid") as err:
+        d.cdf(beyond)
+    assert f"{d.tail_mass:.3g}" in str(err.value)
+    with pytest.raises(ValueError, match="quantile lies beyond the grid"):
+        d.ppf(1 - d.tail_mass / 2)
+    with pytest.raises(ValueError, match="beyond the grid"):
+        d.layer(0.0, beyond)
+    # What needs only the tail's mean stays available and exact.
+    assert d.layer(1e6) == pytest.approx(d.mean() - d.layer(0.0, 1e6))
+    q = 1 - 2 * d.tail_mass
+    assert float(d.tvar(q)) > float(d.ppf(q))
+    with pytest.raises(ValueError, match="beyond the grid"):
+        d.exceedance(return_periods=[2 / d.tail_mass])
+
+
+def test_from_samples():
+    d = pc.LossDistribution.from_samples([0.0, 5.0, 5.0, 10.0], currency="USD")
+    assert d.method == "mc"
+    assert d.n_sims == 4
+    assert d.currency == "USD"
+    assert np.allclose(d.probs, [0.25, 0.5, 0.25])
+    assert "loss_usd" in d.exceedance([5.0]).columns
+    assert "n_sims=4" in repr(d)
