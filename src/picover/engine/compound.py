@@ -12,11 +12,12 @@ from numpy.typing import NDArray
 from picover import _checks
 from picover.engine import grid as _grid
 from picover.engine.discretise import GridSeverity, discretise
-from picover.engine.fft import Aggregate, aggregate
+from picover.engine.fft import aggregate
 from picover.engine.frequency import Frequency, as_frequency
 from picover.engine.lossdist import LossDistribution
 from picover.engine.severity import Layered, Severity, as_severity
 from picover.engine.simulate import as_generator, simulate_years
+from picover.engine.terms import annual_terms_error, apply_annual_terms, unresolved_tail
 
 FloatArray = NDArray[np.float64]
 
@@ -186,7 +187,7 @@ def fft_compound(
             exact_mean,
             first=None if first is None else _on_grid(first, grid),
         )
-        error = _terms_error(agg, agg_d, agg_l)
+        error = annual_terms_error(agg, agg_d, agg_l)
         if not grid.automatic:
             if error > _TERMS_TOL * max(exact_mean, agg.bucket):
                 raise ValueError(
@@ -198,7 +199,7 @@ def fft_compound(
             break
         if error > _TERMS_TOL * max(exact_mean, agg.bucket):
             top = agg_d + agg_l if math.isfinite(agg_l) else 4.0 * top
-        elif agg.tail_mass > tail_tol:
+        elif unresolved_tail(agg, agg_d, agg_l) > tail_tol:
             top *= 4.0
         else:
             break
@@ -220,7 +221,7 @@ def fft_compound(
                 RuntimeWarning,
                 stacklevel=3,
             )
-    return _with_terms(agg, agg_d, agg_l, currency)
+    return apply_annual_terms(agg, agg_d, agg_l, currency)
 
 
 def _on_grid(sev: Severity, grid: _grid.Grid) -> GridSeverity:
@@ -229,54 +230,3 @@ def _on_grid(sev: Severity, grid: _grid.Grid) -> GridSeverity:
         # A bounded severity needs points only up to its bound.
         n = min(n, math.ceil(sev.upper / grid.bucket - 1e-9) + 2)
     return discretise(sev, grid.bucket, max(n, 2))
-
-
-def _terms_error(agg: Aggregate, agg_d: float, agg_l: float) -> float:
-    """Bound on the error in the mean from applying the annual terms to the tail atom.
-
-    Inside the tail the payment g(s) = min((s - d)+, l) is linear when the grid
-    reaches d and l is unlimited, constant when it reaches d + l; otherwise the
-    atom's payment g(mean) exceeds the true E[g(S) | tail] by at most
-    g(mean) - g(grid end).
-    """
-    if agg.tail_mass == 0.0 or agg.top >= agg_d + agg_l:
-        return 0.0
-    if math.isinf(agg_l) and agg.top >= agg_d:
-        return 0.0
-
-    def pay(s: float) -> float:
-        return min(max(s - agg_d, 0.0), agg_l)
-
-    return agg.tail_mass * (pay(agg.tail_mean) - pay(agg.top))
-
-
-def _with_terms(agg: Aggregate, agg_d: float, agg_l: float, currency: str) -> LossDistribution:
-    tail, tail_from = agg.tail_mass, agg.top
-    if tail > 0:
-        x, p = agg.support, agg.probs
-    else:
-        x, p = agg.support[:-1].copy(), agg.probs[:-1].copy()
-    if agg_d > 0 or math.isfinite(agg_l):
-        y = np.minimum(np.maximum(x - agg_d, 0.0), agg_l)
-        # y is non-decreasing: merge the runs of equal payments into single atoms.
-        new = np.concatenate(([True], np.diff(y) > 0))
-        x = y[new]
-        p = np.bincount(np.cumsum(new) - 1, weights=p).astype(np.float64)
-        if tail > 0:
-            if agg.top >= agg_d + agg_l:
-                tail, tail_from = 0.0, math.inf  # the whole tail pays the limit
-            else:
-                tail_from = agg.top - agg_d
-    if tail == 0.0:
-        tail_from = math.inf
-    x.flags.writeable = False
-    p.flags.writeable = False
-    return LossDistribution(
-        x,
-        p,
-        tail_mass=tail,
-        tail_from=tail_from,
-        bucket=agg.bucket,
-        method="fft",
-        currency=currency,
-    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import attrs
 import numpy as np
@@ -97,7 +98,7 @@ def discretise(severity: Severity, bucket: float, n_points: int) -> GridSeverity
     """
     atoms = severity.atoms()
     if atoms is not None:
-        return _place_atoms(atoms[0], atoms[1], bucket, n_points)
+        return place_atoms(atoms[0], atoms[1], bucket, n_points)
     h = bucket
     m = n_points - 1
     x = h * np.arange(n_points, dtype=np.float64)
@@ -124,19 +125,58 @@ def discretise(severity: Severity, bucket: float, n_points: int) -> GridSeverity
     return GridSeverity(h, f, tail, tail_mean, exact=False)
 
 
-def _place_atoms(values: FloatArray, probs: FloatArray, h: float, n_points: int) -> GridSeverity:
+def place_atoms(values: FloatArray, probs: FloatArray, h: float, n_points: int) -> GridSeverity:
+    """Put discrete atoms on the grid 0..(n_points - 1) h, keeping each atom's mean.
+
+    An atom on a grid point stays there; one between two points is split
+    between them; atoms beyond the last point form the tail (exact mean).
+
+    Examples
+    --------
+    >>> place_atoms(np.array([0.5, 3.0]), np.array([0.5, 0.5]), 1.0, 2).probs
+    array([0.25, 0.25])
+    """
+    f, tail, tail_mean, exact = place_atom_rows(values[None, :], probs[None, :], h, n_points)
+    mean = float(tail_mean[0]) if tail[0] > 0 else math.nan
+    return GridSeverity(h, f[0], float(tail[0]), mean, exact=bool(exact))
+
+
+def place_atom_rows(
+    values: FloatArray, probs: FloatArray, h: float, n_points: int, rows: NDArray[Any] | None = None
+) -> tuple[FloatArray, FloatArray, FloatArray, bool]:
+    """:func:`place_atoms` for many rows at once.
+
+    ``values`` and ``probs`` are either 2-D (one row per distribution) or 1-D
+    with ``rows`` giving each atom's row (ragged rows). Returns the grid
+    masses (rows x n_points), each row's probability and conditional mean
+    beyond the grid (0 where none), and whether every atom fell on a grid point.
+    """
+    if rows is None:
+        n_rows = values.shape[0]
+        row = np.broadcast_to(np.arange(n_rows)[:, None], values.shape).reshape(-1)
+        values, probs = values.reshape(-1), probs.reshape(-1)
+    else:
+        row = rows.astype(np.int64)
+        n_rows = int(row.max()) + 1 if row.size else 0
     m = n_points - 1
     idx = values / h
     near = np.rint(idx)
     on_grid = np.abs(idx - near) <= _ON_GRID * np.maximum(near, 1.0)
     idx = np.where(on_grid, near, idx)
     beyond = idx > m
-    tail = float(probs[beyond].sum())
-    tail_mean = float(np.dot(values[beyond], probs[beyond]) / tail) if tail > 0 else math.nan
-    j = np.floor(idx[~beyond]).astype(np.int64)
-    frac = idx[~beyond] - j
-    p = probs[~beyond]
-    # An atom between two points is split so that its mean is kept.
-    f = np.bincount(j, weights=p * (1.0 - frac), minlength=n_points + 1).astype(np.float64)
-    f += np.bincount(j + 1, weights=p * frac, minlength=n_points + 1)
-    return GridSeverity(h, f[:n_points].copy(), tail, tail_mean, exact=bool(on_grid.all()))
+    tail = np.bincount(row[beyond], weights=probs[beyond], minlength=n_rows)
+    tail_moment = np.bincount(row[beyond], weights=(values * probs)[beyond], minlength=n_rows)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tail_mean = np.where(tail > 0, tail_moment / np.where(tail > 0, tail, 1.0), 0.0)
+    inside = ~beyond
+    j = np.floor(idx[inside]).astype(np.int64)
+    frac = idx[inside] - j
+    p = probs[inside]
+    # Row r's point j lives at r * (n_points + 1) + j; the spare column takes
+    # the zero-weight upper neighbour of atoms exactly on the last point.
+    flat = row[inside] * (n_points + 1) + j
+    size = n_rows * (n_points + 1)
+    f = np.bincount(flat, weights=p * (1.0 - frac), minlength=size).astype(np.float64)
+    f += np.bincount(flat + 1, weights=p * frac, minlength=size)
+    f = f.reshape(n_rows, n_points + 1)[:, :n_points].copy()
+    return f, tail.astype(np.float64), tail_mean, bool(on_grid.all())

@@ -1,13 +1,15 @@
 """The annual total by FFT: P(N) applied to the severity's transform.
 
 On a grid with n points the severity's discrete Fourier transform phi is
-computed on 2n points (zero padding) after an exponential tilt, the count
+computed on a padded length after an exponential tilt, the count
 distribution's generating function is applied pointwise, and the inverse
-transform gives the total's probabilities. Padding and tilt together keep the
-mass that would wrap around from beyond the padded range below about 3e-4 of
-the (already small) probability that sums of on-grid claims exceed twice the
-grid, so that error is negligible. Everything the grid cannot hold becomes one
-tail atom at its exact conditional mean.
+transform gives the total's probabilities. Mass of sums beyond the padded
+length wraps around onto small losses, damped by the tilt's factor
+exp(-alpha). The wrapped mass is measured exactly (the total mass of all
+on-grid sums is known in closed form, e.g. P_N(1 - tail) for a compound
+sum), and when the damped error could exceed 1e-12 the transform is redone
+with four-fold padding and a steeper tilt. Everything the grid cannot hold
+becomes one tail atom at its exact conditional mean.
 
 When the first event of a year has its own severity (the investigation clause
 of a leak policy), the transform is P(0) + phi_first * Q(phi), with Q the
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 import numpy as np
@@ -28,10 +32,16 @@ from picover.engine.discretise import GridSeverity
 from picover.engine.frequency import Frequency, shifted_pgf
 
 FloatArray = NDArray[np.float64]
+ComplexArray = NDArray[np.complex128]
 
-# Tilt exponent over the padded length: exp(-TILT) damps wrapped mass, and the
-# rounding error at the top of the kept half grows by at most exp(TILT / 2).
+# Padding factor and tilt exponent (over the padded length) of the usual plan:
+# exp(-8) damps wrapped mass; rounding at the top of the kept half grows by at
+# most exp(8 / 2). The strong plan pads four-fold with exp(-32): rounding at
+# the kept quarter's top grows by exp(8) while wrapped mass all but vanishes.
 TILT = 8.0
+STRONG_TILT = 32.0
+# Largest acceptable error from wrapped mass on the kept grid.
+WRAP_TOL = 1e-12
 # Probability below this beyond the grid is indistinguishable from rounding.
 _ROUNDING = 1e-13
 
@@ -55,9 +65,80 @@ class Aggregate:
         return self.bucket * (self.probs.size - 2)
 
 
-def padded_length(n: int) -> int:
-    """FFT length used for a grid of n points (at least 2n, fast to transform)."""
-    return int(scipy.fft.next_fast_len(2 * n, real=True))
+def padded_length(n: int, factor: int = 2) -> int:
+    """FFT length used for a grid of n points (at least ``factor * n``, fast to transform)."""
+    return int(scipy.fft.next_fast_len(factor * n, real=True))
+
+
+@attrs.frozen(eq=False)
+class Plan:
+    """How a grid of n points is transformed: padded length and tilt."""
+
+    n: int
+    n_fft: int
+    alpha: float
+    weights: FloatArray  # theta^j for j < n_fft, theta = exp(-alpha / n_fft)
+
+    @classmethod
+    def for_grid(cls, n: int, strong: bool = False) -> Plan:
+        n_fft = padded_length(n, 4 if strong else 2)
+        alpha = STRONG_TILT if strong else TILT
+        return cls(n, n_fft, alpha, np.exp(-(alpha / n_fft) * np.arange(n_fft)))
+
+    def forward(self, probs: FloatArray) -> ComplexArray:
+        """Transform of tilted masses along the last axis (only the first n count)."""
+        m = min(probs.shape[-1], self.n)
+        out = scipy.fft.rfft(probs[..., :m] * self.weights[:m], self.n_fft, axis=-1)
+        return np.asarray(out, dtype=np.complex128)
+
+    def inverse(self, total: ComplexArray) -> FloatArray:
+        """Untilted masses on all n_fft points."""
+        out = scipy.fft.irfft(total, self.n_fft)
+        out /= self.weights
+        return np.asarray(out, dtype=np.float64)
+
+
+class _Masses:
+    """A stand-in plan whose "transform" is the total mass: evaluates the same
+    combination at frequency zero, which gives the exact mass of all sums."""
+
+    n_fft = 1
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def forward(self, probs: FloatArray) -> ComplexArray:
+        return np.asarray(probs[..., : self.n].sum(axis=-1, keepdims=True), dtype=np.complex128)
+
+
+def transform(
+    n: int, total_for: Callable[[Any], ComplexArray], bucket: float, exact_mean: float
+) -> Aggregate:
+    """Invert ``total_for(plan)`` onto n grid points, guarding against wrap-around.
+
+    ``total_for`` builds the transform of the sum from ``plan.forward`` of its
+    parts; called with a stand-in plan it yields the exact total mass of all
+    on-grid sums, from which the wrapped mass is measured.
+    """
+    mass = float(np.real(total_for(_Masses(n))).reshape(-1)[0])
+    for strong in (False, True):
+        plan = Plan.for_grid(n, strong)
+        raw = plan.inverse(total_for(plan))
+        damping = math.exp(-plan.alpha)
+        wrapped = max(mass - float(raw.sum()), 0.0) / (1.0 - damping)
+        if damping * wrapped <= WRAP_TOL:
+            break
+    else:
+        warnings.warn(
+            f"FFT wrap-around may move up to {damping * wrapped:.3g} of probability onto "
+            "small losses; extend the grid",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    kept = np.empty(n + 1)
+    kept[:n] = raw[:n]
+    kept[n] = 0.0
+    return settle(kept, bucket, exact_mean)
 
 
 def aggregate(
@@ -87,22 +168,27 @@ def aggregate(
     -------
     Aggregate
     """
-    h = sev.bucket
-    n_fft = padded_length(n)
-    tilt = np.exp(-(TILT / n_fft) * np.arange(n))
 
-    def transform(g: GridSeverity) -> NDArray[np.complex128]:
-        m = min(g.probs.size, n)
-        return np.asarray(scipy.fft.rfft(g.probs[:m] * tilt[:m], n_fft), dtype=np.complex128)
+    def total_for(plan: Any) -> ComplexArray:
+        phi = plan.forward(sev.probs)
+        if first is None:
+            return freq.pgf(phi)
+        p0 = float(freq.pgf(np.zeros(1, dtype=np.complex128)).real[0])
+        return np.asarray(p0 + plan.forward(first.probs) * shifted_pgf(freq, phi))
 
-    phi = transform(sev)
-    if first is None:
-        total = freq.pgf(phi)
-    else:
-        total = float(freq.pmf(0)) + transform(first) * shifted_pgf(freq, phi)
-    probs = np.empty(n + 1)
-    np.divide(scipy.fft.irfft(total, n_fft)[:n], tilt, out=probs[:n])
-    probs[n] = 0.0
+    return transform(n, total_for, sev.bucket, exact_mean)
+
+
+def settle(probs: FloatArray, bucket: float, exact_mean: float) -> Aggregate:
+    """Turn FFT output into a distribution whose mean is ``exact_mean``.
+
+    ``probs`` holds n grid masses and one spare slot. Rounding-level negative
+    masses are zeroed (a warning gives any larger one); the probability
+    missing from the grid becomes the tail atom in the spare slot, at the
+    conditional mean that makes the total mean exact.
+    """
+    h = bucket
+    n = probs.size - 1
     support = np.arange(n + 1, dtype=np.float64)
     support *= h
     most_negative = float(probs.min())

@@ -138,25 +138,25 @@ def choose(
     lattice = float_gcd(spans) if spans else None
 
     if bucket is not None:
-        return Grid(bucket, _length(top, bucket), automatic=False)
+        return Grid(bucket, length(top, bucket), automatic=False)
     if n_buckets is not None:
         h = top / (n_buckets - 1) if top > 0 else 1.0
         return Grid(h, n_buckets, automatic=False)
 
-    if lattice is not None and _length(top, lattice) <= MAX_LATTICE_BUCKETS:
+    if lattice is not None and length(top, lattice) <= MAX_LATTICE_BUCKETS:
         # A discrete severity is exact on its own lattice, made finer only as far
         # as the limits and deductibles need to land on grid points too.
-        h = _align(lattice, [lattice, *anchors])
-        return Grid(h, _length(top, h), automatic=True)
+        h = align(lattice, [lattice, *anchors])
+        return Grid(h, length(top, h), automatic=True)
     body = min(_body_scale(sev) for sev, _ in sevs)
     want = 2 ** math.ceil(math.log2(max(top * POINTS_PER_MEDIAN / body, 1.0)))
     n = int(min(max(want, MIN_BUCKETS), max_buckets))
     h = top / (n - 1) * (1.0 + 1e-12)  # exactly n points: a power of two transforms fastest
-    h = _align(h, anchors)
-    return Grid(h, _length(top, h), automatic=True)
+    h = align(h, anchors)
+    return Grid(h, length(top, h), automatic=True)
 
 
-def _align(h: float, anchors: list[float]) -> float:
+def align(h: float, anchors: list[float]) -> float:
     """The largest bucket <= h dividing as many leading anchors as possible.
 
     An anchor is dropped when honouring it would need a bucket under h / 8.
@@ -174,7 +174,7 @@ def _align(h: float, anchors: list[float]) -> float:
     return g / math.ceil(g / h - 1e-9)
 
 
-def _length(top: float, h: float) -> int:
+def length(top: float, h: float) -> int:
     n = math.ceil(top / h - 1e-9) + 1
     if n > HARD_MAX_BUCKETS:
         raise ValueError(

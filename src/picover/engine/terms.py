@@ -1,0 +1,126 @@
+"""Insurance terms applied to distributions on a grid.
+
+Per-occurrence terms map each atom of one event's loss; annual terms map each
+atom of the year's total. Both are exact on the atoms; the only care needed
+is the tail atom beyond the grid, which stands for a spread of values with a
+known mean: a map that is linear (or constant) beyond the grid keeps it exact,
+anything else is bounded and reported.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from picover.engine.discretise import GridSeverity, place_atoms
+from picover.engine.fft import Aggregate
+from picover.engine.lossdist import LossDistribution
+
+
+def apply_incident_terms(
+    sev: GridSeverity, deductible: float, limit: float, share: float
+) -> GridSeverity:
+    """The payment ``share * min((X - deductible)+, limit)`` of a loss X on a grid.
+
+    The result stays on the same bucket: payments that fall between grid
+    points (a deductible or limit off the grid, or a share below 1) are split
+    between neighbours keeping their mean. The tail beyond the grid maps
+    exactly when the grid reaches ``deductible + limit`` (it then pays the
+    limit) or when the limit is infinite (the map is linear there).
+
+    Raises
+    ------
+    ValueError
+        If the grid ends inside the layer while probability lies beyond it.
+
+    Examples
+    --------
+    >>> g = GridSeverity(1.0, np.array([0.5, 0.25, 0.25]), 0.0, math.nan, True)
+    >>> apply_incident_terms(g, 1.0, math.inf, 1.0).probs
+    array([0.75, 0.25, 0.  ])
+    """
+    if deductible == 0.0 and math.isinf(limit) and share == 1.0:
+        return sev
+    h = sev.bucket
+    n = sev.probs.size
+    top = h * (n - 1)
+    x = h * np.arange(n, dtype=np.float64)
+    paid = share * np.minimum(np.maximum(x - deductible, 0.0), limit)
+    tail_p, tail_m = sev.tail_prob, sev.tail_mean
+    if tail_p > 0 and math.isfinite(limit) and top < deductible + limit:
+        raise ValueError(
+            f"the grid ends at {top:,.6g}, inside the layer {limit:,.6g} xs {deductible:,.6g}, "
+            f"with probability {tail_p:.3g} beyond it: extend the grid"
+        )
+    if tail_p == 0:
+        return place_atoms(paid, sev.probs, h, n)
+    values = np.append(paid, share * min(max(tail_m - deductible, 0.0), limit))
+    probs = np.append(sev.probs, tail_p)
+    if math.isfinite(limit):
+        return place_atoms(values, probs, h, n)  # the whole tail pays the limit
+    # Beyond the grid the payment is linear, so the tail's mean maps exactly, but
+    # it now starts at share * (top - deductible): shorten the grid to there so
+    # that it still holds everything below its end.
+    n_out = max(2, math.floor(share * (top - deductible) / h + 1e-9) + 1)
+    return place_atoms(values, probs, h, min(n, n_out))
+
+
+def unresolved_tail(agg: Aggregate, agg_d: float, agg_l: float) -> float:
+    """Probability still beyond the grid after the annual terms (0 when the limit caps it)."""
+    if math.isfinite(agg_l) and agg.top >= agg_d + agg_l:
+        return 0.0
+    return agg.tail_mass
+
+
+def annual_terms_error(agg: Aggregate, agg_d: float, agg_l: float) -> float:
+    """Bound on the error in the mean from applying the annual terms to the tail atom.
+
+    Inside the tail the payment g(s) = min((s - d)+, l) is linear when the grid
+    reaches d and l is unlimited, constant when it reaches d + l; otherwise the
+    atom's payment g(mean) exceeds the true E[g(S) | tail] by at most
+    g(mean) - g(grid end).
+    """
+    if agg.tail_mass == 0.0 or agg.top >= agg_d + agg_l:
+        return 0.0
+    if math.isinf(agg_l) and agg.top >= agg_d:
+        return 0.0
+
+    def pay(s: float) -> float:
+        return min(max(s - agg_d, 0.0), agg_l)
+
+    return agg.tail_mass * (pay(agg.tail_mean) - pay(agg.top))
+
+
+def apply_annual_terms(
+    agg: Aggregate, agg_d: float, agg_l: float, currency: str
+) -> LossDistribution:
+    tail, tail_from = agg.tail_mass, agg.top
+    if tail > 0:
+        x, p = agg.support, agg.probs
+    else:
+        x, p = agg.support[:-1].copy(), agg.probs[:-1].copy()
+    if agg_d > 0 or math.isfinite(agg_l):
+        y = np.minimum(np.maximum(x - agg_d, 0.0), agg_l)
+        # y is non-decreasing: merge the runs of equal payments into single atoms.
+        new = np.concatenate(([True], np.diff(y) > 0))
+        x = y[new]
+        p = np.bincount(np.cumsum(new) - 1, weights=p).astype(np.float64)
+        if tail > 0:
+            if agg.top >= agg_d + agg_l:
+                tail, tail_from = 0.0, math.inf  # the whole tail pays the limit
+            else:
+                tail_from = agg.top - agg_d
+    if tail == 0.0:
+        tail_from = math.inf
+    x.flags.writeable = False
+    p.flags.writeable = False
+    return LossDistribution(
+        x,
+        p,
+        tail_mass=tail,
+        tail_from=tail_from,
+        bucket=agg.bucket,
+        method="fft",
+        currency=currency,
+    )

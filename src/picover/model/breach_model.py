@@ -1,0 +1,520 @@
+"""``BreachModel``: an organisation in, its annual leak losses out.
+
+It ties the pieces together: how often incidents happen (``frequency``), how
+many records each exposes (``breach_size``), whether lawsuits follow
+(``litigation``) and what each cost category amounts to (``costs``), under a
+policy's terms. Parameters are plain frozen objects, so any of them can be
+changed with :meth:`BreachModel.with_params` using dotted paths such as
+``"consolation.award"`` or ``"frequency.base_rate.retail"``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from picover import _checks
+from picover.engine import fft
+from picover.engine import grid as _grid
+from picover.engine.compound import DEFAULT_TAIL_TOL
+from picover.engine.discretise import GridSeverity
+from picover.engine.frequency import Frequency
+from picover.engine.lossdist import LossDistribution
+from picover.engine.simulate import as_generator
+from picover.engine.terms import (
+    annual_terms_error,
+    apply_annual_terms,
+    apply_incident_terms,
+    unresolved_tail,
+)
+from picover.model import params as _params
+from picover.model.breach import DEFAULT_NODES, BreachSize
+from picover.model.costs import CostCategory, CostContext
+from picover.model.exposure import Organisation
+from picover.model.frequency import FrequencyEstimate, FrequencyModel, estimate
+from picover.model.incident import IncidentBuilder, expected_cost
+from picover.model.litigation import Litigation
+from picover.model.policy import Policy
+
+FloatArray = NDArray[np.float64]
+
+#: Largest grid the model chooses by itself (a user may pass n_buckets).
+MODEL_MAX_BUCKETS = 2**14
+#: Grid points per typical incident cost aimed at by the automatic grid.
+POINTS_PER_INCIDENT = 16
+_MAX_REGRIDS = 6
+
+
+def _costs(value: Mapping[str, CostCategory]) -> dict[str, CostCategory]:
+    out = dict(value)
+    if not out:
+        raise ValueError("BreachModel.costs needs at least one cost category")
+    for name, category in out.items():
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"cost category names must be non-empty without dots; got {name!r}")
+        if not isinstance(category, CostCategory):
+            raise TypeError(
+                f"cost category {name!r} must follow the CostCategory interface (trigger, "
+                "insurable, mean, limited_mean, severity, rvs); got "
+                f"{type(category).__name__}"
+            )
+    return out
+
+
+@attrs.frozen
+class Terms:
+    """A policy resolved against a model: what is covered and how, per incident and year."""
+
+    later: tuple[str, ...]
+    first: tuple[str, ...]
+    sublimits: Mapping[str, float]
+    retention: float
+    per_incident_limit: float
+    coinsurance: float
+    aggregate_retention: float
+    aggregate_limit: float
+
+
+@attrs.frozen
+class BreachModel:
+    """The personal-information leak loss model.
+
+    Parameters
+    ----------
+    frequency_model : FrequencyModel
+        Incident frequency (dotted paths start with ``frequency.``).
+    breach_size : BreachSize
+        Records exposed per incident.
+    litigation : Litigation
+        Lawsuit and liability probabilities.
+    costs : mapping of str to CostCategory
+        The cost categories by name (dotted paths start with the name).
+    currency : str
+        Unit of every amount.
+    name : str
+        A label (the preset's name).
+    sources : mapping of str to str
+        For each parameter's dotted path, its source or "assumption".
+    nodes : int
+        Quadrature nodes per segment of log K.
+
+    Examples
+    --------
+    >>> import picover as pc
+    >>> model = pc.BreachModel.preset("kr")
+    >>> org = pc.Organisation(records=3_000_000, annual_sales=120e9, sector="retail")
+    >>> losses = model.expected_losses(org)
+    >>> losses["total"] == sum(v for k, v in losses.items() if k not in ("total", "fines"))
+    True
+    """
+
+    frequency_model: FrequencyModel
+    breach_size: BreachSize
+    litigation: Litigation
+    costs: Mapping[str, CostCategory] = attrs.field(converter=_costs)
+    currency: str = attrs.field(default="KRW", validator=attrs.validators.instance_of(str))
+    name: str = attrs.field(default="custom", validator=attrs.validators.instance_of(str))
+    sources: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
+    nodes: int = attrs.field(default=DEFAULT_NODES, validator=_checks.whole(low=2, high=64))
+
+    # -- construction ----------------------------------------------------------
+
+    @classmethod
+    def preset(cls, name: str = "kr") -> BreachModel:
+        """Load a preset shipped with picover (``"kr"``: Korea, KRW).
+
+        Every parameter of a preset names its source, or says it is an
+        assumption; see :attr:`sources`.
+        """
+        from picover.model.presets import load_preset
+
+        return load_preset(name)
+
+    def parameters(self) -> dict[str, Any]:
+        """Every numeric parameter by dotted path, e.g. ``{"consolation.award": 100000.0, ...}``."""
+        return _params.flatten(self._namespace())
+
+    def with_params(self, changes: Mapping[str, Any]) -> BreachModel:
+        """A copy with parameters changed by dotted path.
+
+        Examples
+        --------
+        >>> import picover as pc
+        >>> m = pc.BreachModel.preset("kr").with_params({"consolation.award": 3e5})
+        >>> m.costs["consolation"].award
+        300000.0
+        """
+        namespace = _params.update(self._namespace(), changes)
+        return attrs.evolve(
+            self,
+            frequency_model=namespace.pop("frequency"),
+            breach_size=namespace.pop("breach_size"),
+            litigation=namespace.pop("litigation"),
+            costs=namespace,
+        )
+
+    def _namespace(self) -> dict[str, Any]:
+        return {
+            "frequency": self.frequency_model,
+            "breach_size": self.breach_size,
+            "litigation": self.litigation,
+            **self.costs,
+        }
+
+    # -- frequency -----------------------------------------------------------
+
+    def frequency(self, org: Organisation) -> FrequencyEstimate:
+        """Next year's incident count for ``org``, with prior, posterior and credibility."""
+        _check_org(org)
+        return estimate(self.frequency_model, org)
+
+    # -- expected losses -------------------------------------------------------
+
+    def _nodes(self, records: Any) -> tuple[FloatArray, FloatArray]:
+        breaks = [*self.litigation.breakpoints]
+        for category in self.costs.values():
+            for attr in ("k_small", "k_large"):
+                value = getattr(category, attr, None)
+                if isinstance(value, float):
+                    breaks.append(value)
+        return self.breach_size.nodes(records, sorted(set(breaks)), self.nodes)
+
+    def _context(self, org: Organisation) -> CostContext:
+        return CostContext(float(org.records), float(org.annual_sales))
+
+    def terms(self, policy: Policy | None) -> Terms:
+        """Resolve ``policy`` against this model's categories (None: ground-up)."""
+        if policy is None:
+            insured = tuple(c for c, cat in self.costs.items() if cat.insurable)
+            return Terms(
+                insured,
+                insured,
+                dict.fromkeys(insured, math.inf),
+                0.0,
+                math.inf,
+                1.0,
+                0.0,
+                math.inf,
+            )
+        if not isinstance(policy, Policy):
+            raise TypeError(f"policy must be a picover Policy or None; got {type(policy).__name__}")
+        covered = policy.covered(self.costs)
+        later = tuple(
+            c for c in covered if not (c == "investigation" and policy.investigation == "first")
+        )
+        return Terms(
+            later=later,
+            first=tuple(covered),
+            sublimits={c: policy.sublimit(c) for c in covered},
+            retention=policy.retention,
+            per_incident_limit=policy.per_incident_limit,
+            coinsurance=policy.coinsurance,
+            aggregate_retention=policy.aggregate_retention,
+            aggregate_limit=policy.limit,
+        )
+
+    def expected_losses(self, org: Organisation, policy: Policy | None = None) -> dict[str, float]:
+        """Expected annual loss by cost category plus ``"total"`` (currency units).
+
+        Without a policy: ground-up, every incident's real costs (cause
+        investigation included each time); ``total`` sums the insurable
+        categories, and uninsurable ones (penalty surcharges) are reported
+        under their own key only. With a policy: what the insurer pays. When
+        the policy has no retention, per-incident limit or annual terms this
+        is in closed form over K; otherwise the total is the mean of the
+        insured annual distribution and it is allocated to categories in
+        proportion to their expected covered (sublimited) cost.
+
+        Examples
+        --------
+        >>> import picover as pc
+        >>> model = pc.BreachModel.preset("kr")
+        >>> org = pc.Organisation(records=3_000_000, annual_sales=120e9, sector="retail")
+        >>> gu = model.expected_losses(org)
+        >>> ins = model.expected_losses(org, pc.Policy(limit=1e9, retention=1e7))
+        >>> ins["total"] < gu["total"]
+        True
+        """
+        freq = self.frequency(org)
+        n_mean = freq.posterior_mean
+        k, w = self._nodes(org.records)
+        ctx = self._context(org)
+        if policy is None:
+            out = {
+                c: n_mean * float(expected_cost(cat, self.litigation, k, w, ctx, math.inf))
+                for c, cat in self.costs.items()
+            }
+            out["total"] = math.fsum(v for c, v in out.items() if self.costs[c].insurable)
+            return out
+        terms = self.terms(policy)
+        p_any = 1.0 - float(freq.dist.pmf(0))
+        basis: dict[str, float] = {}
+        for c in self.costs:
+            if c not in terms.first:
+                basis[c] = 0.0
+                continue
+            count = n_mean if c in terms.later else p_any
+            per = float(
+                expected_cost(self.costs[c], self.litigation, k, w, ctx, terms.sublimits[c])
+            )
+            basis[c] = count * per
+        closed_form = (
+            terms.retention == 0
+            and math.isinf(terms.per_incident_limit)
+            and not policy.has_annual_terms
+        )
+        if closed_form:
+            out = {c: terms.coinsurance * v for c, v in basis.items()}
+            out["total"] = math.fsum(out.values())
+            return out
+        total = self.annual_loss(org, policy).mean()
+        scale = total / math.fsum(basis.values()) if math.fsum(basis.values()) > 0 else 0.0
+        out = {c: v * scale for c, v in basis.items()}
+        out["total"] = total
+        return out
+
+    # -- distributions -----------------------------------------------------------
+
+    def annual_loss(
+        self,
+        org: Organisation,
+        policy: Policy | None = None,
+        *,
+        method: str = "fft",
+        bucket: float | None = None,
+        n_buckets: int | None = None,
+        tail_tol: float | None = None,
+        n_sims: int | None = None,
+        seed: Any = None,
+    ) -> LossDistribution:
+        """The distribution of the annual loss: ground-up (no policy) or insured.
+
+        Ground-up, the loss is the sum over the year's incidents of every
+        insurable category's cost. Under a policy the terms apply in the
+        order of :class:`~picover.Policy`; with ``investigation="first"``
+        the first incident of the year has its own severity, and the FFT is
+        exact for it.
+
+        Parameters
+        ----------
+        org : Organisation
+        policy : Policy, optional
+        method : {"fft", "mc"}
+        bucket, n_buckets, tail_tol : FFT grid controls (see :func:`picover.compound`).
+        n_sims, seed : Monte Carlo controls.
+
+        Returns
+        -------
+        LossDistribution
+        """
+        _checks.one_of("method", method, ("fft", "mc"))
+        terms = self.terms(policy)
+        freq = self.frequency(org).counts()
+        if method == "mc":
+            for name, value in (
+                ("bucket", bucket),
+                ("n_buckets", n_buckets),
+                ("tail_tol", tail_tol),
+            ):
+                if value is not None:
+                    raise ValueError(f"{name} applies to method='fft' only; got {name}={value!r}")
+            sims = _checks.integer("n_sims", 100_000 if n_sims is None else n_sims, low=1)
+            totals = self.simulate(org, policy, n_sims=sims, seed=seed).insured
+            return LossDistribution.from_samples(totals, currency=self.currency)
+        for name, value in (("n_sims", n_sims), ("seed", seed)):
+            if value is not None:
+                raise ValueError(f"{name} applies to method='mc' only; got {name}={value!r}")
+        tol = _checks.number(
+            "tail_tol",
+            DEFAULT_TAIL_TOL if tail_tol is None else tail_tol,
+            low=1e-14,
+            high=1.0,
+            high_open=True,
+        )
+        h = None if bucket is None else _checks.number("bucket", bucket, low=0.0, low_open=True)
+        nb = None if n_buckets is None else _checks.integer("n_buckets", n_buckets, low=16)
+        return self._fft(org, freq, terms, tol, h, nb)
+
+    def _fft(
+        self,
+        org: Organisation,
+        freq: Frequency,
+        terms: Terms,
+        tol: float,
+        bucket: float | None,
+        n_buckets: int | None,
+    ) -> LossDistribution:
+        k, w = self._nodes(org.records)
+        ctx = self._context(org)
+        n_mean = freq.mean()
+        p_any = 1.0 - float(freq.pmf(0))
+        if n_mean == 0 or not terms.first:
+            return LossDistribution([0.0], [1.0], method="fft", currency=self.currency)
+        top = self._reach(org, freq, terms, k, w, ctx, tol)
+        anchors = [
+            terms.retention,
+            terms.per_incident_limit,
+            terms.retention + terms.per_incident_limit,
+            terms.aggregate_limit,
+            terms.aggregate_retention,
+            *terms.sublimits.values(),
+        ]
+        automatic = bucket is None and n_buckets is None
+        for _ in range(_MAX_REGRIDS):
+            h, n = self._grid(top, k, w, ctx, terms, bucket, n_buckets, anchors)
+            builder = IncidentBuilder(self.costs, self.litigation, k, w, ctx, terms.sublimits, h, n)
+            later = self._payment(builder.grid(terms.later), terms)
+            first = (
+                later
+                if terms.first == terms.later
+                else self._payment(builder.grid(terms.first), terms)
+            )
+            exact = p_any * first.mean() + (n_mean - p_any) * later.mean()
+            agg = fft.aggregate(freq, later, n, exact, first=None if first is later else first)
+            error = annual_terms_error(agg, terms.aggregate_retention, terms.aggregate_limit)
+            if not automatic:
+                break
+            if error > 1e-9 * max(exact, h):
+                top = max(2.0 * top, terms.aggregate_retention + terms.aggregate_limit)
+            elif unresolved_tail(agg, terms.aggregate_retention, terms.aggregate_limit) > tol:
+                top *= 2.0
+            else:
+                break
+        else:
+            warnings.warn(
+                f"after {_MAX_REGRIDS} grids, probability {agg.tail_mass:.3g} still lies beyond "
+                f"the grid's end {agg.top:,.6g} (tail_tol {tol:.3g}); the mean and TVaR stay "
+                "exact, quantiles beyond the grid are unavailable",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return apply_annual_terms(
+            agg, terms.aggregate_retention, terms.aggregate_limit, self.currency
+        )
+
+    def _payment(self, covered: GridSeverity, terms: Terms) -> GridSeverity:
+        return apply_incident_terms(
+            covered, terms.retention, terms.per_incident_limit, terms.coinsurance
+        )
+
+    def _reach(
+        self,
+        org: Organisation,
+        freq: Frequency,
+        terms: Terms,
+        k: FloatArray,
+        w: FloatArray,
+        ctx: CostContext,
+        tol: float,
+    ) -> float:
+        """A total the year exceeds with probability about ``tol`` or less."""
+        n_mean = freq.mean()
+        names = terms.first
+        level = 1.0 - tol / (2.0 * len(names) * max(n_mean, tol))
+        k_top = float(np.max(k))
+        ctx_top = CostContext(ctx.records, ctx.annual_sales)
+        # One incident: a union bound over categories at the largest breach.
+        single = 0.0
+        for c in names:
+            category = self.costs[c]
+            quantile = getattr(category, "quantile", None)
+            if quantile is not None:
+                q = float(quantile(level, k_top, ctx_top))
+            else:
+                q = float(category.severity(k_top, ctx_top).ppf(level))
+            single += min(q, terms.sublimits[c])
+        single = terms.coinsurance * min(
+            max(single - terms.retention, 0.0), terms.per_incident_limit
+        )
+        per_incident = sum(
+            float(expected_cost(self.costs[c], self.litigation, k, w, ctx, terms.sublimits[c]))
+            for c in names
+        )
+        top = max(1.25 * single, 1.5 * freq.ppf(1.0 - tol / 2.0) * per_incident)
+        if math.isfinite(terms.per_incident_limit):
+            # Bounded payments: a hard bound from the count, and the incident grid must
+            # reach retention + limit so that every larger incident pays the limit.
+            paid_max = terms.coinsurance * terms.per_incident_limit
+            top = min(top, paid_max * max(freq.ppf(1.0 - tol / 4.0), 1.0))
+            top = max(top, terms.retention + terms.per_incident_limit)
+        if math.isfinite(terms.aggregate_limit):
+            top = min(top, terms.aggregate_retention + terms.aggregate_limit)
+            if math.isfinite(terms.per_incident_limit):
+                top = max(top, terms.retention + terms.per_incident_limit)
+        elif terms.aggregate_retention > 0:
+            top = max(top, 2.0 * terms.aggregate_retention)
+        return max(top, 1.0)
+
+    def _grid(
+        self,
+        top: float,
+        k: FloatArray,
+        w: FloatArray,
+        ctx: CostContext,
+        terms: Terms,
+        bucket: float | None,
+        n_buckets: int | None,
+        anchors: list[float],
+    ) -> tuple[float, int]:
+        if bucket is not None and n_buckets is not None:
+            return bucket, n_buckets
+        if bucket is not None:
+            return bucket, _grid.length(top, bucket)
+        if n_buckets is not None:
+            return top / (n_buckets - 1), n_buckets
+        # A typical incident: the weighted median over K of the expected covered cost.
+        per_node = sum(
+            self.litigation.probability(self.costs[c].trigger, k)
+            * self.costs[c].limited_mean(k, ctx, terms.sublimits[c])
+            for c in terms.first
+        )
+        order = np.argsort(per_node)
+        cum = np.cumsum(w[order])
+        typical = float(per_node[order][np.searchsorted(cum, 0.5)])
+        want = 2 ** math.ceil(math.log2(max(top * POINTS_PER_INCIDENT / max(typical, 1e-9), 1.0)))
+        n = int(min(max(want, _grid.MIN_BUCKETS), MODEL_MAX_BUCKETS))
+        h = _grid.align(top / (n - 1) * (1.0 + 1e-12), anchors)
+        return h, _grid.length(top, h)
+
+    # -- Monte Carlo ---------------------------------------------------------
+
+    def simulate(
+        self,
+        org: Organisation,
+        policy: Policy | None = None,
+        *,
+        n_sims: int = 100_000,
+        seed: Any = None,
+    ) -> SimulatedYears:
+        """Simulate years event by event: ground-up costs by category and the insured total.
+
+        Draws K from the breach-size distribution itself (not its quadrature
+        nodes), so comparing with the FFT checks the quadrature too.
+        """
+        from picover.model.simulate import simulate_years
+
+        sims = _checks.integer("n_sims", n_sims, low=1)
+        return simulate_years(self, org, self.terms(policy), sims, as_generator(seed))
+
+
+@attrs.frozen(eq=False)
+class SimulatedYears:
+    """Simulated years: ground-up cost by category and the insured total (currency units)."""
+
+    by_category: Mapping[str, FloatArray]
+    insured: FloatArray
+
+    @property
+    def n_sims(self) -> int:
+        return int(self.insured.size)
+
+
+def _check_org(org: Any) -> None:
+    if not isinstance(org, Organisation):
+        raise TypeError(f"org must be a picover Organisation; got {type(org).__name__}")

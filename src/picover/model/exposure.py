@@ -1,0 +1,328 @@
+"""Who is exposed: an organisation, the personal data it holds, and its incident history.
+
+Amounts are in the model's currency (KRW by default); record counts are the
+number of distinct data subjects (people) whose information is held.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from picover import _checks
+
+#: Kinds of entity the statutory rules distinguish.
+ENTITY_TYPES = ("private", "public", "non_profit", "small_business")
+
+
+def _cost_dict(value: Mapping[str, float]) -> dict[str, float]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"incident costs must be a mapping of category to amount; got {value!r}")
+    return dict(value)
+
+
+def _non_negative_costs(_instance: Any, _attribute: Any, costs: Mapping[str, float]) -> None:
+    for category, amount in costs.items():
+        if not isinstance(category, str) or not category:
+            raise TypeError(f"cost category names must be non-empty strings; got {category!r}")
+        _checks.number(f"cost of {category!r}", amount, low=0.0)
+
+
+@attrs.frozen
+class Incident:
+    """One past incident: records affected and what it cost, by category.
+
+    Parameters
+    ----------
+    records_affected : int or None
+        Data subjects whose information leaked (None when unknown).
+    costs : mapping of str to float
+        Paid costs by cost category (currency units), e.g. ``{"consolation": 5e7}``.
+
+    Examples
+    --------
+    >>> Incident(records_affected=12_000, costs={"investigation": 3e7}).records_affected
+    12000
+    """
+
+    records_affected: int | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(_checks.whole(low=1)),
+    )
+    costs: Mapping[str, float] = attrs.field(
+        factory=dict, converter=_cost_dict, validator=_non_negative_costs
+    )
+
+
+def _incidents(value: Iterable[Incident]) -> tuple[Incident, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class HistoryYear:
+    """One observed policy year of an organisation.
+
+    Parameters
+    ----------
+    year : int
+        Calendar year.
+    records_held : int
+        Data subjects held that year (the exposure of that year).
+    incidents : int
+        Number of leak incidents in the year.
+    details : tuple of Incident
+        Optional detail per incident (either none or one per incident).
+
+    Examples
+    --------
+    >>> HistoryYear(2023, 2_000_000, 1).incidents
+    1
+    """
+
+    year: int = attrs.field(validator=_checks.whole(low=1900, high=2200))
+    records_held: int = attrs.field(validator=_checks.whole(low=0))
+    incidents: int = attrs.field(validator=_checks.whole(low=0))
+    details: tuple[Incident, ...] = attrs.field(default=(), converter=_incidents)
+
+    def __attrs_post_init__(self) -> None:
+        if self.incidents > 0 and self.records_held == 0:
+            raise ValueError(f"year {self.year}: {self.incidents} incidents but records_held is 0")
+        if self.details and len(self.details) != self.incidents:
+            raise ValueError(
+                f"year {self.year}: {len(self.details)} incident details for "
+                f"{self.incidents} incidents; give one per incident or none"
+            )
+        for i, incident in enumerate(self.details):
+            if not isinstance(incident, Incident):
+                raise TypeError(f"year {self.year}: detail {i} must be an Incident")
+            k = incident.records_affected
+            if k is not None and k > self.records_held:
+                raise ValueError(
+                    f"year {self.year}, incident {i + 1}: records_affected ({k:,}) exceeds "
+                    f"records_held ({self.records_held:,})"
+                )
+
+
+def _years(value: Iterable[HistoryYear]) -> tuple[HistoryYear, ...]:
+    years = tuple(value)
+    seen: set[int] = set()
+    for y in years:
+        if not isinstance(y, HistoryYear):
+            raise TypeError(f"history years must be HistoryYear objects; got {type(y).__name__}")
+        if y.year in seen:
+            raise ValueError(f"history: year {y.year} appears more than once")
+        seen.add(y.year)
+    return tuple(sorted(years, key=lambda y: y.year))
+
+
+_ROW_KEYS = {"year", "records_held", "incidents", "records_affected", "costs"}
+
+
+@attrs.frozen
+class IncidentHistory:
+    """An organisation's observed policy years.
+
+    Examples
+    --------
+    >>> h = IncidentHistory.from_rows([
+    ...     {"year": 2022, "records_held": 2_500_000, "incidents": 0},
+    ...     {"year": 2023, "records_held": 3_000_000, "incidents": 1,
+    ...      "records_affected": [40_000], "costs": [{"investigation": 2.5e7}]},
+    ... ])
+    >>> h.total_incidents, len(h.years)
+    (1, 2)
+    """
+
+    years: tuple[HistoryYear, ...] = attrs.field(default=(), converter=_years)
+
+    @property
+    def total_incidents(self) -> int:
+        """Incidents over all observed years."""
+        return sum(y.incidents for y in self.years)
+
+    def exposure(self, records: float, size_elasticity: float) -> float:
+        """Observed exposure in units of the current year: sum of (R_t / R) ** elasticity."""
+        return math.fsum((y.records_held / records) ** size_elasticity for y in self.years)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> IncidentHistory:
+        """Build from one mapping per year.
+
+        Each row has ``year``, ``records_held`` and ``incidents``, and
+        optionally ``records_affected`` (a list, one per incident) and
+        ``costs`` (a list of ``{category: amount}``, one per incident).
+        Errors name the row (counting from 1) and the field.
+        """
+        years = []
+        for i, row in enumerate(rows, start=1):
+            if not isinstance(row, Mapping):
+                raise TypeError(f"history row {i} must be a mapping; got {type(row).__name__}")
+            unknown = set(row) - _ROW_KEYS
+            if unknown:
+                raise ValueError(
+                    f"history row {i}: unknown field(s) {sorted(unknown)}; allowed are "
+                    f"{sorted(_ROW_KEYS)}"
+                )
+            missing = {"year", "records_held", "incidents"} - set(row)
+            if missing:
+                raise ValueError(f"history row {i}: missing field(s) {sorted(missing)}")
+            try:
+                years.append(_year_from_row(row))
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"history row {i}: {exc}") from None
+        return cls(years)
+
+    @classmethod
+    def from_csv(cls, path: str | Path) -> IncidentHistory:
+        """Read a CSV with columns ``year, records_held, incidents`` (one row per year).
+
+        Optional columns: ``records_affected`` (semicolon-separated, one per
+        incident) and ``cost_<category>`` (semicolon-separated amounts, one
+        per incident), e.g. ``cost_consolation``.
+        """
+        p = Path(path)
+        with p.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            rows = []
+            for i, raw in enumerate(reader, start=1):
+                try:
+                    rows.append(_csv_row(raw))
+                except (TypeError, ValueError) as exc:
+                    raise type(exc)(f"{p}: row {i}: {exc}") from None
+        try:
+            return cls.from_rows(rows)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{p}: {exc}") from None
+
+
+def _year_from_row(row: Mapping[str, Any]) -> HistoryYear:
+    incidents = _checks.integer("incidents", row["incidents"], low=0)
+    affected = row.get("records_affected")
+    costs = row.get("costs")
+    details: list[Incident] = []
+    if affected is not None or costs is not None:
+        affected_list = list(affected) if affected is not None else [None] * incidents
+        costs_list = list(costs) if costs is not None else [{}] * incidents
+        for name, lst in (("records_affected", affected_list), ("costs", costs_list)):
+            if len(lst) != incidents:
+                raise ValueError(f"{name} has {len(lst)} entries for {incidents} incidents")
+        for j, (k, c) in enumerate(zip(affected_list, costs_list, strict=True), start=1):
+            if k is not None:
+                k = _checks.integer(f"records_affected[{j}]", k, low=1)
+            if not isinstance(c, Mapping):
+                raise TypeError(f"costs[{j}] must be a mapping of category to amount")
+            details.append(Incident(records_affected=k, costs=c))
+    return HistoryYear(
+        year=_checks.integer("year", row["year"], low=1900, high=2200),
+        records_held=_checks.integer("records_held", row["records_held"], low=0),
+        incidents=incidents,
+        details=tuple(details),
+    )
+
+
+def _split(cell: str) -> list[str]:
+    return [part.strip() for part in cell.split(";") if part.strip()]
+
+
+def _csv_number(field: str, text: str) -> float:
+    try:
+        return float(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise ValueError(f"{field} must be a number; got {text!r}") from None
+
+
+def _csv_row(raw: Mapping[str, str | None]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    costs: dict[str, list[float]] = {}
+    for key, cell in raw.items():
+        if key is None:
+            raise ValueError("more cells than column names")
+        text = (cell or "").strip()
+        if key in ("year", "records_held", "incidents"):
+            if not text:
+                raise ValueError(f"{key} is empty")
+            row[key] = _csv_number(key, text)
+        elif key == "records_affected":
+            if text:
+                row[key] = [_csv_number(key, t) for t in _split(text)]
+        elif key.startswith("cost_") and len(key) > 5:
+            if text:
+                costs[key[5:]] = [_csv_number(key, t) for t in _split(text)]
+        else:
+            raise ValueError(
+                f"unknown column {key!r}; allowed are year, records_held, incidents, "
+                "records_affected and cost_<category>"
+            )
+    if costs:
+        n = int(row.get("incidents", 0))
+        for category, amounts in costs.items():
+            if len(amounts) != n:
+                raise ValueError(f"cost_{category} has {len(amounts)} amounts for {n} incidents")
+        row["costs"] = [{c: amounts[j] for c, amounts in costs.items()} for j in range(n)]
+    return row
+
+
+def _history(value: Any) -> IncidentHistory | None:
+    if value is None or isinstance(value, IncidentHistory):
+        return value
+    raise TypeError(
+        f"Organisation.history must be an IncidentHistory (see IncidentHistory.from_rows) "
+        f"or None; got {type(value).__name__}"
+    )
+
+
+@attrs.frozen
+class Organisation:
+    """An organisation that holds personal information.
+
+    Parameters
+    ----------
+    records : int
+        Distinct data subjects whose personal information it stores (the law
+        counts the daily average over the last three months of the previous
+        year); at least 1.
+    annual_sales : float
+        Previous year's sales (currency units).
+    sector : str
+        A key of the model's sector table (e.g. ``"retail"``); checked by the model.
+    history : IncidentHistory, optional
+        Observed past years, used for the credibility update of the frequency.
+    name : str, optional
+        A label for reports.
+    entity_type : {"private", "public", "non_profit", "small_business"}
+        Kind of entity, for the statutory exemptions (default "private").
+    ict_provider : bool
+        Whether it provides information and communications services (the
+        2019 rule applied only to these); default False.
+    equivalent_cover : bool
+        Already holds equivalent cover under another law (an exemption).
+    processing_outsourced : bool
+        All its processing is outsourced to a party that holds the cover (an exemption).
+
+    Examples
+    --------
+    >>> org = Organisation(records=3_000_000, annual_sales=120e9, sector="retail")
+    >>> org.records
+    3000000
+    """
+
+    records: int = attrs.field(validator=_checks.whole(low=1))
+    annual_sales: float = attrs.field(validator=_checks.real(low=0.0))
+    sector: str = attrs.field(validator=attrs.validators.instance_of(str))
+    history: IncidentHistory | None = attrs.field(default=None, converter=_history)
+    name: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(str))
+    )
+    entity_type: str = attrs.field(default="private", validator=attrs.validators.in_(ENTITY_TYPES))
+    ict_provider: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    equivalent_cover: bool = attrs.field(
+        default=False, validator=attrs.validators.instance_of(bool)
+    )
+    processing_outsourced: bool = attrs.field(
+        default=False, validator=attrs.validators.instance_of(bool)
+    )

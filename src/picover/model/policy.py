@@ -1,0 +1,138 @@
+"""An insurance policy's terms, applied in a fixed order.
+
+1. Per category: covered or not, and a per-incident sublimit.
+2. Cause investigation is paid for the first incident of the year only
+   (``investigation="first"``, the usual Korean wording), for every incident
+   (``"every"``) or not at all (``"none"``).
+3. Per incident: the retention on the covered sum, then the per-incident
+   limit, then coinsurance (the insurer's share).
+4. Per year: the aggregate retention, then the aggregate limit (the
+   "coverage amount" of the policy).
+
+Amounts are in the model's currency.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from picover import _checks
+
+INVESTIGATION_CLAUSES = ("first", "every", "none")
+
+
+def _sublimits(value: Mapping[str, float]) -> dict[str, float]:
+    out = dict(value)
+    for name, amount in out.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"Policy.sublimits keys must be category names; got {name!r}")
+        _checks.number(
+            f"Policy.sublimits[{name!r}]", amount, low=0.0, low_open=True, allow_inf=True
+        )
+    return out
+
+
+def _covers(value: Iterable[str] | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        raise TypeError(f"Policy.covers must be a collection of category names; got {value!r}")
+    out = frozenset(value)
+    for name in out:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"Policy.covers must hold category names; got {name!r}")
+    return out
+
+
+@attrs.frozen
+class Policy:
+    """The terms of a personal-information leak liability policy.
+
+    Parameters
+    ----------
+    limit : float
+        Aggregate limit per year: the coverage amount (currency units).
+    retention : float
+        Retention (deductible) per incident, on the sum of covered costs.
+    per_incident_limit : float
+        Most paid for one incident, after the retention.
+    aggregate_retention : float
+        Retention per year, on the year's total after per-incident terms.
+    coinsurance : float
+        The insurer's share of each incident's payment, in (0, 1].
+    sublimits : mapping of str to float
+        Per-incident sublimit by cost category, e.g. ``{"investigation": 5e7}``.
+    covers : collection of str, optional
+        The categories covered; by default every category the model marks
+        insurable (all but penalty surcharges in the Korean preset).
+    investigation : {"first", "every", "none"}
+        Which incidents' cause investigation is paid.
+
+    Examples
+    --------
+    >>> p = Policy(limit=1e9, retention=1e7, sublimits={"investigation": 5e7})
+    >>> p.investigation
+    'first'
+    >>> Policy(limit=-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Policy.limit must be > 0; got -1.0
+    """
+
+    limit: float = attrs.field(
+        default=math.inf, validator=_checks.real(low=0.0, low_open=True, allow_inf=True)
+    )
+    retention: float = attrs.field(default=0.0, validator=_checks.real(low=0.0))
+    per_incident_limit: float = attrs.field(
+        default=math.inf, validator=_checks.real(low=0.0, low_open=True, allow_inf=True)
+    )
+    aggregate_retention: float = attrs.field(default=0.0, validator=_checks.real(low=0.0))
+    coinsurance: float = attrs.field(
+        default=1.0, validator=_checks.real(low=0.0, high=1.0, low_open=True)
+    )
+    sublimits: Mapping[str, float] = attrs.field(factory=dict, converter=_sublimits)
+    covers: frozenset[str] | None = attrs.field(default=None, converter=_covers)
+    investigation: str = attrs.field(
+        default="first", validator=attrs.validators.in_(INVESTIGATION_CLAUSES)
+    )
+
+    def covered(self, categories: Mapping[str, Any]) -> list[str]:
+        """The covered categories among the model's, checking every name the policy uses.
+
+        Raises
+        ------
+        ValueError
+            If the policy names a category the model does not have.
+        """
+        known = set(categories)
+        for name in [*self.sublimits, *(self.covers or ())]:
+            if name not in known:
+                raise ValueError(
+                    f"the policy names an unknown cost category {name!r}; the model's "
+                    f"categories are {sorted(known)}"
+                )
+        if self.covers is None:
+            chosen = [c for c, cat in categories.items() if cat.insurable]
+        else:
+            chosen = [c for c in categories if c in self.covers]
+        if self.investigation == "none":
+            chosen = [c for c in chosen if c != "investigation"]
+        return chosen
+
+    def sublimit(self, category: str) -> float:
+        """The per-incident sublimit of a category (``inf`` when none)."""
+        return self.sublimits.get(category, math.inf)
+
+    @property
+    def has_incident_terms(self) -> bool:
+        """Whether a retention, per-incident limit or coinsurance acts on each incident's sum."""
+        return self.retention > 0 or math.isfinite(self.per_incident_limit) or self.coinsurance < 1
+
+    @property
+    def has_annual_terms(self) -> bool:
+        """Whether an aggregate retention or limit acts on the year's total."""
+        return self.aggregate_retention > 0 or math.isfinite(self.limit)

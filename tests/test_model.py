@@ -1,0 +1,309 @@
+"""The breach model: consistency of closed forms, FFT and Monte Carlo; the clauses; monotonicity."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+import picover as pc
+
+MODEL = pc.BreachModel.preset("kr")
+# For Monte Carlo checks the rate is raised (modifier) so that each run holds
+# tens of thousands of incidents and the central limit theorem applies.
+BUSY = MODEL.with_params({"frequency.modifier": 20.0})
+POLICIES = {
+    "ground-up": None,
+    "retention": pc.Policy(limit=1e9, retention=1e7),
+    "sublimit": pc.Policy(limit=5e9, sublimits={"investigation": 5e7}, coinsurance=0.9),
+    "layers": pc.Policy(
+        limit=2e8, per_incident_limit=1e8, aggregate_retention=5e6, investigation="every"
+    ),
+}
+
+
+def org(records: float, sector: str = "retail", **kw) -> pc.Organisation:
+    return pc.Organisation(records=int(records), annual_sales=5e10, sector=sector, **kw)
+
+
+@pytest.mark.parametrize("records", [1e3, 1e4, 1e5, 1e6, 1e7, 1e8])
+@pytest.mark.parametrize("policy", list(POLICIES))
+def test_expected_losses_equal_the_fft_mean(records, policy):
+    o = org(records)
+    expected = MODEL.expected_losses(o, POLICIES[policy])["total"]
+    dist = MODEL.annual_loss(o, POLICIES[policy])
+    assert dist.mean() == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("records", [1e3, 1e5, 1e8])
+@pytest.mark.parametrize("policy", list(POLICIES))
+def test_expected_losses_agree_with_monte_carlo(records, policy):
+    o = org(records)
+    expected = BUSY.expected_losses(o, POLICIES[policy])
+    sims = BUSY.simulate(o, POLICIES[policy], n_sims=200_000, seed=int(records) % 9973)
+    se = sims.insured.std() / math.sqrt(sims.n_sims)
+    assert abs(sims.insured.mean() - expected["total"]) <= 3 * se
+    if policy == "ground-up":
+        for name, cost in sims.by_category.items():
+            se_c = cost.std() / math.sqrt(cost.size)
+            assert abs(cost.mean() - expected[name]) <= 3 * se_c + 1e-9, name
+
+
+def test_expected_losses_agree_with_fft_distribution_quantiles_from_monte_carlo():
+    o = org(3e6)
+    policy = POLICIES["retention"]
+    dist = BUSY.annual_loss(o, policy)
+    sims = BUSY.simulate(o, policy, n_sims=200_000, seed=3).insured
+    for q in (0.9, 0.99):
+        x = float(dist.ppf(q))
+        p_mc = float(np.mean(sims <= x))
+        slack = float(dist.cdf(x + dist.bucket) - dist.cdf(x - dist.bucket))
+        assert abs(p_mc - float(dist.cdf(x))) <= 4 * math.sqrt(q * (1 - q) / sims.size) + slack
+
+
+# -- the investigation clause ---------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [math.inf, 2.0], ids=["poisson", "negative-binomial"])
+def test_investigation_first_incident_only(shape):
+    model = MODEL.with_params({"frequency.shape": shape, "frequency.modifier": 30.0})
+    o = org(2e6)
+    freq = model.frequency(o)
+    n_dist = freq.dist
+    assert n_dist.dist.name == ("poisson" if math.isinf(shape) else "nbinom")
+    only = {"covers": ["investigation"]}
+    first = model.expected_losses(o, pc.Policy(**only, investigation="first"))
+    every = model.expected_losses(o, pc.Policy(**only, investigation="every"))
+    none = model.expected_losses(o, pc.Policy(**only, investigation="none"))
+    per_incident = model.expected_losses(o)["investigation"] / freq.posterior_mean  # E[I]
+    p_any = 1.0 - float(n_dist.pmf(0))
+    assert first["investigation"] == pytest.approx(p_any * per_incident, rel=1e-12)
+    assert every["investigation"] == pytest.approx(freq.posterior_mean * per_incident, rel=1e-12)
+    assert none["total"] == 0.0
+    # The FFT is exact for the clause: the first incident's severity differs.
+    dist = model.annual_loss(o, pc.Policy(**only, investigation="first"))
+    assert dist.mean() == pytest.approx(p_any * per_incident, rel=1e-9)
+    sims = model.simulate(o, pc.Policy(**only, investigation="first"), n_sims=100_000, seed=1)
+    se = sims.insured.std() / math.sqrt(sims.n_sims)
+    assert abs(sims.insured.mean() - dist.mean()) <= 3 * se
+
+
+def test_first_incident_clause_lowers_the_insured_cost():
+    o = org(2e6)
+    first = MODEL.expected_losses(o, pc.Policy(investigation="first"))["total"]
+    every = MODEL.expected_losses(o, pc.Policy(investigation="every"))["total"]
+    assert first < every
+
+
+# -- frequency and credibility ---------------------------------------------------
+
+
+def test_credibility_matches_a_hand_worked_poisson_gamma_example():
+    # Prior: 0.1 incidents/year at 1e6 records, gamma shape 2 (rate 2 / 0.1 = 20).
+    # Five years, exposures (R_t / R)^0.6 with R_t = R: w = 5; incidents 3.
+    # Posterior gamma(2 + 3, 20 + 5): mean 5 / 25 = 0.2; Z = 5 / 25 = 0.2;
+    # check: 0.2 * (3 / 5) + 0.8 * 0.1 = 0.12 + 0.08 = 0.2.
+    model = MODEL.with_params(
+        {
+            "frequency.base_rate.retail": 0.1,
+            "frequency.reference_records": 1e6,
+            "frequency.shape": 2.0,
+        }
+    )
+    history = pc.IncidentHistory.from_rows(
+        [
+            {"year": 2019 + i, "records_held": 1_000_000, "incidents": n}
+            for i, n in enumerate([1, 0, 2, 0, 0])
+        ]
+    )
+    est = model.frequency(org(1e6, history=history))
+    assert est.prior_mean == pytest.approx(0.1)
+    assert est.posterior_mean == pytest.approx(0.2)
+    assert est.credibility == pytest.approx(0.2)
+    assert est.posterior_mean == pytest.approx(
+        est.credibility * est.observed_rate + (1 - est.credibility) * est.prior_mean
+    )
+    assert est.dist.mean() == pytest.approx(0.2)
+    # Predictive negative binomial: variance = mean + mean^2 / shape' = 0.2 + 0.04 / 5.
+    assert est.dist.var() == pytest.approx(0.2 + 0.04 / 5)
+
+
+def test_history_exposure_weights_smaller_past_years_less():
+    # Half the records five years ago: that year counts (0.5)^0.6 = 0.66 of a year.
+    model = MODEL.with_params(
+        {"frequency.reference_records": 1e6, "frequency.base_rate.retail": 0.1}
+    )
+    history = pc.IncidentHistory.from_rows(
+        [{"year": 2020, "records_held": 500_000, "incidents": 0}]
+    )
+    est = model.frequency(org(1e6, history=history))
+    assert est.exposure_observed == pytest.approx(0.5**0.6)
+
+
+def test_incidents_in_the_history_raise_the_cost():
+    rows = lambda n: [  # noqa: E731
+        {"year": 2020 + i, "records_held": 3_000_000, "incidents": n if i < 3 else 0}
+        for i in range(5)
+    ]
+    clean = org(3e6, history=pc.IncidentHistory.from_rows(rows(0)))
+    hit = org(3e6, history=pc.IncidentHistory.from_rows(rows(1)))  # 3 incidents in 5 years
+    assert MODEL.frequency(hit).posterior_mean > MODEL.frequency(clean).posterior_mean
+    assert MODEL.expected_losses(hit)["total"] > MODEL.expected_losses(clean)["total"]
+    assert MODEL.frequency(clean).credibility > 0
+
+
+def test_certain_rate_ignores_history():
+    model = MODEL.with_params({"frequency.shape": math.inf})
+    history = pc.IncidentHistory.from_rows([{"year": 2020, "records_held": 10, "incidents": 5}])
+    est = model.frequency(org(1e4, history=history))
+    assert est.credibility == 0.0
+    assert est.posterior_mean == est.prior_mean
+    assert est.dist.dist.name == "poisson"
+
+
+# -- monotonicity and linearity ------------------------------------------------
+
+
+def test_expected_loss_rises_with_records():
+    totals = [MODEL.expected_losses(org(r))["total"] for r in np.logspace(1, 9, 17)]
+    assert all(b > a for a, b in itertools.pairwise(totals))
+
+
+def test_consolation_is_linear_in_award_and_claim_rate_up_to_the_cap():
+    o = org(5e6)
+
+    def consolation(award: float, rate: float) -> float:
+        model = MODEL.with_params({"consolation.award": award, "consolation.claim_rate": rate})
+        return model.expected_losses(o)["consolation"]
+
+    base = consolation(1e5, 0.003)
+    assert consolation(2e5, 0.003) == pytest.approx(2 * base, rel=1e-12)
+    assert consolation(3e5, 0.003) == pytest.approx(3 * base, rel=1e-12)
+    assert consolation(1e5, 0.009) == pytest.approx(3 * base, rel=1e-12)
+    # Beyond the statutory cap (3,000,000 KRW per person) the award stops counting.
+    assert consolation(5e6, 0.003) == pytest.approx(consolation(3e6, 0.003), rel=1e-12)
+    assert consolation(3e6, 0.003) == pytest.approx(30 * base, rel=1e-12)
+
+
+def test_consolation_hand_computation():
+    # Whole-database breach only: K = R. E = E[N] * p_suit(R) * q * c * R * award.
+    model = MODEL.with_params({"breach_size.p_total": 1.0})
+    o = org(2e6)
+    n = model.frequency(o).posterior_mean
+    expected = n * 1.0 * 0.5 * 0.003 * 2e6 * 1e5  # p_suit(2e6) = 1 above 1e6 records
+    assert model.expected_losses(o)["consolation"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_fines_are_reported_but_not_in_the_total_or_the_cover():
+    o = org(5e6)
+    gu = MODEL.expected_losses(o)
+    assert gu["fines"] > 0
+    assert gu["total"] == pytest.approx(
+        sum(v for k, v in gu.items() if k not in ("fines", "total"))
+    )
+    insured = MODEL.expected_losses(o, pc.Policy())
+    assert insured["fines"] == 0.0
+    endorsed = MODEL.expected_losses(o, pc.Policy(covers=["fines", "consolation"]))
+    assert endorsed["fines"] == pytest.approx(gu["fines"])
+
+
+def test_insured_never_exceeds_ground_up_nor_the_limit():
+    o = org(3e6)
+    gu = MODEL.expected_losses(o)["total"]
+    for policy in POLICIES.values():
+        if policy is None:
+            continue
+        insured = MODEL.expected_losses(o, policy)["total"]
+        assert insured <= gu
+        assert insured <= policy.limit
+        dist = MODEL.annual_loss(o, policy)
+        assert dist.support[-1] <= policy.limit
+
+
+# -- breach size quadrature ----------------------------------------------------
+
+
+@pytest.mark.parametrize("records", [1, 10, 250, 1e3, 1e5, 1e7, 1e9])
+@pytest.mark.parametrize("power", [0.3, 0.76, 1.0])
+def test_breach_size_quadrature_is_accurate_across_sizes(records, power):
+    size = pc.PowerLawSize(p_total=0.1, k_min=250.0, exponent=0.5)
+    k, w = size.nodes(records, breakpoints=(1e4, 1e6))
+    assert w.sum() == pytest.approx(1.0, rel=1e-14)
+    assert np.all((k >= 1) & (k <= records))
+    got = float((w * k**power).sum())
+    r, a, k0 = float(records), 0.5, 250.0
+    if r <= k0:
+        exact = r**power
+    else:
+        norm = k0**-a - r**-a
+        partial = integrate.quad(
+            lambda x: x**power * a * x ** (-a - 1) / norm, k0, r, limit=200, points=[1e4, 1e6]
+        )[0]
+        exact = 0.1 * r**power + 0.9 * partial
+    assert got == pytest.approx(exact, rel=1e-8)
+
+
+def test_other_breach_sizes():
+    for size in (
+        pc.FixedFractionSize(0.3),
+        pc.BetaFractionSize(0.5, 4.0),
+        pc.EmpiricalSize([0.001, 0.1, 1.0], [0.7, 0.2, 0.1]),
+    ):
+        model = pc.BreachModel(
+            frequency_model=MODEL.frequency_model,
+            breach_size=size,
+            litigation=MODEL.litigation,
+            costs=MODEL.costs,
+        )
+        o = org(1e6)
+        k, w = size.nodes(1e6)
+        assert float((k * w).sum()) == pytest.approx(size.mean(1e6), rel=1e-9)
+        rng = np.random.default_rng(0)
+        draws = size.rvs(np.full(200_000, 1e6), rng)
+        assert draws.mean() == pytest.approx(size.mean(1e6), rel=0.02)
+        assert model.annual_loss(o).mean() == pytest.approx(
+            model.expected_losses(o)["total"], rel=1e-6
+        )
+
+
+# -- extending the model -----------------------------------------------------------
+
+
+def test_a_user_category_plugs_in_without_touching_the_engine():
+    interruption = pc.LognormalCost(median=2e7, elasticity=0.2, sigma=0.8)
+    model = pc.BreachModel(
+        frequency_model=MODEL.frequency_model,
+        breach_size=MODEL.breach_size,
+        litigation=MODEL.litigation,
+        costs={**MODEL.costs, "business_interruption": interruption},
+    )
+    o = org(1e6)
+    before = MODEL.expected_losses(o)["total"]
+    after = model.expected_losses(o)
+    assert after["total"] > before
+    assert model.annual_loss(o).mean() == pytest.approx(after["total"], rel=1e-6)
+    assert "business_interruption.median" in model.parameters()
+
+
+def test_parameters_and_sources():
+    params = MODEL.parameters()
+    assert params["consolation.award"] == 1e5
+    assert params["frequency.base_rate.retail"] == pytest.approx(0.0016)
+    assert set(params) == set(MODEL.sources)
+    for path, source in MODEL.sources.items():
+        assert len(source) > 20, path
+    with pytest.raises(ValueError, match=r"did you mean consolation\.award"):
+        MODEL.with_params({"consolation.awards": 1.0})
+    with pytest.raises(ValueError, match=r"consolation\.claim_rate"):
+        MODEL.with_params({"consolation.claim_rate": 2.0})
+
+
+def test_nbinom_frequency_scipy_object_is_consistent():
+    est = MODEL.frequency(org(1e6))
+    counts = est.counts()
+    k = np.arange(6)
+    assert np.allclose(counts.pmf(k), est.dist.pmf(k), rtol=1e-12)
+    assert isinstance(est.dist, stats.distributions.rv_frozen)

@@ -1,0 +1,177 @@
+"""Bad input to the model's objects: each error names the field and the value."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import picover as pc
+
+MODEL = pc.BreachModel.preset("kr")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (dict(records=-5), ValueError, r"Organisation.records must be a whole number in \[1"),
+        (dict(records=0), ValueError, "Organisation.records"),
+        (dict(records=2.5), ValueError, "Organisation.records must be a whole number; got 2.5"),
+        (dict(records="many"), TypeError, "Organisation.records"),
+        (dict(annual_sales=-1.0), ValueError, "Organisation.annual_sales must be >= 0"),
+        (dict(annual_sales=math.nan), ValueError, "Organisation.annual_sales must be a number"),
+        (dict(sector=3), TypeError, "sector"),
+        (dict(entity_type="charity"), ValueError, "entity_type"),
+        (dict(ict_provider="yes"), TypeError, "ict_provider"),
+        (dict(history=[{"year": 2020}]), TypeError, "IncidentHistory"),
+    ],
+)
+def test_organisation_errors(kwargs, error, match):
+    args = {"records": 1000, "annual_sales": 1e9, "sector": "retail"} | kwargs
+    with pytest.raises(error, match=match):
+        pc.Organisation(**args)
+
+
+def test_unknown_sector_lists_the_known_ones():
+    o = pc.Organisation(records=1000, annual_sales=1e9, sector="bakery")
+    with pytest.raises(ValueError, match=r"unknown sector 'bakery'; the model knows: .*retail"):
+        MODEL.frequency(o)
+
+
+@pytest.mark.parametrize(
+    ("rows", "error", "match"),
+    [
+        ([{"year": 2020, "records_held": 10, "incidents": -1}], ValueError, "row 1: incidents"),
+        ([{"year": 2020, "records_held": 10, "incidents": 1.5}], ValueError, "row 1: incidents"),
+        ([{"year": 2020, "records_held": -10, "incidents": 0}], ValueError, "row 1: records_held"),
+        (
+            [
+                {"year": 2020, "records_held": 10, "incidents": 0},
+                {"year": 2020, "records_held": 10, "incidents": 0},
+            ],
+            ValueError,
+            "year 2020 appears more than once",
+        ),
+        (
+            [{"year": 2020, "records_held": 10, "incidents": 1, "records_affected": [11]}],
+            ValueError,
+            r"row 1: year 2020, incident 1: records_affected \(11\) exceeds records_held \(10\)",
+        ),
+        (
+            [{"year": 2020, "records_held": 10, "incidents": 2, "records_affected": [1]}],
+            ValueError,
+            "row 1: records_affected has 1 entries for 2 incidents",
+        ),
+        (
+            [{"year": 2020, "records_held": 10}],
+            ValueError,
+            r"row 1: missing field\(s\) \['incidents'\]",
+        ),
+        (
+            [{"year": 2020, "records_held": 10, "incidents": 0, "claims": 3}],
+            ValueError,
+            "unknown field",
+        ),
+        (
+            [{"year": 2020, "records_held": 0, "incidents": 2}],
+            ValueError,
+            "2 incidents but records_held is 0",
+        ),
+        (
+            [{"year": 2020, "records_held": 10, "incidents": 1, "costs": [{"consolation": -1.0}]}],
+            ValueError,
+            "cost of 'consolation' must be >= 0",
+        ),
+        ([{"year": "2020", "records_held": 10, "incidents": 0}], TypeError, "row 1: year"),
+    ],
+)
+def test_history_errors_name_the_row_and_field(rows, error, match):
+    with pytest.raises(error, match=match):
+        pc.IncidentHistory.from_rows(rows)
+
+
+def test_history_from_csv(tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_text(
+        "year,records_held,incidents,records_affected,cost_consolation\n"
+        "2022,2500000,0,,\n"
+        "2023,3000000,2,40000;1200,5e7;0\n",
+        encoding="utf-8",
+    )
+    h = pc.IncidentHistory.from_csv(path)
+    assert h.total_incidents == 2
+    assert h.years[1].details[0].records_affected == 40_000
+    assert h.years[1].details[0].costs == {"consolation": 5e7}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("year,records_held,incidents\n2023,1000,x\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.csv: row 1: incidents must be a number; got 'x'"):
+        pc.IncidentHistory.from_csv(bad)
+    typo = tmp_path / "typo.csv"
+    typo.write_text("year,records,incidents\n2023,1000,1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown column 'records'"):
+        pc.IncidentHistory.from_csv(typo)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(limit=-1.0), "Policy.limit must be > 0"),
+        (dict(limit=0.0), "Policy.limit must be > 0"),
+        (dict(retention=-1.0), "Policy.retention must be >= 0"),
+        (dict(retention=math.nan), "Policy.retention must be a number"),
+        (dict(coinsurance=0.0), r"Policy.coinsurance must be in \(0, 1\]"),
+        (dict(per_incident_limit=-3.0), "Policy.per_incident_limit must be > 0"),
+        (dict(aggregate_retention=-3.0), "Policy.aggregate_retention must be >= 0"),
+        (
+            dict(sublimits={"investigation": -1.0}),
+            r"Policy.sublimits\['investigation'\] must be > 0",
+        ),
+        (dict(investigation="second"), "investigation"),
+        (dict(covers="consolation"), "collection of category names"),
+    ],
+)
+def test_policy_errors(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        pc.Policy(**kwargs)
+
+
+def test_policy_with_unknown_category_is_refused_by_the_model():
+    o = pc.Organisation(records=1000, annual_sales=1e9, sector="retail")
+    with pytest.raises(ValueError, match="unknown cost category 'investigaton'"):
+        MODEL.expected_losses(o, pc.Policy(sublimits={"investigaton": 1e7}))
+    with pytest.raises(ValueError, match="unknown cost category 'legal'"):
+        MODEL.annual_loss(o, pc.Policy(covers=["legal"]))
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: pc.PowerLawSize(p_total=1.2, k_min=10.0, exponent=0.5), "PowerLawSize.p_total"),
+        (lambda: pc.PowerLawSize(p_total=0.1, k_min=0.0, exponent=0.5), "PowerLawSize.k_min"),
+        (lambda: pc.PowerLawSize(p_total=0.1, k_min=10.0, exponent=-1.0), "PowerLawSize.exponent"),
+        (lambda: pc.FixedFractionSize(0.0), "FixedFractionSize.fraction"),
+        (lambda: pc.EmpiricalSize([0.5], [0.5, 0.5]), "one probability per fraction"),
+        (lambda: pc.LognormalCost(median=-1.0, elasticity=0.4, sigma=1.0), "LognormalCost.median"),
+        (lambda: pc.ConsolationCost(award=1e5, award_cap=3e6, claim_rate=1.5), "claim_rate"),
+        (lambda: pc.LognormalCost(1e6, 0.4, 1.0, trigger="always"), "trigger"),
+        (lambda: pc.Litigation(0.05, 1.0, 0.5, k_small=1e6, k_large=1e4), "k_small < k_large"),
+        (lambda: pc.FrequencyModel({"retail": 0.0}, 1e4, 0.6, 2.0), r"base_rate\['retail'\]"),
+        (lambda: pc.FrequencyModel({"retail": 0.01}, 1e4, 0.6, -2.0), "FrequencyModel.shape"),
+        (lambda: MODEL.annual_loss("org"), "org must be a picover Organisation"),
+        (lambda: MODEL.with_params({"frequency.base_rate.retail": -0.1}), "base_rate"),
+        (lambda: pc.BreachModel.preset("jp"), "unknown preset 'jp'"),
+    ],
+)
+def test_model_component_errors(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
+
+
+def test_engine_options_are_checked_by_the_model():
+    o = pc.Organisation(records=1000, annual_sales=1e9, sector="retail")
+    with pytest.raises(ValueError, match="method must be one of"):
+        MODEL.annual_loss(o, method="exact")
+    with pytest.raises(ValueError, match="n_sims applies to method='mc' only"):
+        MODEL.annual_loss(o, n_sims=10)
+    with pytest.raises(ValueError, match="bucket applies to method='fft' only"):
+        MODEL.annual_loss(o, method="mc", bucket=1e6)
