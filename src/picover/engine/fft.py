@@ -205,7 +205,10 @@ def settle(probs: FloatArray, bucket: float, exact_mean: float) -> Aggregate:
     grid_mean = float(np.dot(support, probs))
     residual = exact_mean - grid_mean
     top = h * (n - 1)
-    if tail > _ROUNDING and residual > tail * top:
+    # A tail atom is kept when its mass is more than rounding, or when its mass is
+    # tiny but its mean is not (a heavy tail far beyond the grid).
+    matters = tail > _ROUNDING or residual > 1e-9 * max(abs(exact_mean), h)
+    if tail > 0 and residual > tail * top and matters:
         support[n] = residual / tail
         probs[n] = tail
         return Aggregate(h, support, probs, tail, residual / tail)

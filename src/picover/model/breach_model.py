@@ -41,6 +41,7 @@ from picover.model.frequency import FrequencyEstimate, FrequencyModel, estimate
 from picover.model.incident import IncidentBuilder, expected_cost
 from picover.model.litigation import Litigation
 from picover.model.policy import Policy
+from picover.model.simulate import SimulatedIncidents
 
 FloatArray = NDArray[np.float64]
 
@@ -252,30 +253,58 @@ class BreachModel:
             }
             out["total"] = math.fsum(v for c, v in out.items() if self.costs[c].insurable)
             return out
+        covered = self._covered_by_category(org, policy, freq)
         terms = self.terms(policy)
-        p_any = 1.0 - float(freq.dist.pmf(0))
-        basis: dict[str, float] = {}
-        for c in self.costs:
-            if c not in terms.first:
-                basis[c] = 0.0
-                continue
-            count = n_mean if c in terms.later else p_any
-            per = float(
-                expected_cost(self.costs[c], self.litigation, k, w, ctx, terms.sublimits[c])
-            )
-            basis[c] = count * per
         closed_form = (
             terms.retention == 0
             and math.isinf(terms.per_incident_limit)
             and not policy.has_annual_terms
         )
         if closed_form:
-            out = {c: terms.coinsurance * v for c, v in basis.items()}
+            out = {c: terms.coinsurance * v for c, v in covered.items()}
             out["total"] = math.fsum(out.values())
             return out
-        total = self.annual_loss(org, policy).mean()
-        scale = total / math.fsum(basis.values()) if math.fsum(basis.values()) > 0 else 0.0
-        out = {c: v * scale for c, v in basis.items()}
+        return self.allocate(org, policy, self.annual_loss(org, policy).mean(), covered)
+
+    def _covered_by_category(
+        self, org: Organisation, policy: Policy, freq: FrequencyEstimate | None = None
+    ) -> dict[str, float]:
+        """Expected covered cost a year by category: after sublimits and the
+        investigation clause, before retention, limits and coinsurance."""
+        freq = self.frequency(org) if freq is None else freq
+        counts = freq.counts()
+        p_any = 1.0 - float(counts.pgf(np.zeros(1, dtype=np.complex128)).real[0])
+        k, w = self._nodes(org.records)
+        ctx = self._context(org)
+        terms = self.terms(policy)
+        out: dict[str, float] = {}
+        for c, category in self.costs.items():
+            if c not in terms.first:
+                out[c] = 0.0
+                continue
+            count = freq.posterior_mean if c in terms.later else p_any
+            per = expected_cost(category, self.litigation, k, w, ctx, terms.sublimits[c])
+            out[c] = count * float(per)
+        return out
+
+    def allocate(
+        self,
+        org: Organisation,
+        policy: Policy,
+        total: float,
+        covered: Mapping[str, float] | None = None,
+    ) -> dict[str, float]:
+        """Split an expected insured total between categories, plus ``"total"``.
+
+        Each category gets a share proportional to its expected covered cost
+        (after sublimits and the investigation clause, before retention and
+        limits): the rule :meth:`expected_losses` uses when the policy has a
+        retention or limits.
+        """
+        covered = self._covered_by_category(org, policy) if covered is None else covered
+        base = math.fsum(covered.values())
+        scale = total / base if base > 0 else 0.0
+        out = {c: v * scale for c, v in covered.items()}
         out["total"] = total
         return out
 
@@ -356,7 +385,7 @@ class BreachModel:
         p_any = 1.0 - float(freq.pmf(0))
         if n_mean == 0 or not terms.first:
             return LossDistribution([0.0], [1.0], method="fft", currency=self.currency)
-        top = self._reach(org, freq, terms, k, w, ctx, tol)
+        reach = self._reach(org, freq, terms, k, w, ctx, tol)
         anchors = [
             terms.retention,
             terms.per_incident_limit,
@@ -367,6 +396,13 @@ class BreachModel:
         ]
         automatic = bucket is None and n_buckets is None
         for _ in range(_MAX_REGRIDS):
+            # One grid carries the incident's covered cost X and the year's total.
+            # Payments c (X - r) beyond X's grid are a tail atom, so X's grid must
+            # reach r + reach / c for the payments to cover the total's range, and
+            # r + per-incident limit for every larger incident to pay the limit.
+            top = terms.retention + reach / terms.coinsurance
+            if math.isfinite(terms.per_incident_limit):
+                top = max(top, terms.retention + terms.per_incident_limit)
             h, n = self._grid(top, k, w, ctx, terms, bucket, n_buckets, anchors)
             builder = IncidentBuilder(self.costs, self.litigation, k, w, ctx, terms.sublimits, h, n)
             later = self._payment(builder.grid(terms.later), terms)
@@ -376,14 +412,17 @@ class BreachModel:
                 else self._payment(builder.grid(terms.first), terms)
             )
             exact = p_any * first.mean() + (n_mean - p_any) * later.mean()
-            agg = fft.aggregate(freq, later, n, exact, first=None if first is later else first)
+            # The year's grid ends where the payments' grids end: beyond, only their
+            # tails are known, by their means.
+            n_year = min(n, later.probs.size, first.probs.size)
+            agg = fft.aggregate(freq, later, n_year, exact, first=None if first is later else first)
             error = annual_terms_error(agg, terms.aggregate_retention, terms.aggregate_limit)
             if not automatic:
                 break
             if error > 1e-9 * max(exact, h):
-                top = max(2.0 * top, terms.aggregate_retention + terms.aggregate_limit)
+                reach = max(2.0 * reach, terms.aggregate_retention + terms.aggregate_limit)
             elif unresolved_tail(agg, terms.aggregate_retention, terms.aggregate_limit) > tol:
-                top *= 2.0
+                reach *= 2.0
             else:
                 break
         else:
@@ -413,7 +452,8 @@ class BreachModel:
         ctx: CostContext,
         tol: float,
     ) -> float:
-        """A total the year exceeds with probability about ``tol`` or less."""
+        """A yearly total of payments exceeded with probability about ``tol`` or less
+        (capped at the aggregate retention plus limit, beyond which all years pay alike)."""
         n_mean = freq.mean()
         names = terms.first
         level = 1.0 - tol / (2.0 * len(names) * max(n_mean, tol))
@@ -438,15 +478,11 @@ class BreachModel:
         )
         top = max(1.25 * single, 1.5 * freq.ppf(1.0 - tol / 2.0) * per_incident)
         if math.isfinite(terms.per_incident_limit):
-            # Bounded payments: a hard bound from the count, and the incident grid must
-            # reach retention + limit so that every larger incident pays the limit.
+            # Bounded payments: the count gives a hard bound.
             paid_max = terms.coinsurance * terms.per_incident_limit
             top = min(top, paid_max * max(freq.ppf(1.0 - tol / 4.0), 1.0))
-            top = max(top, terms.retention + terms.per_incident_limit)
         if math.isfinite(terms.aggregate_limit):
             top = min(top, terms.aggregate_retention + terms.aggregate_limit)
-            if math.isfinite(terms.per_incident_limit):
-                top = max(top, terms.retention + terms.per_incident_limit)
         elif terms.aggregate_retention > 0:
             top = max(top, 2.0 * terms.aggregate_retention)
         return max(top, 1.0)
@@ -497,10 +533,18 @@ class BreachModel:
         Draws K from the breach-size distribution itself (not its quadrature
         nodes), so comparing with the FFT checks the quadrature too.
         """
-        from picover.model.simulate import simulate_years
+        incidents = self.simulate_incidents(org, n_sims=n_sims, seed=seed)
+        by_category = {name: incidents.yearly(c) for name, c in incidents.costs.items()}
+        return SimulatedYears(by_category, incidents.payments(self.terms(policy)))
+
+    def simulate_incidents(
+        self, org: Organisation, *, n_sims: int = 100_000, seed: Any = None
+    ) -> SimulatedIncidents:
+        """Simulated incidents, to which any number of policies can then be applied."""
+        from picover.model.simulate import simulate_incidents
 
         sims = _checks.integer("n_sims", n_sims, low=1)
-        return simulate_years(self, org, self.terms(policy), sims, as_generator(seed))
+        return simulate_incidents(self, org, sims, as_generator(seed))
 
 
 @attrs.frozen(eq=False)

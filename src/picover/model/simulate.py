@@ -2,29 +2,64 @@
 
 Each incident draws its breach size K from the breach-size distribution
 itself, then whether a lawsuit follows and whether it finds liability, then
-each category's cost; the policy's terms apply incident by incident (the
-investigation clause by the incident's rank in its year) and then per year.
+each category's cost. The simulated incidents are kept, so that many
+policies can be applied to the same incidents (common random numbers): the
+terms apply incident by incident (the investigation clause by the incident's
+rank in its year) and then per year.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+import attrs
 import numpy as np
+from numpy.typing import NDArray
 
 from picover.model.costs import CostContext
 
 if TYPE_CHECKING:
-    from picover.model.breach_model import BreachModel, SimulatedYears, Terms
+    from picover.model.breach_model import BreachModel, Terms
     from picover.model.exposure import Organisation
 
+FloatArray = NDArray[np.float64]
 
-def simulate_years(
-    model: BreachModel, org: Organisation, terms: Terms, n_sims: int, rng: np.random.Generator
-) -> SimulatedYears:
-    """Simulated years of ``org`` under ``model`` and ``terms`` (see module docstring)."""
-    from picover.model.breach_model import SimulatedYears
 
+@attrs.frozen(eq=False)
+class SimulatedIncidents:
+    """Simulated incidents: their year, whether each is its year's first, and costs by category."""
+
+    n_sims: int
+    year: NDArray[np.int64]
+    is_first: NDArray[np.bool_]
+    costs: Mapping[str, FloatArray]
+
+    def yearly(self, amounts: FloatArray) -> FloatArray:
+        """Sum per-incident amounts into years."""
+        return np.bincount(self.year, weights=amounts, minlength=self.n_sims).astype(np.float64)
+
+    def payments(self, terms: Terms) -> FloatArray:
+        """The insurer's payment for each year under ``terms``."""
+        covered = np.zeros(self.year.size)
+        for name in terms.first:
+            paid = np.minimum(self.costs[name], terms.sublimits[name])
+            if name not in terms.later:
+                paid = np.where(self.is_first, paid, 0.0)
+            covered += paid
+        payment = terms.coinsurance * np.minimum(
+            np.maximum(covered - terms.retention, 0.0), terms.per_incident_limit
+        )
+        totals = self.yearly(payment)
+        return np.minimum(
+            np.maximum(totals - terms.aggregate_retention, 0.0), terms.aggregate_limit
+        )
+
+
+def simulate_incidents(
+    model: BreachModel, org: Organisation, n_sims: int, rng: np.random.Generator
+) -> SimulatedIncidents:
+    """Simulate ``n_sims`` years of incidents of ``org`` under ``model``."""
     freq = model.frequency(org).counts()
     counts = freq.rvs(n_sims, rng)
     n_inc = int(counts.sum())
@@ -37,20 +72,8 @@ def simulate_years(
     liable = suit & (rng.random(n_inc) < model.litigation.q_liable)
     happens = {"incident": np.ones(n_inc, dtype=bool), "suit": suit, "liability": liable}
     ctx = CostContext(float(org.records), float(org.annual_sales))
-
-    by_category = {}
-    covered = np.zeros(n_inc)
-    for name, category in model.costs.items():
-        cost = np.where(happens[category.trigger], category.rvs(k, ctx, rng), 0.0)
-        by_category[name] = np.bincount(year, weights=cost, minlength=n_sims).astype(np.float64)
-        if name in terms.first:
-            paid = np.minimum(cost, terms.sublimits[name])
-            if name not in terms.later:
-                paid = np.where(is_first, paid, 0.0)
-            covered += paid
-    payment = terms.coinsurance * np.minimum(
-        np.maximum(covered - terms.retention, 0.0), terms.per_incident_limit
-    )
-    totals = np.bincount(year, weights=payment, minlength=n_sims).astype(np.float64)
-    insured = np.minimum(np.maximum(totals - terms.aggregate_retention, 0.0), terms.aggregate_limit)
-    return SimulatedYears(by_category=by_category, insured=insured)
+    costs = {
+        name: np.where(happens[category.trigger], category.rvs(k, ctx, rng), 0.0)
+        for name, category in model.costs.items()
+    }
+    return SimulatedIncidents(n_sims, year.astype(np.int64), is_first, costs)

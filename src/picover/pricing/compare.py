@@ -1,0 +1,186 @@
+"""``compare``: several insurers' offers for one organisation, priced under one model.
+
+Each offer is a policy and the premium asked for it. Under the same model
+every offer gets the same yardsticks: what the organisation can expect to
+recover, how much of the premium that is, what it keeps and how bad that can
+get, how likely the limit is to run out, and whether the limit meets the
+statutory minimum. Amounts are in the model's currency.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import attrs
+
+from picover import _checks
+from picover._table import Table
+from picover.model.breach_model import BreachModel
+from picover.model.exposure import Organisation
+from picover.model.policy import Policy
+from picover.pricing.quote import _as_of, compliance, retained_loss
+
+
+@attrs.frozen
+class Offer:
+    """An insurer's offer: a policy and its premium (currency units).
+
+    Examples
+    --------
+    >>> Offer("Insurer A", Policy(limit=1e9, retention=1e7), premium=2.0e7).premium
+    20000000.0
+    """
+
+    insurer: str = attrs.field(validator=attrs.validators.instance_of(str))
+    policy: Policy = attrs.field(validator=attrs.validators.instance_of(Policy))
+    premium: float = attrs.field(converter=float, validator=_checks.real(low=0.0, low_open=True))
+
+
+@attrs.frozen
+class OfferRow:
+    """One offer under the common model (currency units; probabilities in [0, 1]).
+
+    Attributes
+    ----------
+    insurer : str
+    premium : float
+    limit, retention : float
+        The policy's aggregate limit and retention per incident.
+    expected_recovery : float
+        Expected annual payment by the insurer under the model.
+    value_ratio : float
+        expected_recovery / premium: what each unit of premium buys back on average.
+    implied_loss_ratio : float
+        The same quotient read from the insurer's side: the loss ratio the
+        premium implies under this model.
+    expected_retained : float
+        Expected annual loss the organisation keeps.
+    retained_tvar99 : float
+        Mean of its worst 1% of years of retained loss.
+    p_exhaust : float
+        Probability that the year's payments reach the limit.
+    compliant : bool or None
+        Whether the limit meets the statutory minimum (None when no duty applies).
+    """
+
+    insurer: str
+    premium: float
+    limit: float
+    retention: float
+    expected_recovery: float
+    value_ratio: float
+    implied_loss_ratio: float
+    expected_retained: float
+    retained_tvar99: float
+    p_exhaust: float
+    compliant: bool | None
+
+
+_SORT_KEYS = tuple(f.name for f in attrs.fields(OfferRow))
+
+
+@attrs.frozen
+class Comparison:
+    """Offer rows, sortable, as a table, records or a pandas DataFrame."""
+
+    rows: tuple[OfferRow, ...]
+    currency: str = "KRW"
+
+    def __iter__(self) -> Iterator[OfferRow]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> OfferRow:
+        return self.rows[i]
+
+    def sorted(self, by: str = "value_ratio", *, descending: bool = True) -> Comparison:
+        """The rows ordered by one attribute (``None`` compliance sorts last)."""
+        _checks.one_of("by", by, _SORT_KEYS)
+        rows = sorted(
+            self.rows,
+            key=lambda r: (getattr(r, by) is None, getattr(r, by) or 0),
+            reverse=descending,
+        )
+        return attrs.evolve(self, rows=tuple(rows))
+
+    def table(self) -> Table:
+        """The rows as a table; money columns carry the currency in their names."""
+        unit = self.currency.lower()
+        money = {"premium", "limit", "retention", "expected_recovery", "expected_retained",
+                 "retained_tvar99"}  # fmt: skip
+        cols: dict[str, list[Any]] = {}
+        for name in _SORT_KEYS:
+            label = f"{name}_{unit}" if name in money else name
+            cols[label] = [
+                ("n/a" if v is None else v) if name == "compliant" else v
+                for v in (getattr(r, name) for r in self.rows)
+            ]
+        return Table(cols)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One dict per offer."""
+        return [attrs.asdict(r) for r in self.rows]
+
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame (pandas is optional)."""
+        return self.table().to_pandas()
+
+    def __str__(self) -> str:
+        return str(self.table())
+
+
+def compare(
+    org: Organisation,
+    offers: Sequence[Offer],
+    *,
+    model: BreachModel | None = None,
+    as_of: datetime.date | None = None,
+) -> Comparison:
+    """Compare insurers' offers for ``org`` under one model.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> org = pc.Organisation(records=3_000_000, annual_sales=120e9, sector="retail")
+    >>> rows = pc.compare(org, [
+    ...     pc.Offer("A", pc.Policy(limit=1e9, retention=1e7), premium=1.5e7),
+    ...     pc.Offer("B", pc.Policy(limit=5e8, retention=1e7), premium=0.8e7),
+    ... ], as_of=datetime.date(2025, 1, 1))
+    >>> [r.compliant for r in rows]
+    [True, False]
+    """
+    model = BreachModel.preset("kr") if model is None else model
+    offer_list = list(offers)
+    if not offer_list:
+        raise ValueError("offers must hold at least one Offer")
+    for i, offer in enumerate(offer_list):
+        if not isinstance(offer, Offer):
+            raise TypeError(f"offers[{i}] must be a picover Offer; got {type(offer).__name__}")
+    day = _as_of(as_of)
+    ground_up = model.annual_loss(org)
+    rows = []
+    for offer in offer_list:
+        policy = offer.policy
+        loss = model.annual_loss(org, policy)
+        recovery = loss.mean()
+        kept = retained_loss(model, org, policy, loss, ground_up=ground_up)
+        rows.append(
+            OfferRow(
+                insurer=offer.insurer,
+                premium=offer.premium,
+                limit=policy.limit,
+                retention=policy.retention,
+                expected_recovery=recovery,
+                value_ratio=recovery / offer.premium,
+                implied_loss_ratio=recovery / offer.premium,
+                expected_retained=kept.mean,
+                retained_tvar99=kept.tvar99,
+                p_exhaust=float(loss.pmf(policy.limit)) if policy.limit < float("inf") else 0.0,
+                compliant=compliance(org, policy, day).compliant,
+            )
+        )
+    return Comparison(tuple(rows), currency=model.currency)

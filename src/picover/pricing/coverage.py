@@ -1,0 +1,253 @@
+"""``recommend_coverage``: how much cover to buy, from a market ladder of limits.
+
+Two rules:
+
+- ``"exceedance"`` (default): the smallest limit on the ladder whose
+  probability of being exceeded by the year's ground-up covered loss is at
+  most ``target`` (1%: a one-in-a-hundred-year loss is covered);
+- ``"cost_of_risk"``: the limit and retention that minimise the total cost of
+  risk, premium + expected retained loss + a charge on the retained loss's
+  risk (``risk_charge * (TVaR 99% - mean)`` of what is kept).
+
+Either way the answer is never below the statutory minimum when the
+organisation must insure, and ``rule`` says what decided it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+from picover import _checks
+from picover._table import Table
+from picover.model.breach_model import BreachModel
+from picover.model.exposure import Organisation
+from picover.model.policy import Policy
+from picover.pricing.premium import PremiumBasis
+from picover.pricing.quote import RETAINED_SEED, RETAINED_SIMS, _as_of
+from picover.statutory import kr
+
+#: Limits commonly offered in the Korean market (KRW): 50 million to 100 billion.
+DEFAULT_LADDER = (
+    5e7, 1e8, 2e8, 3e8, 5e8, 1e9, 2e9, 3e9, 5e9, 1e10, 2e10, 3e10, 5e10, 1e11,
+)  # fmt: skip
+#: Retentions per incident tried by the cost-of-risk rule (KRW).
+DEFAULT_RETENTIONS = (0.0, 1e6, 5e6, 1e7, 5e7, 1e8)
+RULES = ("exceedance", "cost_of_risk")
+
+
+@attrs.frozen(eq=False)
+class Recommendation:
+    """A recommended cover (currency units).
+
+    Attributes
+    ----------
+    limit : float
+        The recommended aggregate limit.
+    retention : float
+        The recommended retention per incident (0 under the exceedance rule).
+    rule : str
+        What decided: ``"exceedance"``, ``"cost_of_risk"``, ``"statutory minimum"``
+        or ``"top of ladder"`` (no limit on the ladder met the target).
+    exceedance : float
+        P(the year's ground-up covered loss > limit).
+    target : float
+        The exceedance target asked for.
+    statutory_minimum : float or None
+        The minimum amount when the organisation must insure.
+    candidates : Table
+        Every limit (and retention) considered, with its figures.
+    """
+
+    limit: float
+    retention: float
+    rule: str
+    exceedance: float
+    target: float
+    statutory_minimum: float | None
+    candidates: Table
+
+    def __str__(self) -> str:
+        lines = [
+            f"recommended limit      {self.limit:>20,.0f}",
+            f"retention per incident {self.retention:>20,.0f}",
+            f"decided by             {self.rule:>20}",
+            f"P(loss > limit)        {self.exceedance:>20.4%}",
+        ]
+        if self.statutory_minimum is not None:
+            lines.append(f"statutory minimum      {self.statutory_minimum:>20,.0f}")
+        return "\n".join(lines)
+
+
+def _ladder(value: Any, name: str) -> np.ndarray:
+    arr = _checks.array(name, value, low=0.0, ndim=1)
+    if arr.size == 0:
+        raise ValueError(f"{name} must hold at least one amount")
+    if np.any(np.diff(arr) <= 0):
+        raise ValueError(f"{name} must be strictly increasing; got {arr.tolist()}")
+    return arr
+
+
+def recommend_coverage(
+    org: Organisation,
+    *,
+    model: BreachModel | None = None,
+    target: float = 0.01,
+    ladder: Sequence[float] = DEFAULT_LADDER,
+    rule: str = "exceedance",
+    retentions: Sequence[float] = DEFAULT_RETENTIONS,
+    premium: PremiumBasis | None = None,
+    risk_charge: float = 0.1,
+    as_of: datetime.date | None = None,
+) -> Recommendation:
+    """Recommend a limit (and, for ``rule="cost_of_risk"``, a retention) for ``org``.
+
+    Parameters
+    ----------
+    org : Organisation
+    model : BreachModel, optional
+        Default: the Korean preset.
+    target : float
+        Largest acceptable probability that the year's covered loss exceeds
+        the limit, in (0, 1) (default 1%).
+    ladder : sequence of float
+        Limits on offer, increasing (currency units; default 50 million to 100 billion KRW).
+    rule : {"exceedance", "cost_of_risk"}
+    retentions : sequence of float
+        Retentions per incident tried by the cost-of-risk rule.
+    premium : PremiumBasis, optional
+        How premiums are set for the cost-of-risk rule.
+    risk_charge : float
+        Price of the retained loss's risk per unit of TVaR 99% over its mean.
+    as_of : datetime.date, optional
+        Date of the statutory check (default: today).
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> org = pc.Organisation(records=3_000_000, annual_sales=120e9, sector="retail")
+    >>> rec = pc.recommend_coverage(org, as_of=datetime.date(2025, 1, 1))
+    >>> rec.limit >= 1e9 and rec.exceedance <= 0.01
+    True
+    """
+    model = BreachModel.preset("kr") if model is None else model
+    tgt = _checks.number("target", target, low=0.0, high=1.0, low_open=True, high_open=True)
+    limits = _ladder(ladder, "ladder")
+    _checks.one_of("rule", rule, RULES)
+    charge = _checks.number("risk_charge", risk_charge, low=0.0)
+    day = _as_of(as_of)
+    duty = kr.obligation(org, as_of=day)
+    minimum = duty.minimum_coverage if duty.required else None
+
+    exceedance = _Exceedance(model, org)
+    if rule == "exceedance":
+        # Up the ladder until a rung meets the target (rungs above are not needed).
+        tried: list[float] = []
+        for lim in limits:
+            tried.append(exceedance(float(lim)))
+            if tried[-1] <= tgt:
+                limit, decided = float(lim), "exceedance"
+                break
+        else:
+            limit, decided = float(limits[-1]), "top of ladder"
+        if minimum is not None and limit < minimum:
+            limit, decided = minimum, "statutory minimum"
+        table = Table({"limit": limits[: len(tried)], "exceedance_probability": tried})
+        return Recommendation(
+            limit=limit,
+            retention=0.0,
+            rule=decided,
+            exceedance=exceedance(limit),
+            target=tgt,
+            statutory_minimum=minimum,
+            candidates=table,
+        )
+    return _cost_of_risk(
+        model,
+        org,
+        limits,
+        _ladder(retentions, "retentions"),
+        premium,
+        charge,
+        tgt,
+        minimum,
+        exceedance,
+    )
+
+
+class _Exceedance:
+    """P(the year's ground-up covered loss > L), exact for any L.
+
+    The covered loss is what a policy without retention or limits would pay.
+    Its automatic grid ends where little probability remains; for an L beyond
+    that end the loss is recomputed capped at 2 L, which puts L inside the grid.
+    """
+
+    def __init__(self, model: BreachModel, org: Organisation) -> None:
+        self.model, self.org = model, org
+        self.covered = model.annual_loss(org, Policy())
+
+    def __call__(self, limit: float) -> float:
+        dist = self.covered
+        if dist.tail_mass > 0 and limit > dist.tail_from:
+            dist = self.model.annual_loss(self.org, Policy(limit=2.0 * limit))
+        return float(dist.sf(limit))
+
+
+def _cost_of_risk(
+    model: BreachModel,
+    org: Organisation,
+    limits: np.ndarray,
+    retentions: np.ndarray,
+    premium: PremiumBasis | None,
+    charge: float,
+    target: float,
+    minimum: float | None,
+    exceedance: _Exceedance,
+) -> Recommendation:
+    basis = PremiumBasis() if premium is None else premium
+    candidates = limits if minimum is None else np.unique(np.append(limits, minimum))
+    # One set of simulated incidents prices the retained risk of every candidate
+    # (common random numbers), so the comparison between them is not noise.
+    incidents = model.simulate_incidents(org, n_sims=RETAINED_SIMS, seed=RETAINED_SEED)
+    insurable = [c for c, cat in model.costs.items() if cat.insurable]
+    ground = incidents.yearly(np.sum([incidents.costs[c] for c in insurable], axis=0))
+    rows: list[tuple[float, float, float, float, float, float]] = []
+    for r in retentions:
+        for lim in candidates:
+            policy = Policy(limit=float(lim), retention=float(r))
+            gross = basis.apply(model.annual_loss(org, policy)).gross
+            kept = ground - incidents.payments(model.terms(policy))
+            worst = float(np.sort(kept)[int(0.99 * kept.size) :].mean())
+            mean = float(kept.mean())
+            cost = gross + mean + charge * (worst - mean)
+            rows.append((float(lim), float(r), gross, mean, worst, cost))
+    table = Table(
+        {
+            "limit": [row[0] for row in rows],
+            "retention": [row[1] for row in rows],
+            "premium": [row[2] for row in rows],
+            "retained_mean": [row[3] for row in rows],
+            "retained_tvar99": [row[4] for row in rows],
+            "cost_of_risk": [row[5] for row in rows],
+        }
+    )
+    unconstrained = min(rows, key=lambda row: row[-1])
+    legal = [row for row in rows if minimum is None or row[0] >= minimum]
+    best = min(legal, key=lambda row: row[-1])
+    # The law decided only if it moved the answer onto the minimum itself.
+    forced = minimum is not None and best[0] == minimum and unconstrained[0] < minimum
+    decided = "statutory minimum" if forced else "cost_of_risk"
+    return Recommendation(
+        limit=best[0],
+        retention=best[1],
+        rule=decided,
+        exceedance=exceedance(best[0]),
+        target=target,
+        statutory_minimum=minimum,
+        candidates=table,
+    )

@@ -1,0 +1,307 @@
+"""Premium principles by hand; quotes, recommendations and comparisons."""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.stats import norm
+
+import picover as pc
+
+DAY = datetime.date(2025, 1, 1)
+MODEL = pc.BreachModel.preset("kr")
+# Losses 0, 1 and 5 million KRW with probabilities 0.9, 0.08, 0.02.
+SMALL = pc.LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+MEAN = 0.08e6 + 0.1e6  # 180,000
+VAR = 0.08 * 1e12 + 0.02 * 25e12 - MEAN**2  # E[S^2] - mean^2
+
+
+def shop(**kw) -> pc.Organisation:
+    return pc.Organisation(records=3_000_000, annual_sales=120e9, sector="retail", **kw)
+
+
+# -- premium principles, each against a hand computation ----------------------------
+
+
+def test_expected_value_principle():
+    assert pc.ExpectedValue(0.3).risk_load(SMALL) == pytest.approx(0.3 * 180_000)
+
+
+def test_standard_deviation_principle():
+    assert pc.StandardDeviation(0.5).risk_load(SMALL) == pytest.approx(0.5 * math.sqrt(VAR))
+
+
+def test_cost_of_capital_on_var_and_tvar():
+    # VaR 99%: P(S <= 1e6) = 0.98 < 0.99, so VaR = 5e6; TVaR 99% = 5e6 (the atom).
+    # VaR 95% = 1e6; TVaR 95% = (0.02 * 5e6 + 0.03 * 1e6) / 0.05 = 2.6e6.
+    assert pc.CostOfCapital(0.1, 0.99, "var").risk_load(SMALL) == pytest.approx(0.1 * (5e6 - MEAN))
+    assert pc.CostOfCapital(0.1, 0.95, "var").risk_load(SMALL) == pytest.approx(0.1 * (1e6 - MEAN))
+    assert pc.CostOfCapital(0.1, 0.95, "tvar").risk_load(SMALL) == pytest.approx(
+        0.1 * (2.6e6 - MEAN)
+    )
+
+
+def test_wang_transform_by_hand():
+    # Premium = integral of g(P(S > x)) dx = 1e6 * g(0.1) + 4e6 * g(0.02).
+    lam = 0.25
+    g = lambda u: norm.cdf(norm.ppf(u) + lam)  # noqa: E731
+    expected = 1e6 * g(0.1) + 4e6 * g(0.02) - MEAN
+    assert pc.WangTransform(lam).risk_load(SMALL) == pytest.approx(expected, rel=1e-12)
+    assert pc.WangTransform(0.0).risk_load(SMALL) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_premium_basis_keeps_every_component():
+    basis = pc.PremiumBasis(pc.ExpectedValue(0.2), expense_ratio=0.25, profit_margin=0.05)
+    p = basis.apply(SMALL)
+    # (180,000 + 36,000) / 0.7 = 308,571.43
+    assert p.gross == pytest.approx(216_000 / 0.7)
+    assert p.expenses == pytest.approx(0.25 * p.gross)
+    assert p.profit == pytest.approx(0.05 * p.gross)
+    assert p.pure + p.risk_load + p.expenses + p.profit == pytest.approx(p.gross)
+    assert p.minimum_uplift == 0.0
+    floor = pc.PremiumBasis(pc.ExpectedValue(0.2), minimum=1e6).apply(SMALL)
+    assert floor.gross == 1e6
+    assert floor.pure + floor.risk_load + floor.expenses + floor.profit + floor.minimum_uplift == (
+        pytest.approx(1e6)
+    )
+    assert "gross premium" in str(floor)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: pc.PremiumBasis(expense_ratio=0.7, profit_margin=0.4), "below 1"),
+        (lambda: pc.PremiumBasis(expense_ratio=-0.1), "expense_ratio"),
+        (lambda: pc.CostOfCapital(level=1.0), "level"),
+        (lambda: pc.CostOfCapital(measure="es"), "measure"),
+        (lambda: pc.ExpectedValue(-1.0), "loading"),
+        (lambda: pc.PremiumBasis(principle="ev"), "principle"),
+    ],
+)
+def test_premium_errors(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
+
+
+def test_wang_needs_the_whole_distribution():
+    from scipy import stats
+
+    heavy = pc.compound(stats.poisson(0.3), stats.lognorm(2.0, scale=1e5), tail_tol=1e-3,
+                        n_buckets=1024)  # fmt: skip
+    with pytest.raises(ValueError, match="beyond the grid"):
+        pc.WangTransform(0.3).risk_load(heavy)
+
+
+# -- quotes -------------------------------------------------------------------------------
+
+
+def test_quote_figures_are_consistent():
+    policy = pc.Policy(limit=1e9, retention=1e7)
+    q = pc.quote(shop(name="online retailer"), policy, as_of=DAY)
+    assert q.expected_insured["total"] == pytest.approx(q.loss.mean(), rel=1e-12)
+    assert q.expected_insured["total"] == pytest.approx(
+        MODEL.expected_losses(shop(), policy)["total"], rel=1e-9
+    )
+    assert sum(v for k, v in q.expected_insured.items() if k != "total") == pytest.approx(
+        q.expected_insured["total"]
+    )
+    assert q.premium.pure == pytest.approx(q.loss.mean())
+    assert q.rate_on_line == pytest.approx(q.premium.gross / 1e9)
+    assert q.p_exhaust == pytest.approx(float(q.loss.sf(1e9 - 1)))
+    assert q.retained.mean == pytest.approx(
+        q.expected_ground_up["total"] - q.expected_insured["total"]
+    )
+    assert q.retained.method == "mc"
+    assert q.retained.tvar99 > q.retained.mean
+    assert q.frequency.prior_mean == pytest.approx(MODEL.frequency(shop()).prior_mean)
+    assert q.statutory.required
+    assert q.statutory.compliant is True
+    text = str(q)
+    for fragment in ("online retailer", "gross premium", "rate on line", "pipa_2023", "KRW"):
+        assert fragment in text
+
+
+def test_quote_retained_loss_is_exact_when_it_can_be():
+    # Annual terms only, every category, investigation every time: the retained
+    # loss is min(G, d) + (G - d - l)+ of the year's ground-up total G.
+    policy = pc.Policy(limit=5e8, aggregate_retention=1e7, investigation="every")
+    q = pc.quote(shop(), policy, as_of=DAY)
+    assert q.retained.method == "exact"
+    sims = MODEL.simulate(shop(), policy, n_sims=200_000, seed=4)
+    ground = sum(v for k, v in sims.by_category.items() if k != "fines")
+    kept = np.sort(ground - sims.insured)
+    worst = kept[int(0.99 * kept.size) :]
+    se = worst.std() / math.sqrt(worst.size)
+    assert abs(worst.mean() - q.retained.tvar99) <= 4 * se + 0.01 * q.retained.tvar99
+
+
+def test_below_the_minimum_is_flagged():
+    q = pc.quote(shop(), pc.Policy(limit=5e8), as_of=DAY)
+    assert q.statutory.minimum_coverage == 1e9
+    assert q.statutory.compliant is False
+    assert "BELOW the statutory minimum" in str(q)
+
+
+def test_quote_before_the_duty_applies():
+    small = pc.Organisation(records=5_000, annual_sales=2e9, sector="retail")
+    q = pc.quote(small, pc.Policy(limit=5e7), as_of=DAY)
+    assert q.statutory.required is False
+    assert q.statutory.compliant is None
+
+
+def test_quote_errors():
+    with pytest.raises(TypeError, match="policy must be a picover Policy"):
+        pc.quote(shop(), {"limit": 1e9})
+    with pytest.raises(TypeError, match="premium must be a PremiumBasis"):
+        pc.quote(shop(), pc.Policy(), premium=0.2)
+    with pytest.raises(TypeError, match="as_of must be a datetime.date"):
+        pc.quote(shop(), pc.Policy(), as_of="2025-01-01")
+
+
+# -- monotonicity, by hypothesis over organisations and policies -----------------------
+
+ORGS = st.builds(
+    lambda r, s, sector: pc.Organisation(records=r, annual_sales=s, sector=sector),
+    st.integers(min_value=100, max_value=50_000_000),
+    st.floats(min_value=1e8, max_value=1e12),
+    st.sampled_from(sorted(MODEL.frequency_model.base_rate)),
+)
+LIMITS = st.sampled_from([5e7, 1e8, 5e8, 1e9, 5e9])
+RETENTIONS = st.sampled_from([0.0, 1e6, 1e7, 5e7])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(org=ORGS, limit=LIMITS, retention=RETENTIONS)
+def test_premium_rises_with_limit_and_falls_with_retention(org, limit, retention):
+    basis = pc.PremiumBasis(pc.StandardDeviation(0.1))
+
+    def gross(lim: float, ret: float) -> float:
+        return basis.apply(MODEL.annual_loss(org, pc.Policy(limit=lim, retention=ret))).gross
+
+    base = gross(limit, retention)
+    assert gross(2 * limit, retention) >= base * (1 - 1e-9)
+    assert gross(limit, retention + 1e7) <= base * (1 + 1e-9)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(org=ORGS, limit=LIMITS, retention=RETENTIONS, clause=st.sampled_from(["first", "every"]))
+def test_insured_never_exceeds_ground_up_nor_the_limit(org, limit, retention, clause):
+    policy = pc.Policy(limit=limit, retention=retention, investigation=clause)
+    insured = MODEL.expected_losses(org, policy)
+    ground = MODEL.expected_losses(org)
+    assert insured["total"] <= ground["total"] * (1 + 1e-9)
+    assert insured["total"] <= limit
+    for name in ground:
+        if name != "total":
+            assert insured[name] <= ground[name] * (1 + 1e-9) + 1e-6
+
+
+@settings(max_examples=20, deadline=None)
+@given(org=ORGS)
+def test_first_incident_clause_lowers_investigation_as_the_model_predicts(org):
+    first = MODEL.expected_losses(org, pc.Policy(investigation="first"))["investigation"]
+    every = MODEL.expected_losses(org, pc.Policy(investigation="every"))["investigation"]
+    freq = MODEL.frequency(org)
+    p_any = 1 - float(freq.dist.pmf(0))
+    assert first == pytest.approx(every * p_any / freq.posterior_mean, rel=1e-9)
+    assert first <= every
+
+
+# -- recommended coverage ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("records", [20_000, 300_000, 3_000_000, 30_000_000])
+def test_recommendation_meets_target_and_statutory_minimum(records):
+    org = pc.Organisation(records=records, annual_sales=120e9, sector="online_platform")
+    rec = pc.recommend_coverage(org, as_of=DAY)
+    duty = pc.statutory.kr.obligation(org, as_of=DAY)
+    assert rec.limit >= duty.minimum_coverage
+    assert rec.exceedance <= 0.01 or rec.rule == "top of ladder"
+    # Recomputed on another grid (capped at twice the limit): equal to the grid's
+    # accuracy, a small fraction of the probability near the limit.
+    covered = MODEL.annual_loss(org, pc.Policy(limit=2 * rec.limit))
+    assert rec.exceedance == pytest.approx(float(covered.sf(rec.limit)), rel=0.01)
+    if rec.rule == "exceedance":
+        # The next smaller rung would not have met the target.
+        smaller = [x for x in pc.pricing.DEFAULT_LADDER if x < rec.limit]
+        if smaller:
+            assert float(covered.sf(smaller[-1])) > 0.01
+    assert rec.rule in ("exceedance", "statutory minimum", "top of ladder")
+
+
+def test_recommendation_says_when_the_ladder_is_too_short():
+    org = pc.Organisation(records=50_000_000, annual_sales=1e12, sector="telecom")
+    # Before any statutory duty (2018), so that no minimum overrides the ladder.
+    rec = pc.recommend_coverage(
+        org, ladder=[5e7, 1e8], target=1e-4, as_of=datetime.date(2018, 1, 1)
+    )
+    assert rec.statutory_minimum is None
+    assert rec.rule == "top of ladder"
+    assert rec.limit == 1e8
+    assert rec.exceedance > 1e-4
+
+
+def test_recommendation_by_cost_of_risk():
+    org = pc.Organisation(records=200_000, annual_sales=3e9, sector="retail")
+    rec = pc.recommend_coverage(
+        org, rule="cost_of_risk", ladder=[1e8, 3e8, 1e9], retentions=[0.0, 1e7], as_of=DAY
+    )
+    table = rec.candidates
+    best = int(np.argmin(table["cost_of_risk"]))
+    assert rec.limit == table["limit"][best]
+    assert rec.retention == table["retention"][best]
+    assert rec.limit >= 1e8  # statutory minimum for 200,000 subjects and 3bn sales
+    assert rec.rule in ("cost_of_risk", "statutory minimum")
+
+
+def test_recommendation_errors():
+    with pytest.raises(ValueError, match="target must be"):
+        pc.recommend_coverage(shop(), target=1.5, as_of=DAY)
+    with pytest.raises(ValueError, match="ladder must be strictly increasing"):
+        pc.recommend_coverage(shop(), ladder=[1e9, 5e8], as_of=DAY)
+    with pytest.raises(ValueError, match="rule must be one of"):
+        pc.recommend_coverage(shop(), rule="cheapest", as_of=DAY)
+
+
+# -- comparing offers --------------------------------------------------------------------
+
+
+def test_compare_three_offers():
+    offers = [
+        pc.Offer("A", pc.Policy(limit=1e9, retention=1e7), premium=2.0e7),
+        pc.Offer("B", pc.Policy(limit=2e9, retention=5e7), premium=1.8e7),
+        pc.Offer("C", pc.Policy(limit=5e8), premium=1.0e7),
+    ]
+    rows = pc.compare(shop(), offers, as_of=DAY)
+    assert [r.insurer for r in rows] == ["A", "B", "C"]
+    for row, offer in zip(rows, offers, strict=True):
+        q = pc.quote(shop(), offer.policy, as_of=DAY)
+        assert row.expected_recovery == pytest.approx(q.loss.mean(), rel=1e-12)
+        assert row.value_ratio == pytest.approx(row.expected_recovery / offer.premium)
+        assert row.p_exhaust == pytest.approx(q.p_exhaust)
+        assert row.expected_retained == pytest.approx(q.retained.mean)
+    assert [r.compliant for r in rows] == [True, True, False]
+    by_value = rows.sorted("value_ratio")
+    assert [r.value_ratio for r in by_value] == sorted((r.value_ratio for r in rows), reverse=True)
+    cheapest = rows.sorted("premium", descending=False)
+    assert cheapest[0].insurer == "C"
+    records = rows.to_records()
+    assert records[0]["insurer"] == "A"
+    assert "value_ratio" in records[0]
+    assert "premium_krw" in str(rows)
+
+
+def test_compare_errors():
+    with pytest.raises(ValueError, match="at least one Offer"):
+        pc.compare(shop(), [], as_of=DAY)
+    with pytest.raises(TypeError, match=r"offers\[0\] must be a picover Offer"):
+        pc.compare(shop(), [("A", 1e6)], as_of=DAY)
+    with pytest.raises(ValueError, match="Offer.premium must be > 0"):
+        pc.Offer("A", pc.Policy(), premium=-1.0)
+    with pytest.raises(ValueError, match="by must be one of"):
+        pc.compare(shop(), [pc.Offer("A", pc.Policy(limit=1e9), 1e7)], as_of=DAY).sorted("cost")
