@@ -176,7 +176,7 @@ def place_atom_rows(
     # the zero-weight upper neighbour of atoms exactly on the last point.
     flat = row[inside] * (n_points + 1) + j
     size = n_rows * (n_points + 1)
-    f = np.bincount(flat, weights=p * (1.0 - frac), minlength=size).astype(np.float64)
+    f = np.bincount(flat, weights=p * (1.0 - frac), minlength=size).astype(np.float64, copy=False)
     f += np.bincount(flat + 1, weights=p * frac, minlength=size)
     f = f.reshape(n_rows, n_points + 1)[:, :n_points].copy()
-    return f, tail.astype(np.float64), tail_mean, bool(on_grid.all())
+    return f, tail.astype(np.float64, copy=False), tail_mean, bool(on_grid.all())

@@ -254,7 +254,7 @@ def _atoms(values: Any, probs: Any) -> tuple[FloatArray, FloatArray]:
             f"severity probabilities must sum to 1 (within 1e-9); they sum to {total!r}"
         )
     ux, inv = np.unique(x, return_inverse=True)
-    up = np.bincount(inv, weights=p / total).astype(np.float64)
+    up = np.bincount(inv, weights=p / total).astype(np.float64, copy=False)
     keep = up > 0
     ux, up = ux[keep], up[keep]
     ux.flags.writeable = False
@@ -372,7 +372,7 @@ class Layered:
             return None
         y = self._apply(xp[0])
         values, inverse = np.unique(y, return_inverse=True)
-        return values, np.bincount(inverse, weights=xp[1]).astype(np.float64)
+        return values, np.bincount(inverse, weights=xp[1]).astype(np.float64, copy=False)
 
 
 # Discrete scipy families are tabulated up to this many points at most.

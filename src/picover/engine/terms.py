@@ -105,7 +105,7 @@ def apply_annual_terms(
         # y is non-decreasing: merge the runs of equal payments into single atoms.
         new = np.concatenate(([True], np.diff(y) > 0))
         x = y[new]
-        p = np.bincount(np.cumsum(new) - 1, weights=p).astype(np.float64)
+        p = np.bincount(np.cumsum(new) - 1, weights=p).astype(np.float64, copy=False)
         if tail > 0:
             if agg.top >= agg_d + agg_l:
                 tail, tail_from = 0.0, math.inf  # the whole tail pays the limit

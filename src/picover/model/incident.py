@@ -70,6 +70,7 @@ class IncidentBuilder:
         self.bucket, self.n = bucket, n
         self._probs: dict[str, FloatArray] = {}
         self._transforms: dict[tuple[str, int, float], ComplexArray] = {}
+        self._products: dict[tuple[frozenset[str], int, float], Any] = {}
 
     def _transform(self, name: str, plan: Any) -> ComplexArray:
         key = (name, plan.n_fft, getattr(plan, "alpha", 0.0))
@@ -92,19 +93,31 @@ class IncidentBuilder:
             )
         )
 
+    def _product(self, names: frozenset[str], plan: Any) -> Any:
+        """Product of the named categories' transforms (1 when none), built on the
+        product of all but the last name so that the first incident's set reuses
+        the later incidents' one."""
+        if not names:
+            return 1.0
+        key = (names, plan.n_fft, getattr(plan, "alpha", 0.0))
+        if key not in self._products:
+            last = max(names)
+            self._products[key] = self._product(names - {last}, plan) * self._transform(last, plan)
+        return self._products[key]
+
     def grid(self, names: Sequence[str]) -> GridSeverity:
         """The distribution of one incident's covered cost summed over ``names``."""
         p = self.litigation.p_suit(self.k)[:, None]
         q = self.litigation.q_liable
+        by_trigger = {
+            t: frozenset(c for c in names if self.costs[c].trigger == t) for t in TRIGGERS
+        }
 
         def total_for(plan: Any) -> ComplexArray:
-            # Product of the transforms of each trigger's categories; 1 when none.
-            groups: dict[str, Any] = dict.fromkeys(TRIGGERS, 1.0)
-            for name in names:
-                trigger = self.costs[name].trigger
-                groups[trigger] = groups[trigger] * self._transform(name, plan)
-            suit = groups["suit"] * ((1.0 - q) + q * groups["liability"])
-            node = groups["incident"] * ((1.0 - p) + p * suit)
+            suit = self._product(by_trigger["suit"], plan) * (
+                (1.0 - q) + q * self._product(by_trigger["liability"], plan)
+            )
+            node = self._product(by_trigger["incident"], plan) * ((1.0 - p) + p * suit)
             node = np.broadcast_to(node, (self.k.size, plan.n_fft // 2 + 1))
             return np.asarray(self.w @ node, dtype=np.complex128)
 

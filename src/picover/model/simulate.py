@@ -37,7 +37,12 @@ class SimulatedIncidents:
 
     def yearly(self, amounts: FloatArray) -> FloatArray:
         """Sum per-incident amounts into years."""
-        return np.bincount(self.year, weights=amounts, minlength=self.n_sims).astype(np.float64)
+        out = np.zeros(self.n_sims)
+        if self.year.size:
+            # Incidents are stored year by year: sum each year's run.
+            starts = np.flatnonzero(self.is_first)
+            out[self.year[starts]] = np.add.reduceat(amounts, starts)
+        return out
 
     def payments(self, terms: Terms) -> FloatArray:
         """The insurer's payment for each year under ``terms``."""

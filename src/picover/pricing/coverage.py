@@ -28,7 +28,7 @@ from picover.model.breach_model import BreachModel
 from picover.model.exposure import Organisation
 from picover.model.policy import Policy
 from picover.pricing.premium import PremiumBasis
-from picover.pricing.quote import RETAINED_SEED, RETAINED_SIMS, _as_of
+from picover.pricing.quote import RETAINED_SEED, RETAINED_SIMS, _as_of, _worst
 from picover.statutory import kr
 
 #: Limits commonly offered in the Korean market (KRW): 50 million to 100 billion.
@@ -222,7 +222,7 @@ def _cost_of_risk(
             policy = Policy(limit=float(lim), retention=float(r))
             gross = basis.apply(model.annual_loss(org, policy)).gross
             kept = ground - incidents.payments(model.terms(policy))
-            worst = float(np.sort(kept)[int(0.99 * kept.size) :].mean())
+            worst = float(_worst(kept, 0.01).mean())
             mean = float(kept.mean())
             cost = gross + mean + charge * (worst - mean)
             rows.append((float(lim), float(r), gross, mean, worst, cost))

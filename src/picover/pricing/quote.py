@@ -196,12 +196,22 @@ def retained_loss(
         values, inverse = np.unique(kept[order], return_inverse=True)
         dist = LossDistribution(values, np.bincount(inverse, weights=gu.probs[order]))
         return Retained(mean, float(dist.tvar(0.99)), 0.0, "exact", None)
-    sims = model.simulate(org, policy, n_sims=RETAINED_SIMS, seed=RETAINED_SEED)
-    insurable = [sims.by_category[c] for c, cat in model.costs.items() if cat.insurable]
-    kept = np.sum(insurable, axis=0) - sims.insured
-    worst = np.sort(kept)[int(0.99 * kept.size) :]
+    incidents = model.simulate_incidents(org, n_sims=RETAINED_SIMS, seed=RETAINED_SEED)
+    insurable = [incidents.costs[c] for c, cat in model.costs.items() if cat.insurable]
+    kept = incidents.yearly(np.sum(insurable, axis=0)) - incidents.payments(model.terms(policy))
+    worst = _worst(kept, 0.01)
     se = float(worst.std() / math.sqrt(worst.size))
     return Retained(mean, float(worst.mean()), se, "mc", RETAINED_SIMS)
+
+
+def _worst(values: np.ndarray, share: float) -> np.ndarray:
+    """The largest ``share`` of non-negative values (sorting only the positive ones,
+    since most simulated years keep nothing)."""
+    m = values.size - int((1.0 - share) * values.size)
+    positive = np.sort(values[values > 0])
+    if positive.size >= m:
+        return positive[positive.size - m :]
+    return np.concatenate((np.zeros(m - positive.size), positive))
 
 
 def quote(
