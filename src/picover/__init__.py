@@ -6,6 +6,7 @@ otherwise).
 
 from picover import statutory
 from picover._table import Table
+from picover.analysis import PortfolioResult, price_portfolio, sensitivity
 from picover.engine import (
     LossDistribution,
     compound,
@@ -70,6 +71,7 @@ __all__ = [
     "Offer",
     "Organisation",
     "Policy",
+    "PortfolioResult",
     "PowerLawSize",
     "PremiumBasis",
     "StandardDeviation",
@@ -84,7 +86,9 @@ __all__ = [
     "lognormal_from_interval",
     "mixed_poisson",
     "pert",
+    "price_portfolio",
     "quote",
     "recommend_coverage",
+    "sensitivity",
     "statutory",
 ]

@@ -68,7 +68,7 @@ class GridSeverity:
 
     def mean(self) -> float:
         """The mean, including the part beyond the grid."""
-        body = self.bucket * float(np.dot(np.arange(self.probs.size), self.probs))
+        body = self.bucket * float((np.arange(self.probs.size) * self.probs).sum())
         return body + (self.tail_prob * self.tail_mean if self.tail_prob > 0 else 0.0)
 
 

@@ -18,6 +18,7 @@ shifted generating function of :func:`~picover.engine.frequency.shifted_pgf`.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -29,7 +30,7 @@ import scipy.fft
 from numpy.typing import NDArray
 
 from picover.engine.discretise import GridSeverity
-from picover.engine.frequency import Frequency, shifted_pgf
+from picover.engine.frequency import Frequency, Poisson, shifted_pgf
 
 FloatArray = NDArray[np.float64]
 ComplexArray = NDArray[np.complex128]
@@ -70,6 +71,25 @@ def padded_length(n: int, factor: int = 2) -> int:
     return int(scipy.fft.next_fast_len(factor * n, real=True))
 
 
+# Tilt weights are cached for FFT lengths up to this (8 MB): every build of the
+# same grid needs the same ones, and computing them costs as much as a pass
+# of the transform itself.
+_CACHED_TILT_MAX = 2**20
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_tilt(n_fft: int, alpha: float) -> FloatArray:
+    weights = _tilt(n_fft, alpha)
+    weights.flags.writeable = False
+    return weights
+
+
+def _tilt(n_fft: int, alpha: float) -> FloatArray:
+    weights = np.arange(n_fft, dtype=np.float64)
+    weights *= -(alpha / n_fft)
+    return np.exp(weights, out=weights)
+
+
 @attrs.frozen(eq=False)
 class Plan:
     """How a grid of n points is transformed: padded length and tilt."""
@@ -83,19 +103,29 @@ class Plan:
     def for_grid(cls, n: int, strong: bool = False) -> Plan:
         n_fft = padded_length(n, 4 if strong else 2)
         alpha = STRONG_TILT if strong else TILT
-        return cls(n, n_fft, alpha, np.exp(-(alpha / n_fft) * np.arange(n_fft)))
+        weights = _cached_tilt(n_fft, alpha) if n_fft <= _CACHED_TILT_MAX else _tilt(n_fft, alpha)
+        return cls(n, n_fft, alpha, weights)
 
     def forward(self, probs: FloatArray) -> ComplexArray:
         """Transform of tilted masses along the last axis (only the first n count)."""
         m = min(probs.shape[-1], self.n)
-        out = scipy.fft.rfft(probs[..., :m] * self.weights[:m], self.n_fft, axis=-1)
-        return np.asarray(out, dtype=np.complex128)
+        # Tilting straight into the zero-padded input spares scipy a padded copy.
+        tilted = np.zeros((*probs.shape[:-1], self.n_fft))
+        np.multiply(probs[..., :m], self.weights[:m], out=tilted[..., :m])
+        return np.asarray(scipy.fft.rfft(tilted, axis=-1), dtype=np.complex128)
 
-    def inverse(self, total: ComplexArray) -> FloatArray:
-        """Untilted masses on all n_fft points."""
-        out = scipy.fft.irfft(total, self.n_fft)
-        out /= self.weights
-        return np.asarray(out, dtype=np.float64)
+    def inverse(self, total: ComplexArray) -> tuple[FloatArray, float]:
+        """Untilted masses on the n grid points (plus a spare zero slot), and the
+        untilted mass on all n_fft points."""
+        out = np.asarray(scipy.fft.irfft(total, self.n_fft), dtype=np.float64)
+        n = self.n
+        kept = np.empty(n + 1)
+        np.divide(out[:n], self.weights[:n], out=kept[:n])
+        kept[n] = 0.0
+        # Beyond the grid only the sum is needed (to measure wrapped mass).
+        beyond = out[n:]
+        beyond /= self.weights[n:]
+        return kept, float(kept[:n].sum()) + float(beyond.sum())
 
 
 class _Masses:
@@ -123,9 +153,9 @@ def transform(
     mass = float(np.real(total_for(_Masses(n))).reshape(-1)[0])
     for strong in (False, True):
         plan = Plan.for_grid(n, strong)
-        raw = plan.inverse(total_for(plan))
+        kept, on_all = plan.inverse(total_for(plan))
         damping = math.exp(-plan.alpha)
-        wrapped = max(mass - float(raw.sum()), 0.0) / (1.0 - damping)
+        wrapped = max(mass - on_all, 0.0) / (1.0 - damping)
         if damping * wrapped <= WRAP_TOL:
             break
     else:
@@ -135,9 +165,6 @@ def transform(
             RuntimeWarning,
             stacklevel=3,
         )
-    kept = np.empty(n + 1)
-    kept[:n] = raw[:n]
-    kept[n] = 0.0
     return settle(kept, bucket, exact_mean)
 
 
@@ -172,11 +199,22 @@ def aggregate(
     def total_for(plan: Any) -> ComplexArray:
         phi = plan.forward(sev.probs)
         if first is None:
-            return freq.pgf(phi)
+            return _pgf_in_place(freq, phi)
         p0 = float(freq.pgf(np.zeros(1, dtype=np.complex128)).real[0])
         return np.asarray(p0 + plan.forward(first.probs) * shifted_pgf(freq, phi))
 
     return transform(n, total_for, sev.bucket, exact_mean)
+
+
+def _pgf_in_place(freq: Frequency, z: ComplexArray) -> ComplexArray:
+    """P(z), overwriting ``z`` where the family allows: a Poisson count's
+    ``exp(mu (z - 1))``, computed exactly as :meth:`Poisson.pgf` does, without
+    another array of the transform's size."""
+    if type(freq) is Poisson:
+        z -= 1.0
+        z *= freq.mu
+        return np.exp(z, out=z)
+    return freq.pgf(z)
 
 
 def settle(probs: FloatArray, bucket: float, exact_mean: float) -> Aggregate:
@@ -202,7 +240,7 @@ def settle(probs: FloatArray, bucket: float, exact_mean: float) -> Aggregate:
     np.maximum(probs, 0.0, out=probs)
 
     tail = 1.0 - float(probs.sum())
-    grid_mean = float(np.dot(support, probs))
+    grid_mean = float((support * probs).sum())  # not BLAS: thread-independent rounding
     residual = exact_mean - grid_mean
     top = h * (n - 1)
     # A tail atom is kept when its mass is more than rounding, or when its mass is

@@ -209,11 +209,11 @@ class PmfFrequency:
     probs: FloatArray = attrs.field(converter=_pmf_array)
 
     def mean(self) -> float:
-        return float(np.dot(np.arange(self.probs.size), self.probs))
+        return float((np.arange(self.probs.size) * self.probs).sum())
 
     def var(self) -> float:
         k = np.arange(self.probs.size)
-        return float(np.dot((k - self.mean()) ** 2, self.probs))
+        return float((((k - self.mean()) ** 2) * self.probs).sum())
 
     def pmf(self, k: Any) -> FloatArray:
         k = np.asarray(k)

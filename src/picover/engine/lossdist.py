@@ -148,7 +148,7 @@ class LossDistribution:
 
     def var(self) -> float:
         """Variance of annual loss (currency units squared)."""
-        return float(np.dot((self.support - self.mean()) ** 2, self.probs))
+        return float((((self.support - self.mean()) ** 2) * self.probs).sum())
 
     def std(self) -> float:
         """Standard deviation of annual loss (currency units)."""

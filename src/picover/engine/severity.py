@@ -287,7 +287,7 @@ class AtomicSeverity:
 
     def mean(self) -> float:
         x, p = self._xp
-        return float(np.dot(x, p))
+        return float((x * p).sum())
 
     def sf_stop_loss(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
         vals, p = self._xp

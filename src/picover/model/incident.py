@@ -119,7 +119,9 @@ class IncidentBuilder:
             )
             node = self._product(by_trigger["incident"], plan) * ((1.0 - p) + p * suit)
             node = np.broadcast_to(node, (self.k.size, plan.n_fft // 2 + 1))
-            return np.asarray(self.w @ node, dtype=np.complex128)
+            # A plain sum, not BLAS: its order, so its rounding, must not depend on
+            # how many threads BLAS has (dask workers run with one).
+            return np.asarray((self.w[:, None] * node).sum(axis=0), dtype=np.complex128)
 
         agg = fft.transform(self.n, total_for, self.bucket, self.expected(names))
         return GridSeverity(

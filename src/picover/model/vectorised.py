@@ -43,8 +43,13 @@ def frequency_arrays(
     the sum of (R_t / R) ** size_elasticity over observed years; 0 when none).
     """
     fm = model.frequency_model
-    names, codes = np.unique(sectors, return_inverse=True)
-    base = np.array([fm.rate_for(str(s)) for s in names])[codes]
+    # Sector names to base rates by binary search: sorting a million strings is slow.
+    names = np.array(sorted(fm.base_rate), dtype=str)
+    codes = np.minimum(np.searchsorted(names, sectors), names.size - 1)
+    unknown = names[codes] != sectors
+    if unknown.any():
+        fm.rate_for(str(np.asarray(sectors)[unknown][0]))  # raises, naming the sector
+    base = np.array([fm.base_rate[n] for n in names])[codes]
     prior = base * (records / fm.reference_records) ** fm.size_elasticity * fm.modifier
     if math.isinf(fm.shape):
         return prior, prior, np.zeros_like(prior), -np.expm1(-prior)
@@ -65,6 +70,7 @@ def expected_losses_arrays(
     incidents: Any = 0.0,
     exposure: Any = 0.0,
     policy: Policy | None = None,
+    chunk: int = CHUNK,
 ) -> dict[str, FloatArray]:
     """Expected annual loss by category and ``"total"`` for arrays of organisations (currency).
 
@@ -72,7 +78,10 @@ def expected_losses_arrays(
     whose expected payment is in closed form are accepted (sublimits,
     covered categories, the investigation clause and coinsurance, but no
     retention, per-incident limit or annual terms: those need the
-    distribution).
+    distribution). ``incidents`` and ``exposure`` summarise each history
+    (total incidents, and the sum over observed years of
+    (R_t / R) ** size_elasticity). Organisations are processed ``chunk`` at
+    a time.
 
     Examples
     --------
@@ -103,8 +112,9 @@ def expected_losses_arrays(
         )
     _, n_mean, _, p_any = frequency_arrays(model, r, sec, inc, expo)
     out = {name: np.empty(r.size) for name in model.costs}
-    for start in range(0, r.size, CHUNK):
-        part = slice(start, start + CHUNK)
+    step = _checks.integer("chunk", chunk, low=1)
+    for start in range(0, r.size, step):
+        part = slice(start, start + step)
         k, w = model._nodes(r[part])
         ctx = CostContext(r[part][:, None], sales[part][:, None])
         for name, category in model.costs.items():

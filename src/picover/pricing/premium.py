@@ -118,7 +118,7 @@ class WangTransform:
         sf = np.asarray(dist.sf(x[:-1]), dtype=np.float64)
         distorted = special.ndtr(special.ndtri(sf) + self.lam)
         # Premium = x_0 + sum over steps of the step's width times g(P(S > x_j)).
-        wang = float(x[0] + np.dot(np.diff(x), distorted))
+        wang = float(x[0] + (np.diff(x) * distorted).sum())
         return wang - dist.mean()
 
 

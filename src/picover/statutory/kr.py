@@ -862,3 +862,70 @@ def obligation(org: Organisation, *, as_of: date, rule: str | None = None) -> Ob
     return Obligation(
         required=required, rule=version, reasons=tuple(reasons), minimum_coverage=amount, as_of=day
     )
+
+
+def obligation_arrays(
+    records: Any,
+    annual_sales: Any,
+    *,
+    as_of: date,
+    ict_provider: Any = False,
+    entity_type: Any = "private",
+    equivalent_cover: Any = False,
+    processing_outsourced: Any = False,
+    rule: str | None = None,
+) -> tuple[Any, Any]:
+    """:func:`obligation` for many organisations at once: who must insure and the minimum.
+
+    Arguments broadcast against each other. Returns a boolean array
+    ``required`` and a float array of minimum amounts (KRW; NaN where no duty
+    applies). The reasons are not assembled: call :func:`obligation` for one
+    organisation's explanation.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> req, amount = obligation_arrays([5_000, 50_000, 3_000_000], [1e8, 2e9, 120e9],
+    ...                                 as_of=date(2025, 1, 1))
+    >>> req.tolist(), amount.tolist()[1:]
+    ([False, True, True], [50000000.0, 1000000000.0])
+    """
+    import numpy as np
+
+    day = _day(as_of)
+    subjects = np.asarray(_checks.array("records", records, low=0.0))
+    sales = np.asarray(_checks.array("annual_sales", annual_sales, low=0.0))
+    kinds = np.asarray(entity_type)
+    allowed_kinds = np.array(["private", "public", "non_profit", "small_business"])
+    unknown = set(kinds[~np.isin(kinds, allowed_kinds)].reshape(-1).tolist())
+    if unknown:
+        allowed = "private, public, non_profit or small_business"
+        raise ValueError(f"entity_type must be {allowed}; got {sorted(unknown)}")
+    ict, equivalent, outsourced = (
+        np.asarray(v, dtype=bool) for v in (ict_provider, equivalent_cover, processing_outsourced)
+    )
+    shape = np.broadcast_shapes(subjects.shape, sales.shape, kinds.shape, ict.shape)
+    if rule is None and _in_force_on(day) is None:
+        return np.zeros(shape, dtype=bool), np.full(shape, np.nan)
+    version = rule_for(day, rule)
+    required = (sales >= version.sales_threshold) & (subjects >= version.subjects_threshold)
+    if version.ict_only:
+        required = required & ict
+    if version.exemptions_apply:
+        exempt = (kinds != "private") | equivalent | outsourced
+        required = required & ~exempt
+    required = np.broadcast_to(required, shape)
+    amount = np.full(shape, np.nan)
+    for band in version.bands:
+        inside = subjects >= band.subjects_min
+        if band.subjects_max is not None:
+            inside = inside & (subjects < band.subjects_max)
+        inside = inside & (
+            (sales > band.sales_min) | ((sales == band.sales_min) & band.sales_min_inclusive)
+        )
+        if band.sales_max is not None:
+            inside = inside & (
+                (sales < band.sales_max) | ((sales == band.sales_max) & band.sales_max_inclusive)
+            )
+        amount = np.where(np.broadcast_to(inside, shape) & required, band.amount, amount)
+    return required.copy(), amount

@@ -1,0 +1,35 @@
+"""A progress bar for long batches and sweeps, when tqdm is installed and it helps.
+
+tqdm is an optional extra. The bar appears only on a terminal, and only once
+the work has run for two seconds, so short calls and scripts writing to files
+stay quiet.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def track(items: Iterable[T], label: str, enabled: bool | None = None) -> Iterator[T]:
+    """Iterate over ``items``, with a bar if ``enabled`` (None: when stderr is a terminal).
+
+    Examples
+    --------
+    >>> list(track([1, 2], "work", enabled=False))
+    [1, 2]
+    """
+    show = sys.stderr.isatty() if enabled is None else enabled
+    if show:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            tqdm = None
+        if tqdm is not None:
+            bar: Any = tqdm(items, desc=label, delay=2.0, leave=False)
+            yield from bar
+            return
+    yield from items

@@ -1,0 +1,333 @@
+"""Sensitivity of any output to any parameter: tornado, sweep and elasticity.
+
+A parameter is named by a dotted path: a model parameter
+(``"consolation.award"``, ``"frequency.base_rate.retail"``: see
+:meth:`BreachModel.parameters`), a policy term (``"policy.retention"``,
+``"policy.sublimits.investigation"``), a premium setting
+(``"premium.expense_ratio"``, ``"premium.principle.rate"``) or the
+organisation's size (``"organisation.records"``, ``"organisation.annual_sales"``).
+An unknown path is an error listing the valid ones.
+
+Outputs: ``"premium"`` (gross), ``"pure_premium"`` and ``"expected_insured"``
+(the expected insured loss), ``"expected_ground_up"``, ``"p_exhaust"``,
+``"rate_on_line"`` and ``"recommended_limit"``. Amounts are in the model's currency.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import itertools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from picover import _checks
+from picover._table import Table
+from picover.analysis.progress import track
+from picover.model import params as _params
+from picover.model.breach_model import BreachModel
+from picover.model.exposure import Organisation
+from picover.model.policy import Policy
+from picover.pricing.coverage import recommend_coverage
+from picover.pricing.premium import PremiumBasis
+from picover.pricing.quote import _as_of
+
+
+@attrs.frozen
+class Setting:
+    """Everything an output depends on."""
+
+    org: Organisation
+    policy: Policy
+    model: BreachModel
+    premium: PremiumBasis
+    as_of: datetime.date
+
+
+def _premium(s: Setting) -> float:
+    return s.premium.apply(s.model.annual_loss(s.org, s.policy)).gross
+
+
+def _insured(s: Setting) -> float:
+    return s.model.expected_losses(s.org, s.policy)["total"]
+
+
+def _p_exhaust(s: Setting) -> float:
+    if math.isinf(s.policy.limit):
+        return 0.0
+    return float(s.model.annual_loss(s.org, s.policy).pmf(s.policy.limit))
+
+
+def _rate_on_line(s: Setting) -> float:
+    return _premium(s) / s.policy.limit
+
+
+OUTPUTS: dict[str, Callable[[Setting], float]] = {
+    "premium": _premium,
+    "pure_premium": _insured,
+    "expected_insured": _insured,
+    "expected_ground_up": lambda s: s.model.expected_losses(s.org)["total"],
+    "p_exhaust": _p_exhaust,
+    "rate_on_line": _rate_on_line,
+    "recommended_limit": lambda s: recommend_coverage(s.org, model=s.model, as_of=s.as_of).limit,
+}
+
+
+def _namespace(s: Setting) -> dict[str, Any]:
+    policy: dict[str, Any] = {
+        f.name: getattr(s.policy, f.name)
+        for f in attrs.fields(Policy)
+        if f.name not in ("covers", "investigation", "sublimits")
+    }
+    # Every category may take a sublimit, not only those the policy already has.
+    policy["sublimits"] = {c: s.policy.sublimit(c) for c in s.model.costs}
+    return {"policy": policy, "premium": s.premium}
+
+
+def parameters(setting: Setting) -> dict[str, Any]:
+    """Every parameter a sensitivity run can change, by dotted path, with its value."""
+    out = dict(setting.model.parameters())
+    out.update(_params.flatten(_namespace(setting)))
+    out["organisation.records"] = setting.org.records
+    out["organisation.annual_sales"] = setting.org.annual_sales
+    return out
+
+
+def apply(setting: Setting, changes: Mapping[str, float]) -> Setting:
+    """The setting with parameters changed by dotted path."""
+    valid = parameters(setting)
+    for path in changes:
+        if path not in valid:
+            close = difflib.get_close_matches(str(path), list(valid), n=4, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ValueError(
+                f"unknown parameter {path!r}{hint} (valid: {', '.join(sorted(valid))})"
+            )
+    model_changes = {p: v for p, v in changes.items() if p in setting.model.parameters()}
+    other = {p: v for p, v in changes.items() if p.split(".")[0] in ("policy", "premium")}
+    out = setting
+    if model_changes:
+        out = attrs.evolve(out, model=out.model.with_params(model_changes))
+    if other:
+        ns = _params.update(_namespace(out), other)
+        terms = dict(ns["policy"])
+        terms["sublimits"] = {c: v for c, v in terms["sublimits"].items() if math.isfinite(v)}
+        policy = attrs.evolve(out.policy, **terms)
+        out = attrs.evolve(out, policy=policy, premium=ns["premium"])
+    if "organisation.records" in changes:
+        records = _checks.integer("organisation.records", changes["organisation.records"], low=1)
+        out = attrs.evolve(out, org=attrs.evolve(out.org, records=records))
+    if "organisation.annual_sales" in changes:
+        sales = _checks.number("organisation.annual_sales", changes["organisation.annual_sales"])
+        out = attrs.evolve(out, org=attrs.evolve(out.org, annual_sales=sales))
+    return out
+
+
+def _setting(
+    org: Organisation,
+    policy: Policy | None,
+    model: BreachModel | None,
+    premium: PremiumBasis | None,
+    as_of: datetime.date | None,
+) -> Setting:
+    if not isinstance(org, Organisation):
+        raise TypeError(f"org must be a picover Organisation; got {type(org).__name__}")
+    return Setting(
+        org=org,
+        policy=Policy() if policy is None else policy,
+        model=BreachModel.preset("kr") if model is None else model,
+        premium=PremiumBasis() if premium is None else premium,
+        as_of=_as_of(as_of),
+    )
+
+
+def evaluate(setting: Setting, output: str) -> float:
+    """One output for one setting."""
+    _checks.one_of("output", output, tuple(OUTPUTS))
+    return float(OUTPUTS[output](setting))
+
+
+@attrs.frozen
+class Bar:
+    """One parameter's bar: the output at the parameter's low and high values."""
+
+    param: str
+    low: float
+    high: float
+    output_low: float
+    output_high: float
+
+    @property
+    def swing(self) -> float:
+        """|output_high - output_low|."""
+        return abs(self.output_high - self.output_low)
+
+
+@attrs.frozen
+class Tornado:
+    """One-at-a-time sensitivity: bars sorted by swing, largest first."""
+
+    output: str
+    base_value: float
+    bars: tuple[Bar, ...]
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One dict per bar (with its swing)."""
+        return [attrs.asdict(b) | {"swing": b.swing} for b in self.bars]
+
+    def table(self) -> Table:
+        records = self.to_records()
+        return Table({k: [r[k] for r in records] for k in records[0]} if records else {})
+
+    def __str__(self) -> str:
+        return f"{self.output} at the base point: {self.base_value:,.6g}\n{self.table()}"
+
+
+def tornado(
+    org: Organisation,
+    policy: Policy | None = None,
+    *,
+    model: BreachModel | None = None,
+    params: Mapping[str, tuple[float, float]],
+    output: str = "premium",
+    premium: PremiumBasis | None = None,
+    as_of: datetime.date | None = None,
+    progress: bool | None = None,
+) -> Tornado:
+    """Move each parameter alone to its low and high value; bars sorted by swing.
+
+    Examples
+    --------
+    >>> import picover as pc
+    >>> org = pc.Organisation(records=1_000_000, annual_sales=5e10, sector="retail")
+    >>> t = pc.sensitivity.tornado(org, model=pc.BreachModel.preset("kr"),
+    ...     params={"consolation.award": (5e4, 3e5), "litigation.q_liable": (0.3, 0.8)},
+    ...     output="expected_ground_up")
+    >>> [b.param for b in t.bars]
+    ['consolation.award', 'litigation.q_liable']
+    """
+    base = _setting(org, policy, model, premium, as_of)
+    _checks.one_of("output", output, tuple(OUTPUTS))
+    if not params:
+        raise ValueError("params must name at least one parameter")
+    for path, pair in params.items():
+        if not (isinstance(pair, Sequence) and len(pair) == 2):
+            raise ValueError(f"params[{path!r}] must be a (low, high) pair; got {pair!r}")
+    bars = []
+    for path, (low, high) in track(list(params.items()), "tornado", progress):
+        lo = _checks.number(f"params[{path!r}] low", low)
+        hi = _checks.number(f"params[{path!r}] high", high)
+        out_lo = evaluate(apply(base, {path: lo}), output)
+        out_hi = evaluate(apply(base, {path: hi}), output)
+        bars.append(Bar(path, lo, hi, out_lo, out_hi))
+    bars.sort(key=lambda b: b.swing, reverse=True)
+    return Tornado(output, evaluate(base, output), tuple(bars))
+
+
+@attrs.frozen(eq=False)
+class Sweep:
+    """A full-factorial grid of parameter values and the output at each point."""
+
+    output: str
+    table: Table
+
+    def to_records(self) -> list[dict[str, Any]]:
+        return self.table.to_records()
+
+    def __str__(self) -> str:
+        return str(self.table)
+
+
+def sweep(
+    org: Organisation,
+    policy: Policy | None = None,
+    *,
+    model: BreachModel | None = None,
+    grid: Mapping[str, Sequence[float]],
+    output: str = "premium",
+    premium: PremiumBasis | None = None,
+    as_of: datetime.date | None = None,
+    progress: bool | None = None,
+) -> Sweep:
+    """The output at every combination of the grid's values.
+
+    Examples
+    --------
+    >>> import picover as pc
+    >>> org = pc.Organisation(records=1_000_000, annual_sales=5e10, sector="retail")
+    >>> s = pc.sensitivity.sweep(org, grid={"consolation.award": [1e5, 2e5]},
+    ...                          output="expected_ground_up")
+    >>> len(s.to_records())
+    2
+    """
+    base = _setting(org, policy, model, premium, as_of)
+    _checks.one_of("output", output, tuple(OUTPUTS))
+    if not grid:
+        raise ValueError("grid must name at least one parameter")
+    names = list(grid)
+    values = [_checks.array(f"grid[{n!r}]", grid[n], ndim=1).tolist() for n in names]
+    points = list(itertools.product(*values))
+    results = [
+        evaluate(apply(base, dict(zip(names, point, strict=True))), output)
+        for point in track(points, "sweep", progress)
+    ]
+    cols: dict[str, list[float]] = {n: [p[i] for p in points] for i, n in enumerate(names)}
+    cols[output] = results
+    return Sweep(output, Table(cols))
+
+
+@attrs.frozen
+class Elasticity:
+    """d log(output) / d log(parameter) at the base point."""
+
+    param: str
+    value: float
+    elasticity: float
+
+
+def elasticity(
+    org: Organisation,
+    policy: Policy | None = None,
+    *,
+    model: BreachModel | None = None,
+    params: Sequence[str],
+    output: str = "premium",
+    premium: PremiumBasis | None = None,
+    as_of: datetime.date | None = None,
+    step: float = 1e-3,
+) -> tuple[Elasticity, ...]:
+    """Elasticities by central differences in logs: a 1% rise in the parameter moves
+    the output by about ``elasticity`` %.
+
+    Examples
+    --------
+    >>> import picover as pc
+    >>> org = pc.Organisation(records=1_000_000, annual_sales=5e10, sector="retail")
+    >>> (e,) = pc.sensitivity.elasticity(org, params=["frequency.modifier"],
+    ...                                  output="expected_ground_up")
+    >>> round(e.elasticity, 6)  # expected losses are proportional to the frequency
+    1.0
+    """
+    base = _setting(org, policy, model, premium, as_of)
+    _checks.one_of("output", output, tuple(OUTPUTS))
+    eps = _checks.number("step", step, low=0.0, high=0.5, low_open=True)
+    values = parameters(base)
+    out = []
+    for path in params:
+        apply(base, {path: values.get(path, 0.0)})  # checks the path
+        x = float(values[path])
+        if x == 0 or not math.isfinite(x):
+            raise ValueError(f"the elasticity to {path!r} is undefined at {x}")
+        x_up, x_down = x * (1 + eps), x * (1 - eps)
+        if path == "organisation.records":  # a count: step to whole numbers
+            x_up, x_down = float(max(round(x_up), x + 1)), float(min(round(x_down), x - 1))
+        up = evaluate(apply(base, {path: x_up}), output)
+        down = evaluate(apply(base, {path: x_down}), output)
+        if up <= 0 or down <= 0:
+            raise ValueError(f"{output} is not positive near {path}={x:g}: no log elasticity")
+        e = (math.log(up) - math.log(down)) / (math.log(x_up) - math.log(x_down))
+        out.append(Elasticity(path, x, e))
+    return tuple(out)

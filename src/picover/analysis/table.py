@@ -1,0 +1,172 @@
+"""Reading a table of organisations: a dict of columns, a list of rows, or a DataFrame.
+
+Every value is checked before any arithmetic; an error names the row
+(counting from 0) and the column, and a column whose name is close to a known
+one is refused as a likely typo. Other columns are carried through.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+REQUIRED = ("records", "annual_sales", "sector")
+#: Optional columns and their defaults.
+OPTIONAL: dict[str, Any] = {
+    "name": "",
+    "years_observed": 0,
+    "incidents": 0,
+    "entity_type": "private",
+    "ict_provider": False,
+    "equivalent_cover": False,
+    "processing_outsourced": False,
+}
+ENTITY_TYPES = ("private", "public", "non_profit", "small_business")
+
+
+def as_columns(table: Any) -> dict[str, NDArray[Any]]:
+    """Columns of ``table`` as numpy arrays of equal length, in the order given.
+
+    Examples
+    --------
+    >>> cols = as_columns([{"records": 10, "annual_sales": 1e9, "sector": "retail"}])
+    >>> cols["records"].tolist(), cols["sector"].tolist()
+    ([10], ['retail'])
+    """
+    if hasattr(table, "to_dict") and hasattr(table, "columns"):  # a pandas DataFrame
+        raw: Mapping[str, Any] = {str(c): table[c].to_numpy() for c in table.columns}
+    elif isinstance(table, Mapping):
+        raw = table
+    elif isinstance(table, Sequence) and not isinstance(table, str):
+        rows = list(table)
+        for i, row in enumerate(rows):
+            if not isinstance(row, Mapping):
+                raise TypeError(f"row {i} must be a mapping of column to value; got {row!r}")
+        names = list(dict.fromkeys(k for row in rows for k in row))
+        for i, row in enumerate(rows):
+            missing = [n for n in names if n not in row]
+            if missing:
+                raise ValueError(f"row {i} has no value for column(s) {missing}")
+        # Object arrays keep each value's own type (a "5" among numbers stays text).
+        raw = {n: np.array([row[n] for row in rows], dtype=object) for n in names}
+    else:
+        raise TypeError(
+            "the table must be a dict of columns, a list of row dicts or a pandas DataFrame; "
+            f"got {type(table).__name__}"
+        )
+    cols = {str(k): np.asarray(v) for k, v in raw.items()}
+    lengths = {k: v.shape for k, v in cols.items()}
+    if any(len(s) != 1 for s in lengths.values()) or len({s[0] for s in lengths.values()}) > 1:
+        raise ValueError(f"table columns must be 1-D and of equal length; got shapes {lengths}")
+    return cols
+
+
+def organisations(table: Any, sectors: Sequence[str]) -> tuple[dict[str, NDArray[Any]], list[str]]:
+    """Checked columns of a table of organisations, with defaults for optional ones,
+    and the names of the columns the table gave.
+
+    Parameters
+    ----------
+    table : dict of columns, list of row dicts or pandas DataFrame
+        Columns ``records``, ``annual_sales`` (KRW) and ``sector``; optional
+        ``name``, ``years_observed`` and ``incidents`` (a history summary,
+        taken to have the current record count every year), ``entity_type``,
+        ``ict_provider``, ``equivalent_cover`` and ``processing_outsourced``.
+    sectors : sequence of str
+        The sectors the model knows.
+    """
+    cols = as_columns(table)
+    known = set(REQUIRED) | set(OPTIONAL)
+    for name in cols:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+            if close:
+                raise ValueError(f"column {name!r} is not known; did you mean {close[0]!r}?")
+    missing = [c for c in REQUIRED if c not in cols]
+    if missing:
+        raise ValueError(f"the table lacks required column(s) {missing}; it has {list(cols)}")
+    n = len(next(iter(cols.values())))
+    if n == 0:
+        raise ValueError("the table has no rows")
+    out = dict(cols)
+    out["records"] = _numbers(cols["records"], "records", low=1.0, whole=True)
+    out["annual_sales"] = _numbers(cols["annual_sales"], "annual_sales", low=0.0)
+    out["sector"] = _choices(cols["sector"], "sector", sectors)
+    for name, default in OPTIONAL.items():
+        if name not in cols:
+            out[name] = np.full(n, default)
+    for name in ("years_observed", "incidents"):
+        out[name] = _numbers(out[name], name, low=0.0, whole=True)
+    bad = np.flatnonzero((out["incidents"] > 0) & (out["years_observed"] == 0))
+    if bad.size:
+        raise ValueError(
+            f"row {bad[0]}, column 'incidents': {out['incidents'][bad[0]]:g} incidents with "
+            "years_observed 0; give the number of years the incidents were observed in"
+        )
+    out["entity_type"] = _choices(out["entity_type"], "entity_type", ENTITY_TYPES)
+    for name in ("ict_provider", "equivalent_cover", "processing_outsourced"):
+        out[name] = _flags(out[name], name)
+    return out, list(cols)
+
+
+def _numbers(values: NDArray[Any], column: str, *, low: float, whole: bool = False) -> NDArray[Any]:
+    if values.dtype.kind in "iuf":
+        arr = values.astype(np.float64)
+    else:
+        # Text (as read from a file) is parsed; booleans and other objects are refused.
+        arr = np.empty(values.size)
+        for i, v in enumerate(values.tolist()):
+            if isinstance(v, bool) or not isinstance(v, int | float | np.number | str):
+                raise ValueError(f"row {i}, column {column!r}: {v!r} is not a number")
+            try:
+                arr[i] = float(v.replace(",", "").replace("_", "")) if isinstance(v, str) else v
+            except ValueError:
+                raise ValueError(f"row {i}, column {column!r}: {v!r} is not a number") from None
+    bad = ~np.isfinite(arr) | (arr < low)
+    if whole:
+        bad |= np.isfinite(arr) & (arr != np.floor(arr))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(
+            f"row {i}, column {column!r}: {values[i].item()!r} is not allowed; expected {kind} "
+            f">= {low:g}"
+        )
+    return arr
+
+
+def _choices(values: NDArray[Any], column: str, allowed: Sequence[str]) -> NDArray[Any]:
+    texts = values.astype(str)
+    bad = ~np.isin(texts, np.asarray(list(allowed), dtype=str))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        options = ", ".join(sorted(allowed))
+        raise ValueError(
+            f"row {i}, column {column!r}: unknown value {texts[i]!r}; known: {options}"
+        )
+    return texts
+
+
+def _flags(values: NDArray[Any], column: str) -> NDArray[np.bool_]:
+    if values.dtype == bool:
+        return values
+    out = np.empty(values.size, dtype=bool)
+    for i, v in enumerate(values.tolist()):
+        if isinstance(v, bool | np.bool_):
+            out[i] = bool(v)
+        elif isinstance(v, str) and v.strip().lower() in ("true", "false", "yes", "no", "1", "0"):
+            out[i] = v.strip().lower() in ("true", "yes", "1")
+        elif (
+            isinstance(v, int | float)
+            and not (isinstance(v, float) and math.isnan(v))
+            and v in (0, 1)
+        ):
+            out[i] = bool(v)
+        else:
+            raise ValueError(f"row {i}, column {column!r}: {v!r} is not true or false")
+    return out

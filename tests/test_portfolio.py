@@ -1,0 +1,198 @@
+"""Books of organisations: batch results equal single quotes; bad tables; dask."""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+import numpy as np
+import pytest
+
+import picover as pc
+
+DAY = datetime.date(2025, 1, 1)
+MODEL = pc.BreachModel.preset("kr")
+SECTORS = sorted(MODEL.frequency_model.base_rate)
+
+
+def book(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "records": np.rint(np.exp(rng.uniform(np.log(50), np.log(5e7), n))).astype(int),
+        "annual_sales": np.exp(rng.uniform(np.log(1e8), np.log(1e12), n)),
+        "sector": rng.choice(SECTORS, n),
+        "years_observed": rng.integers(0, 6, n),
+        "incidents": np.zeros(n, dtype=int),
+        "ict_provider": rng.random(n) < 0.3,
+        "entity_type": rng.choice(["private", "private", "private", "public", "non_profit"], n),
+    }
+
+
+def org_of(cols: dict, i: int) -> pc.Organisation:
+    years = int(cols["years_observed"][i])
+    history = None
+    if years:
+        history = pc.IncidentHistory.from_rows(
+            {"year": 2020 + y, "records_held": int(cols["records"][i]),
+             "incidents": int(cols["incidents"][i]) if y == 0 else 0}
+            for y in range(years)
+        )  # fmt: skip
+    return pc.Organisation(
+        records=int(cols["records"][i]),
+        annual_sales=float(cols["annual_sales"][i]),
+        sector=str(cols["sector"][i]),
+        history=history,
+        ict_provider=bool(cols["ict_provider"][i]),
+        entity_type=str(cols["entity_type"][i]),
+    )
+
+
+def test_batch_equals_single_organisations_on_a_mixed_book():
+    cols = book(1000)
+    cols["incidents"] = np.where(cols["years_observed"] > 0, np.arange(1000) % 3, 0)
+    # Sublimits and coinsurance keep the insured expectation in closed form.
+    policy = pc.Policy(sublimits={"investigation": 5e7}, coinsurance=0.9)
+    res = pc.price_portfolio(
+        cols, policy, outputs=("expected_ground_up", "expected_insured", "statutory_minimum",
+                               "obligation"), as_of=DAY,
+    )  # fmt: skip
+    for i in range(1000):
+        org = org_of(cols, i)
+        gu = MODEL.expected_losses(org)["total"]
+        assert res["expected_ground_up"][i] == pytest.approx(gu, rel=1e-9)
+        ins = MODEL.expected_losses(org, policy)["total"]
+        assert res["expected_insured"][i] == pytest.approx(ins, rel=1e-9)
+        duty = pc.statutory.kr.obligation(org, as_of=DAY)
+        assert bool(res["obligation"][i]) == duty.required
+        if duty.required:
+            assert res["statutory_minimum"][i] == duty.minimum_coverage
+        else:
+            assert math.isnan(res["statutory_minimum"][i])
+
+
+def test_batch_premiums_and_limits_equal_single_quotes():
+    cols = book(40, seed=1)
+    policy = pc.Policy(limit=1e9, retention=1e7)
+    res = pc.price_portfolio(cols, policy, as_of=DAY)
+    for i in range(40):
+        org = org_of(cols, i)
+        q = pc.quote(org, policy, as_of=DAY)
+        assert res["expected_insured"][i] == pytest.approx(q.expected_insured["total"], rel=1e-9)
+        assert res["premium"][i] == pytest.approx(q.premium.gross, rel=1e-9)
+        rec = pc.recommend_coverage(org, as_of=DAY)
+        assert res["recommended_limit"][i] == rec.limit
+    assert list(res.columns)[:3] == ["records", "annual_sales", "sector"]
+    records = res.to_records()
+    assert set(records[0]) >= {"records", "premium", "obligation"}
+    assert "premium" in str(res)
+
+
+def test_per_row_policies_and_inputs_as_rows_or_dataframe():
+    import pandas as pd
+
+    rows = [
+        {"records": 20_000, "annual_sales": 3e9, "sector": "retail", "name": "a"},
+        {"records": 2_000_000, "annual_sales": 90e9, "sector": "finance", "name": "b"},
+    ]
+    policies = [pc.Policy(limit=5e7), pc.Policy(limit=1e9, retention=1e7)]
+    from_rows = pc.price_portfolio(rows, policies, outputs=("premium",), as_of=DAY)
+    from_frame = pc.price_portfolio(pd.DataFrame(rows), policies, outputs=("premium",), as_of=DAY)
+    assert np.array_equal(from_rows["premium"], from_frame["premium"])
+    assert from_rows["name"].tolist() == ["a", "b"]
+    for i, row in enumerate(rows):
+        org = pc.Organisation(row["records"], row["annual_sales"], row["sector"])
+        assert from_rows["premium"][i] == pytest.approx(
+            pc.quote(org, policies[i], as_of=DAY).premium.gross, rel=1e-12
+        )
+    assert isinstance(from_rows.to_pandas(), pd.DataFrame)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda c: c.pop("sector"), r"lacks required column\(s\) \['sector'\]"),
+        (lambda c: c["records"].__setitem__(3, -5), r"row 3, column 'records': -5"),
+        (lambda c: c["records"].__setitem__(2, 0), r"row 2, column 'records'"),
+        (lambda c: c["annual_sales"].__setitem__(1, np.nan), r"row 1, column 'annual_sales': nan"),
+        (lambda c: c["sector"].__setitem__(4, "bakery"), r"row 4, column 'sector': unknown value"),
+        (lambda c: c.update(incident=c.pop("incidents")), "did you mean 'incidents'"),
+        (
+            lambda c: c.update(years_observed=np.zeros(6), incidents=np.ones(6)),
+            r"row 0, column 'incidents'",
+        ),
+        (lambda c: c.update(records=np.arange(3)), "equal length"),
+    ],
+)
+def test_bad_tables_name_the_row_and_column(change, match):
+    cols = {
+        "records": np.array([10, 20, 30, 40, 50, 60]),
+        "annual_sales": np.full(6, 1e9),
+        "sector": np.array(["retail"] * 6, dtype=object),
+        "incidents": np.zeros(6, dtype=int),
+    }
+    change(cols)
+    with pytest.raises(ValueError, match=match):
+        pc.price_portfolio(cols, pc.Policy(), outputs=("expected_ground_up",), as_of=DAY)
+
+
+def test_other_bad_input():
+    with pytest.raises(TypeError, match="dict of columns"):
+        pc.price_portfolio(42, pc.Policy(), as_of=DAY)
+    with pytest.raises(ValueError, match="need a policy"):
+        pc.price_portfolio(book(3), None, outputs=("premium",), as_of=DAY)
+    with pytest.raises(ValueError, match="outputs must be one of"):
+        pc.price_portfolio(book(3), pc.Policy(), outputs=("profit",), as_of=DAY)
+    with pytest.raises(ValueError, match="one per organisation"):
+        pc.price_portfolio(book(3), [pc.Policy()], as_of=DAY)
+    with pytest.raises(ValueError, match="row 1, column 'records': 'many' is not a number"):
+        pc.price_portfolio(
+            [{"records": 5, "annual_sales": 1e9, "sector": "retail"},
+             {"records": "many", "annual_sales": 1e9, "sector": "retail"}],
+            pc.Policy(), outputs=("expected_ground_up",), as_of=DAY,
+        )  # fmt: skip
+
+
+def test_expected_losses_stay_within_the_memory_bound():
+    # A tiny memory bound forces many chunks; the figures do not change.
+    cols = book(500, seed=2)
+    small = pc.price_portfolio(cols, pc.Policy(), outputs=("expected_ground_up",), as_of=DAY,
+                               max_memory=2**20)  # fmt: skip
+    large = pc.price_portfolio(cols, pc.Policy(), outputs=("expected_ground_up",), as_of=DAY)
+    assert np.allclose(small["expected_ground_up"], large["expected_ground_up"], rtol=1e-13)
+
+
+def test_obligation_arrays_match_the_single_check():
+    cols = book(400, seed=3)
+    for day in (datetime.date(2019, 1, 1), datetime.date(2020, 6, 1), DAY):
+        req, amount = pc.statutory.kr.obligation_arrays(
+            cols["records"], cols["annual_sales"], as_of=day, ict_provider=cols["ict_provider"],
+            entity_type=cols["entity_type"],
+        )  # fmt: skip
+        for i in range(400):
+            duty = pc.statutory.kr.obligation(org_of(cols, i), as_of=day)
+            assert bool(req[i]) == duty.required
+            assert (math.isnan(amount[i]) and duty.minimum_coverage is None) or (
+                amount[i] == duty.minimum_coverage
+            )
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_dask_gives_the_in_process_numbers():
+    distributed = pytest.importorskip("dask.distributed")
+    cols = book(60, seed=4)
+    policy = pc.Policy(limit=1e9, retention=1e7)
+    outputs = ("expected_ground_up", "expected_insured", "premium", "obligation")
+    local = pc.price_portfolio(cols, policy, outputs=outputs, as_of=DAY)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        spread = pc.price_portfolio(
+            cols, policy, outputs=outputs, as_of=DAY, engine="dask", client=client, partitions=5
+        )
+    for name in outputs:
+        assert np.array_equal(local[name], spread[name]), name

@@ -1,0 +1,126 @@
+"""Sensitivity runs: swings checked by hand, exact linearity, elasticities, bad paths."""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pytest
+
+import picover as pc
+
+DAY = datetime.date(2025, 1, 1)
+MODEL = pc.BreachModel.preset("kr")
+ORG = pc.Organisation(records=2_000_000, annual_sales=80e9, sector="online_platform")
+POLICY = pc.Policy(limit=1e9, retention=1e7)
+
+
+def test_tornado_swings_match_hand_finite_differences():
+    # Expected ground-up loss = T; consolation's part C is linear in the award (base
+    # 100,000 KRW), every part is linear in the frequency modifier (base 1):
+    #   award 5e4 -> T - C/2, award 3e5 -> T + 2C: swing 2.5 C
+    #   modifier 0.5 -> T/2, modifier 2 -> 2T: swing 1.5 T
+    base = MODEL.expected_losses(ORG)
+    total, cons = base["total"], base["consolation"]
+    t = pc.sensitivity.tornado(
+        ORG, POLICY, model=MODEL, output="expected_ground_up", as_of=DAY,
+        params={"consolation.award": (5e4, 3e5), "frequency.modifier": (0.5, 2.0)},
+    )  # fmt: skip
+    assert t.base_value == pytest.approx(total, rel=1e-12)
+    by = {b.param: b for b in t.bars}
+    assert by["consolation.award"].output_low == pytest.approx(total - cons / 2, rel=1e-12)
+    assert by["consolation.award"].output_high == pytest.approx(total + 2 * cons, rel=1e-12)
+    assert by["consolation.award"].swing == pytest.approx(2.5 * cons, rel=1e-12)
+    assert by["frequency.modifier"].swing == pytest.approx(1.5 * total, rel=1e-12)
+    assert [b.param for b in t.bars] == sorted(by, key=lambda p: -by[p].swing)
+    assert t.to_records()[0]["swing"] == t.bars[0].swing
+    assert "swing" in str(t)
+
+
+def test_tornado_on_premium_and_policy_terms():
+    t = pc.sensitivity.tornado(
+        ORG, POLICY, model=MODEL, output="premium", as_of=DAY,
+        params={"policy.retention": (0.0, 5e7), "policy.limit": (5e8, 2e9)},
+    )  # fmt: skip
+    by = {b.param: b for b in t.bars}
+    # A higher retention lowers the premium, a higher limit raises it.
+    assert by["policy.retention"].output_high < by["policy.retention"].output_low
+    assert by["policy.limit"].output_high > by["policy.limit"].output_low
+    lo = pc.quote(ORG, pc.Policy(limit=1e9, retention=0.0), as_of=DAY).premium.gross
+    assert by["policy.retention"].output_low == pytest.approx(lo, rel=1e-12)
+
+
+def test_sweep_is_exactly_linear_in_award_and_claim_rate():
+    base = MODEL.expected_losses(ORG)
+    awards, rates = [5e4, 1e5, 2e5, 3e5], [0.001, 0.003, 0.01]
+    s = pc.sensitivity.sweep(
+        ORG, POLICY, model=MODEL, output="expected_ground_up", as_of=DAY,
+        grid={"consolation.award": awards, "consolation.claim_rate": rates},
+    )  # fmt: skip
+    records = s.to_records()
+    assert len(records) == len(awards) * len(rates)
+    for r in records:
+        # Consolation = C * (award / 1e5) * (rate / 0.003); the rest does not move.
+        factor = r["consolation.award"] / 1e5 * r["consolation.claim_rate"] / 0.003
+        expected = base["total"] - base["consolation"] + base["consolation"] * factor
+        assert r["expected_ground_up"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_elasticities():
+    base = MODEL.expected_losses(ORG)
+    es = pc.sensitivity.elasticity(
+        ORG, POLICY, model=MODEL, output="expected_ground_up", as_of=DAY,
+        params=["frequency.modifier", "consolation.award", "organisation.records"],
+    )  # fmt: skip
+    by = {e.param: e for e in es}
+    assert by["frequency.modifier"].elasticity == pytest.approx(1.0, rel=1e-9)
+    # Linear in the award: elasticity = C / T.
+    assert by["consolation.award"].elasticity == pytest.approx(
+        base["consolation"] / base["total"], rel=1e-6
+    )
+    assert by["organisation.records"].elasticity > 0.6  # size raises both frequency and cost
+
+
+def test_sweep_over_policy_and_premium_settings():
+    s = pc.sensitivity.sweep(
+        ORG, POLICY, model=MODEL, output="premium", as_of=DAY,
+        grid={"premium.expense_ratio": [0.2, 0.3], "policy.sublimits.investigation": [5e7]},
+    )  # fmt: skip
+    a, b = (r["premium"] for r in s.to_records())
+    # Gross premium = (pure + risk load) / (1 - expenses - profit): 0.75 vs 0.65.
+    assert b / a == pytest.approx(0.75 / 0.65, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(params={"consolation.awards": (1, 2)}), r"unknown parameter 'consolation.awards'"),
+        (dict(params={"policy.limitt": (1, 2)}), "did you mean policy.limit"),
+        (dict(params={"consolation.award": (1,)}), r"must be a \(low, high\) pair"),
+        (dict(params={}), "at least one parameter"),
+        (dict(params={"consolation.award": (1, 2)}, output="profit"), "output must be one of"),
+        (dict(params={"litigation.q_liable": (0.5, 1.5)}), "q_liable"),
+    ],
+)
+def test_tornado_errors(kwargs, match):
+    args = {"model": MODEL, "as_of": DAY, "output": "expected_ground_up"} | kwargs
+    with pytest.raises(ValueError, match=match):
+        pc.sensitivity.tornado(ORG, POLICY, **args)
+
+
+def test_unknown_path_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="unknown parameter 'nope'") as err:
+        pc.sensitivity.sweep(ORG, POLICY, model=MODEL, grid={"nope": [1.0]}, as_of=DAY)
+    message = str(err.value)
+    for valid in ("consolation.award", "policy.retention", "frequency.base_rate.retail"):
+        assert valid in message
+
+
+def test_recommended_limit_responds_to_the_claim_rate():
+    s = pc.sensitivity.sweep(
+        ORG, POLICY, model=MODEL, output="recommended_limit", as_of=DAY,
+        grid={"consolation.claim_rate": [0.0005, 0.015]},
+    )  # fmt: skip
+    low, high = (r["recommended_limit"] for r in s.to_records())
+    assert high >= low
+    assert np.isfinite(low)
