@@ -18,7 +18,16 @@ MODEL = pc.BreachModel.preset("kr")
         (dict(records=0), ValueError, "Organisation.records"),
         (dict(records=2.5), ValueError, "Organisation.records must be a whole number; got 2.5"),
         (dict(records="many"), TypeError, "Organisation.records"),
-        (dict(annual_sales=-1.0), ValueError, "Organisation.annual_sales must be >= 0"),
+        (
+            dict(annual_sales=-1.0),
+            ValueError,
+            r"Organisation.annual_sales must be in \[0, 1e\+16\]",
+        ),
+        (
+            dict(records=10**12),
+            ValueError,
+            r"Organisation.records must be a whole number in \[1, 10000000000\]",
+        ),
         (dict(annual_sales=math.nan), ValueError, "Organisation.annual_sales must be a number"),
         (dict(sector=3), TypeError, "sector"),
         (dict(entity_type="charity"), ValueError, "entity_type"),

@@ -22,6 +22,12 @@ def _freeze_columns(columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
         if not isinstance(name, str):
             raise TypeError(f"table column names must be strings; got {name!r}")
         arr = np.array(values)  # a copy: the table must not share memory with the caller
+        if arr.dtype.kind == "U":
+            items = list(values)
+            if not all(isinstance(v, str | np.str_) for v in items):
+                # Mixed numbers and words stay what they are (numpy would make all text).
+                arr = np.empty(len(items), dtype=object)
+                arr[:] = items
         if arr.ndim != 1:
             raise ValueError(f"table column {name!r} must be one-dimensional; got {arr.shape}")
         arr.flags.writeable = False
@@ -125,8 +131,16 @@ class Table:
             max([len(n)] + [len(c) for c in col]) for n, col in zip(names, cells, strict=True)
         ]
         lines = [self.title] if self.title else []
-        lines.append("  ".join(n.rjust(w) for n, w in zip(names, widths, strict=True)))
+        # Words read from the left, numbers line up on the right.
+        left = [all(isinstance(v, str) for v in self.columns[n].tolist()) for n in names]
+
+        def align(text: str, width: int, to_left: bool) -> str:
+            return text.ljust(width) if to_left else text.rjust(width)
+
+        header = (align(n, w, lft) for n, w, lft in zip(names, widths, left, strict=True))
+        lines.append("  ".join(header).rstrip())
         lines.append("  ".join("-" * w for w in widths))
         for i in range(len(self)):
-            lines.append("  ".join(col[i].rjust(w) for col, w in zip(cells, widths, strict=True)))
+            row = (align(c[i], w, lft) for c, w, lft in zip(cells, widths, left, strict=True))
+            lines.append("  ".join(row).rstrip())
         return "\n".join(lines)

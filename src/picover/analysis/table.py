@@ -134,10 +134,15 @@ def _numbers(values: NDArray[Any], column: str, *, low: float, whole: bool = Fal
         i = int(np.flatnonzero(bad)[0])
         kind = "a whole number" if whole else "a number"
         raise ValueError(
-            f"row {i}, column {column!r}: {values[i].item()!r} is not allowed; expected {kind} "
+            f"row {i}, column {column!r}: {_plain(values[i])!r} is not allowed; expected {kind} "
             f">= {low:g}"
         )
     return arr
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _choices(values: NDArray[Any], column: str, allowed: Sequence[str]) -> NDArray[Any]:

@@ -285,9 +285,9 @@ class Organisation:
     records : int
         Distinct data subjects whose personal information it stores (the law
         counts the daily average over the last three months of the previous
-        year); at least 1.
+        year); from 1 to 10^10.
     annual_sales : float
-        Previous year's sales (currency units).
+        Previous year's sales (currency units), at most 10^16.
     sector : str
         A key of the model's sector table (e.g. ``"retail"``); checked by the model.
     history : IncidentHistory, optional
@@ -311,8 +311,10 @@ class Organisation:
     3000000
     """
 
-    records: int = attrs.field(validator=_checks.whole(low=1))
-    annual_sales: float = attrs.field(validator=_checks.real(low=0.0))
+    # Bounds of plausibility: more people than on Earth, or sales of ten
+    # quadrillion KRW, are input errors, not organisations.
+    records: int = attrs.field(validator=_checks.whole(low=1, high=10**10))
+    annual_sales: float = attrs.field(validator=_checks.real(low=0.0, high=1e16))
     sector: str = attrs.field(validator=attrs.validators.instance_of(str))
     history: IncidentHistory | None = attrs.field(default=None, converter=_history)
     name: str | None = attrs.field(

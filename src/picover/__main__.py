@@ -1,0 +1,5 @@
+"""``python -m picover``: the command line."""
+
+from picover.cli import main
+
+main()

@@ -1,0 +1,476 @@
+"""The ``picover`` command line: quote, recommend, compare, check, sensitivity, portfolio, presets.
+
+Each command reads a TOML or JSON case file (see :mod:`picover.files`) and
+prints an aligned table (amounts with thousands separators), JSON or CSV.
+Exit status: 0 on success, 2 on bad input (one line on stderr, no
+traceback), 1 on an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import io
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from picover._table import Table
+from picover.files import Case, InputError, read
+
+#: Units for amounts: name -> (divisor, label).
+UNITS = {"KRW": (1.0, "krw"), "1e6": (1e6, "million_krw"), "1e8": (1e8, "100m_krw")}
+
+
+class UsageError(ValueError):
+    """Bad command-line input (exit status 2)."""
+
+
+def _need(case: Case, what: str, command: str) -> Any:
+    value = getattr(case, what)
+    if value is None or value == ():
+        section = {"organisation": "[organisation]", "policy": "[policy]", "offers": "[[offers]]"}
+        raise UsageError(f"{case.source}: '{command}' needs a {section[what]} section")
+    return value
+
+
+class Report:
+    """What a command prints: titled tables (amount columns end in ``_krw``) and JSON."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.tables: list[tuple[str, dict[str, list[Any]]]] = []
+
+    def add(self, title: str, columns: dict[str, list[Any]]) -> None:
+        self.tables.append((title, columns))
+
+    def render(self, fmt: str, unit: str) -> str:
+        if fmt == "json":
+            return json.dumps(_jsonable(self.data), indent=2, ensure_ascii=False)
+        divisor, label = UNITS[unit]
+        parts = []
+        for title, cols in self.tables:
+            scaled = {}
+            for name, values in cols.items():
+                if name.endswith("_krw"):
+                    name = name[: -len("krw")] + label
+                    values = [v / divisor if isinstance(v, float | int) else v for v in values]
+                scaled[name] = values
+            if fmt == "csv":
+                buf = io.StringIO()
+                writer = csv.writer(buf, lineterminator="\n")
+                writer.writerow(scaled)
+                writer.writerows(zip(*scaled.values(), strict=True))
+                parts.append(buf.getvalue().rstrip("\n"))
+            else:
+                parts.append(str(Table(scaled, title=title)))
+        return ("\n" if fmt == "csv" else "\n\n").join(parts)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return _jsonable(value.item())
+    return value
+
+
+def _as_of(case: Case) -> datetime.date:
+    return case.as_of if case.as_of is not None else datetime.date.today()
+
+
+def _duty_rows(obligation: Any) -> dict[str, list[Any]]:
+    minimum = obligation.minimum_coverage
+    return {
+        "item": ["required", "rule", "minimum coverage (KRW)"],
+        "value": [
+            obligation.required,
+            obligation.rule.key if obligation.rule is not None else "none",
+            "n/a" if minimum is None else minimum,
+        ],
+    }
+
+
+def cmd_quote(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
+    from picover.pricing.quote import quote
+
+    org = _need(case, "organisation", "quote")
+    policy = _need(case, "policy", "quote")
+    q = quote(org, policy, model=case.model, premium=case.premium, as_of=_as_of(case))
+    p = q.premium
+    report = Report(
+        {
+            "organisation": org.name,
+            "records": org.records,
+            "frequency": {
+                "prior_mean": q.frequency.prior_mean,
+                "posterior_mean": q.frequency.posterior_mean,
+                "credibility": q.frequency.credibility,
+            },
+            "expected_ground_up_krw": q.expected_ground_up,
+            "expected_insured_krw": q.expected_insured,
+            "premium_krw": {
+                "pure": p.pure, "risk_load": p.risk_load, "expenses": p.expenses,
+                "profit": p.profit, "minimum_uplift": p.minimum_uplift, "gross": p.gross,
+            },
+            "rate_on_line": q.rate_on_line,
+            "p_exhaust": q.p_exhaust,
+            "retained_krw": {"mean": q.retained.mean, "tvar99": q.retained.tvar99},
+            "statutory": {
+                "required": q.statutory.required,
+                "rule": q.statutory.obligation.rule.key if q.statutory.obligation.rule else None,
+                "minimum_coverage_krw": q.statutory.minimum_coverage,
+                "compliant": q.statutory.compliant,
+                "reasons": list(q.statutory.obligation.reasons),
+            },
+        }
+    )  # fmt: skip
+    names = list(q.expected_ground_up)
+    report.add(
+        f"Expected annual loss by category: {org.name or 'organisation'}, {org.records:,} records",
+        {
+            "category": names,
+            "ground_up_krw": [q.expected_ground_up[n] for n in names],
+            "insured_krw": [q.expected_insured.get(n, 0.0) for n in names],
+        },
+    )
+    report.add(
+        "Premium",
+        {
+            "item": ["pure premium", "risk load", "expenses", "profit", "minimum uplift",
+                     "gross premium", "retained loss, mean", "retained loss, TVaR 99%"],
+            "amount_krw": [p.pure, p.risk_load, p.expenses, p.profit, p.minimum_uplift, p.gross,
+                           q.retained.mean, q.retained.tvar99],
+        },
+    )  # fmt: skip
+    report.add(
+        "Risk and statutory check",
+        {
+            "item": ["incidents per year (posterior)", "credibility weight",
+                     "rate on line", "P(limit exhausted)", "statutory duty", "rule",
+                     "statutory minimum (KRW)", "limit meets the minimum"],
+            "value": [q.frequency.posterior_mean, q.frequency.credibility, q.rate_on_line,
+                      q.p_exhaust, q.statutory.required,
+                      _duty_rows(q.statutory.obligation)["value"][1],
+                      _duty_rows(q.statutory.obligation)["value"][2],
+                      "n/a" if q.statutory.compliant is None else q.statutory.compliant],
+        },
+    )  # fmt: skip
+    return report, q
+
+
+def cmd_recommend(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
+    from picover.pricing.coverage import recommend_coverage
+
+    org = _need(case, "organisation", "recommend")
+    rec = recommend_coverage(
+        org, model=case.model, target=case.target, rule=args.rule, premium=case.premium,
+        as_of=_as_of(case),
+    )  # fmt: skip
+    report = Report(
+        {
+            "limit_krw": rec.limit, "retention_krw": rec.retention, "rule": rec.rule,
+            "exceedance": rec.exceedance, "target": rec.target,
+            "statutory_minimum_krw": rec.statutory_minimum,
+            "candidates": rec.candidates.to_records(),
+        }
+    )  # fmt: skip
+    report.add(
+        "Recommended cover",
+        {
+            "item": ["limit", "retention per incident", "statutory minimum"],
+            "amount_krw": [rec.limit, rec.retention,
+                           math.nan if rec.statutory_minimum is None else rec.statutory_minimum],
+        },
+    )  # fmt: skip
+    report.add(
+        "Decision",
+        {"item": ["decided by", "P(loss > limit)", "target"],
+         "value": [rec.rule, rec.exceedance, rec.target]},
+    )  # fmt: skip
+    cols = rec.candidates.columns
+    report.add(
+        "Candidates",
+        {(f"{k}_krw" if k in ("limit", "retention", "premium") or k.startswith("retained")
+          or k == "cost_of_risk" else k): v.tolist() for k, v in cols.items()},
+    )  # fmt: skip
+    return report, rec
+
+
+def cmd_compare(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
+    from picover.pricing.compare import compare
+
+    org = _need(case, "organisation", "compare")
+    offers = _need(case, "offers", "compare")
+    rows = compare(org, offers, model=case.model, as_of=_as_of(case))
+    if args.sort_by:
+        rows = rows.sorted(args.sort_by, descending=args.sort_by not in ("premium",))
+    report = Report({"offers": rows.to_records()})
+    table = rows.table().columns
+    report.add(
+        "Offers under one model",
+        {k: [("n/a" if v == "n/a" else v) for v in col.tolist()] for k, col in table.items()},
+    )
+    return report, rows
+
+
+def cmd_check(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
+    from picover.statutory import kr
+
+    org = _need(case, "organisation", "check")
+    duty = kr.obligation(org, as_of=_as_of(case), rule=args.rule)
+    report = Report(
+        {
+            "as_of": duty.as_of, "required": duty.required,
+            "rule": duty.rule.key if duty.rule else None,
+            "minimum_coverage_krw": duty.minimum_coverage, "reasons": list(duty.reasons),
+        }
+    )  # fmt: skip
+    report.add(f"Statutory check on {duty.as_of.isoformat()}", _duty_rows(duty))
+    report.add("Reasons", {"reason": list(duty.reasons)})
+    return report, duty
+
+
+def _param(text: str) -> tuple[str, float, float]:
+    name, sep, rng = text.partition("=")
+    low, sep2, high = rng.partition(":")
+    if not (sep and sep2 and name):
+        raise UsageError(f"--param must look like NAME=LOW:HIGH; got {text!r}")
+    try:
+        return name.strip(), float(low), float(high)
+    except ValueError:
+        raise UsageError(f"--param {text!r}: LOW and HIGH must be numbers") from None
+
+
+def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
+    from picover.analysis import sensitivity
+
+    org = _need(case, "organisation", "sensitivity")
+    if not args.param:
+        raise UsageError("sensitivity needs at least one --param NAME=LOW:HIGH")
+    params = {name: (lo, hi) for name, lo, hi in (_param(p) for p in args.param)}
+    t = sensitivity.tornado(
+        org, case.policy, model=case.model, params=params, output=args.output,
+        premium=case.premium, as_of=_as_of(case),
+    )  # fmt: skip
+    money = args.output not in ("p_exhaust", "rate_on_line")
+    out_name = f"{args.output}_krw" if money else args.output
+    report = Report({"output": t.output, "base_value": t.base_value, "bars": t.to_records()})
+    report.add(
+        f"Tornado of {t.output} (base {t.base_value:,.6g})",
+        {
+            "param": [b.param for b in t.bars],
+            "low": [b.low for b in t.bars],
+            "high": [b.high for b in t.bars],
+            f"{out_name}_at_low".replace("_krw_at_low", "_at_low_krw"): [
+                b.output_low for b in t.bars
+            ],
+            f"{out_name}_at_high".replace("_krw_at_high", "_at_high_krw"): [
+                b.output_high for b in t.bars
+            ],
+            ("swing_krw" if money else "swing"): [b.swing for b in t.bars],
+        },
+    )
+    return report, t
+
+
+def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
+    from picover.analysis.batch import OUTPUTS, price_portfolio
+
+    policy_case = read(args.policy)
+    policy = _need(policy_case, "policy", "portfolio --policy")
+    path = Path(args.table)
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not a text CSV file") from None
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if not rows:
+        raise UsageError(f"{path}: the table has no rows")
+    outputs = args.outputs.split(",") if args.outputs else list(OUTPUTS)
+    try:
+        res = price_portfolio(
+            rows, policy, model=policy_case.model, premium=policy_case.premium, outputs=outputs,
+            as_of=_as_of(policy_case), target=policy_case.target, progress=None,
+        )  # fmt: skip
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    money = {"annual_sales", "expected_ground_up", "expected_insured", "premium",
+             "recommended_limit", "statutory_minimum"}  # fmt: skip
+    columns = {(f"{k}_krw" if k in money else k): v.tolist() for k, v in res.columns.items()}
+    report = Report({"rows": res.to_records()})
+    report.add(f"Portfolio of {len(res):,} organisations", columns)
+    return report, res
+
+
+def cmd_presets(args: argparse.Namespace) -> Report:
+    from picover.model.breach_model import BreachModel
+    from picover.model.presets import available
+
+    if args.name is None:
+        report = Report({"presets": available()})
+        report.add("Presets", {"preset": available()})
+        return report
+    model = BreachModel.preset(args.name)
+    params = model.parameters()
+    report = Report({"preset": args.name, "parameters": params, "sources": model.sources})
+    report.add(
+        f"Preset {args.name!r} ({model.currency}): every parameter and its source",
+        {
+            "parameter": list(params),
+            "value": [float(v) for v in params.values()],
+            "source": [model.sources[p] for p in params],
+        },
+    )
+    return report
+
+
+def _plot(kind: str, obj: Any, path: str) -> None:
+    from picover import plot
+
+    makers: dict[str, Callable[[Any], Any]] = {
+        "quote": plot.quote_figure,
+        "compare": plot.offers,
+        "sensitivity": plot.tornado,
+    }
+    target = Path(path)
+    if target.suffix.lower() not in (".png", ".svg"):
+        raise UsageError(f"--plot {path}: the file must end in .png or .svg")
+    fig = makers[kind](obj)
+    fig.savefig(target)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for the documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="picover",
+        description="Price personal-information leak liability insurance (amounts in KRW).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser, plot: bool = False) -> None:
+        p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+        p.add_argument(
+            "--unit",
+            choices=tuple(UNITS),
+            default="KRW",
+            help="amounts in KRW, millions (1e6) or hundreds of millions (1e8) of KRW",
+        )
+        if plot:
+            p.add_argument("--plot", metavar="FILE", help="also draw a figure (.png or .svg)")
+
+    p = sub.add_parser("quote", help="price the case's [policy] for its [organisation]")
+    p.add_argument("file")
+    common(p, plot=True)
+    p = sub.add_parser("recommend", help="recommend a limit (and retention)")
+    p.add_argument("file")
+    p.add_argument("--rule", choices=("exceedance", "cost_of_risk"), default="exceedance")
+    common(p)
+    p = sub.add_parser("compare", help="compare the case's [[offers]]")
+    p.add_argument("file")
+    p.add_argument(
+        "--sort-by",
+        dest="sort_by",
+        default=None,
+        help="order by a column, e.g. value_ratio or premium",
+    )
+    common(p, plot=True)
+    p = sub.add_parser("check", help="the statutory duty to insure and its minimum amount")
+    p.add_argument("file")
+    p.add_argument("--rule", default=None, help="force a rule version by key")
+    common(p)
+    p = sub.add_parser("sensitivity", help="a tornado over parameters")
+    p.add_argument("file")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=LOW:HIGH",
+        help="a parameter by dotted path and its range (repeat for more)",
+    )
+    p.add_argument(
+        "--output",
+        default="premium",
+        choices=(
+            "premium",
+            "pure_premium",
+            "expected_insured",
+            "expected_ground_up",
+            "p_exhaust",
+            "rate_on_line",
+            "recommended_limit",
+        ),
+    )
+    common(p, plot=True)
+    p = sub.add_parser("portfolio", help="price every organisation of a CSV table")
+    p.add_argument("table", metavar="CSV")
+    p.add_argument(
+        "--policy",
+        required=True,
+        metavar="FILE",
+        help="a case file whose [policy] (and [model], [premium]) apply to all rows",
+    )
+    p.add_argument("--outputs", default=None, help="comma-separated outputs (default: all)")
+    common(p)
+    p = sub.add_parser("presets", help="list the presets, or show one with its sources")
+    p.add_argument("name", nargs="?", default=None)
+    common(p)  # fmt: skip
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its one-line usage error
+        return int(exc.code or 0)
+    try:
+        obj = None
+        if args.command == "presets":
+            report = cmd_presets(args)
+        elif args.command == "portfolio":
+            report, obj = cmd_portfolio(args)
+        else:
+            case = read(args.file)
+            commands: dict[str, Callable[[Case, argparse.Namespace], tuple[Report, Any]]] = {
+                "quote": cmd_quote,
+                "recommend": cmd_recommend,
+                "compare": cmd_compare,
+                "check": cmd_check,
+                "sensitivity": cmd_sensitivity,
+            }
+            report, obj = commands[args.command](case, args)
+        if getattr(args, "plot", None):
+            _plot(args.command, obj, args.plot)
+        print(report.render(args.format, args.unit))
+        return 0
+    except (InputError, UsageError) as exc:
+        print(f"picover: error: {exc}", file=sys.stderr)
+        return 2
+    except (TypeError, ValueError) as exc:
+        # Raised by picover's own checks on the figures given: still bad input.
+        print(f"picover: error: {exc}", file=sys.stderr)
+        return 2
+    except ImportError as exc:
+        print(f"picover: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the command line reports, never dumps a traceback
+        print(f"picover: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def main() -> None:
+    """Entry point of the ``picover`` console script."""
+    sys.exit(run())

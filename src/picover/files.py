@@ -1,0 +1,257 @@
+"""Input files: an organisation, its history, a policy, offers, model and premium settings.
+
+One TOML or JSON file describes a case; every section is optional except
+``[organisation]``::
+
+    [organisation]            # records, annual_sales (KRW), sector, name, entity_type,
+    records = 3_000_000       # ict_provider, equivalent_cover, processing_outsourced
+    annual_sales = 120e9
+    sector = "retail"
+
+    [[history]]               # one table per observed year
+    year = 2023
+    records_held = 2_800_000
+    incidents = 1
+
+    [policy]                  # limit, retention, per_incident_limit, aggregate_retention,
+    limit = 1e9               # coinsurance, sublimits, covers, investigation
+    retention = 1e7
+
+    [[offers]]                # insurer, premium and a [offers.policy] table each
+    insurer = "A"
+    premium = 3e7
+    offers.policy = { limit = 1e9, retention = 1e7 }
+
+    [model]                   # preset and parameter overrides by dotted path
+    preset = "kr"
+    parameters = { "consolation.award" = 2e5 }
+
+    [premium]                 # principle and its settings, expenses, profit, minimum
+    principle = "cost_of_capital"
+
+    [settings]                # as_of (date of the statutory check), target
+    as_of = 2025-03-01
+
+Unknown keys are errors (a typo must not be ignored), and every error names
+the file, the key path and what is allowed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+
+from picover.model.breach_model import BreachModel
+from picover.model.exposure import IncidentHistory, Organisation
+from picover.model.policy import Policy
+from picover.pricing.compare import Offer
+from picover.pricing.premium import (
+    CostOfCapital,
+    ExpectedValue,
+    PremiumBasis,
+    StandardDeviation,
+    WangTransform,
+)
+
+T = TypeVar("T")
+
+SECTIONS = ("organisation", "history", "policy", "offers", "model", "premium", "settings")
+ORGANISATION_KEYS = (
+    "records", "annual_sales", "sector", "name", "entity_type", "ict_provider",
+    "equivalent_cover", "processing_outsourced",
+)  # fmt: skip
+POLICY_KEYS = (
+    "limit", "retention", "per_incident_limit", "aggregate_retention", "coinsurance",
+    "sublimits", "covers", "investigation",
+)  # fmt: skip
+PRINCIPLES: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
+    "expected_value": (ExpectedValue, ("loading",)),
+    "standard_deviation": (StandardDeviation, ("multiple",)),
+    "cost_of_capital": (CostOfCapital, ("rate", "level", "measure")),
+    "wang": (WangTransform, ("lam",)),
+}
+
+
+class InputError(ValueError):
+    """A problem with an input file: the message names the file and the key path."""
+
+
+@attrs.frozen
+class Case:
+    """Everything an input file describes (missing sections are None or defaults)."""
+
+    organisation: Organisation | None
+    policy: Policy | None
+    offers: tuple[Offer, ...]
+    model: BreachModel
+    premium: PremiumBasis
+    as_of: datetime.date | None
+    target: float
+    source: str
+
+
+def read(path: str | Path) -> Case:
+    """Read a case from a TOML (``.toml``) or JSON (``.json``) file.
+
+    Raises
+    ------
+    InputError
+        With one line naming the file, the key path and what is allowed.
+
+    Examples
+    --------
+    >>> read("examples/small_shop.toml").organisation.records
+    40000
+    """
+    p = Path(path)
+    return parse(load(p), source=str(p))
+
+
+def load(p: Path) -> dict[str, Any]:
+    """The file's contents as a dict (TOML or JSON by extension)."""
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory, not an input file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: not a text file (expected TOML or JSON)") from None
+    if not text.strip():
+        raise InputError(f"{p}: the file is empty")
+    kind = p.suffix.lower()
+    try:
+        if kind == ".json":
+            data = json.loads(text)
+        elif kind == ".toml":
+            data = tomllib.loads(text)
+        else:
+            raise InputError(f"{p}: unknown file type {kind!r}; use .toml or .json")
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{p}: not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{p}: not valid TOML: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{p}: the top level must be a table of sections {list(SECTIONS)}")
+    return data
+
+
+def _keys(table: Any, where: str, allowed: tuple[str, ...], source: str) -> dict[str, Any]:
+    if not isinstance(table, Mapping):
+        raise InputError(f"{source}: {where} must be a table; got {type(table).__name__}")
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise InputError(
+            f"{source}: unknown key(s) {', '.join(unknown)} in {where}; allowed: "
+            f"{', '.join(allowed)}"
+        )
+    return dict(table)
+
+
+def _build(make: Callable[..., T], where: str, source: str, **kwargs: Any) -> T:
+    try:
+        return make(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{source}: {where}: {exc}") from None
+
+
+def _policy(table: Any, where: str, source: str) -> Policy:
+    values = _keys(table, where, POLICY_KEYS, source)
+    return _build(Policy, where, source, **values)
+
+
+def parse(data: Mapping[str, Any], *, source: str = "<input>") -> Case:
+    """Build a :class:`Case` from parsed TOML/JSON data.
+
+    Examples
+    --------
+    >>> case = parse({"organisation": {"records": 40_000, "annual_sales": 3e9,
+    ...                                 "sector": "retail"}})
+    >>> case.organisation.records, case.policy
+    (40000, None)
+    """
+    top = _keys(data, "the file", SECTIONS, source)
+    model_table = _keys(top.get("model", {}), "[model]", ("preset", "parameters"), source)
+    preset = model_table.get("preset", "kr")
+    model = _build(BreachModel.preset, "[model].preset", source, name=preset)
+    overrides = model_table.get("parameters", {})
+    if not isinstance(overrides, Mapping):
+        raise InputError(f"{source}: [model].parameters must be a table of dotted paths")
+    if overrides:
+        model = _build(model.with_params, "[model].parameters", source, changes=overrides)
+
+    org = None
+    if "organisation" in top:
+        values = _keys(top["organisation"], "[organisation]", ORGANISATION_KEYS, source)
+        history = None
+        if "history" in top:
+            rows = top["history"]
+            if not isinstance(rows, list):
+                raise InputError(f"{source}: [[history]] must be a list of tables, one per year")
+            history = _build(IncidentHistory.from_rows, "[[history]]", source, rows=rows)
+        org = _build(Organisation, "[organisation]", source, history=history, **values)
+        if org.sector not in model.frequency_model.base_rate:
+            known = ", ".join(sorted(model.frequency_model.base_rate))
+            raise InputError(
+                f"{source}: [organisation].sector: unknown sector {org.sector!r}; known: {known}"
+            )
+    elif "history" in top:
+        raise InputError(f"{source}: [[history]] needs an [organisation]")
+
+    policy = _policy(top["policy"], "[policy]", source) if "policy" in top else None
+    offers = []
+    raw_offers = top.get("offers", [])
+    if not isinstance(raw_offers, list):
+        raise InputError(f"{source}: [[offers]] must be a list of tables")
+    for i, raw in enumerate(raw_offers):
+        where = f"offers[{i}]"
+        table = _keys(raw, where, ("insurer", "premium", "policy"), source)
+        for key in ("insurer", "premium", "policy"):
+            if key not in table:
+                raise InputError(f"{source}: {where}: missing key {key!r}")
+        offer_policy = _policy(table["policy"], f"{where}.policy", source)
+        offers.append(
+            _build(Offer, where, source, insurer=table["insurer"], policy=offer_policy,
+                   premium=table["premium"])
+        )  # fmt: skip
+
+    basis = _premium(top.get("premium", {}), source)
+    settings = _keys(top.get("settings", {}), "[settings]", ("as_of", "target"), source)
+    as_of = settings.get("as_of")
+    if isinstance(as_of, str):
+        try:
+            as_of = datetime.date.fromisoformat(as_of)
+        except ValueError:
+            raise InputError(
+                f"{source}: [settings].as_of must be a date like 2025-03-01; got {as_of!r}"
+            ) from None
+    if isinstance(as_of, datetime.datetime):
+        as_of = as_of.date()
+    if as_of is not None and not isinstance(as_of, datetime.date):
+        raise InputError(f"{source}: [settings].as_of must be a date like 2025-03-01")
+    target = settings.get("target", 0.01)
+    if isinstance(target, bool) or not isinstance(target, int | float) or not 0 < target < 1:
+        raise InputError(f"{source}: [settings].target must be a probability in (0, 1)")
+    return Case(org, policy, tuple(offers), model, basis, as_of, float(target), source)
+
+
+def _premium(table: Any, source: str) -> PremiumBasis:
+    where = "[premium]"
+    values = dict(table) if isinstance(table, Mapping) else table
+    name = values.get("principle", "cost_of_capital") if isinstance(values, Mapping) else None
+    if name not in PRINCIPLES:
+        raise InputError(
+            f"{source}: {where}.principle must be one of {', '.join(PRINCIPLES)}; got {name!r}"
+        )
+    make, settings = PRINCIPLES[name]
+    allowed = ("principle", *settings, "expense_ratio", "profit_margin", "minimum")
+    values = _keys(values, where, allowed, source)
+    principle = _build(make, where, source, **{k: values[k] for k in settings if k in values})
+    extra = {k: values[k] for k in ("expense_ratio", "profit_margin", "minimum") if k in values}
+    return _build(PremiumBasis, where, source, principle=principle, **extra)

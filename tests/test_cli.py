@@ -1,0 +1,249 @@
+"""The command line end to end, on the example files, against direct calls."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import picover as pc
+from picover.cli import run
+from picover.files import read
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+DAY = datetime.date(2025, 3, 1)  # the examples' [settings].as_of
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = run([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_quote_matches_the_library(capsys):
+    code, out, err = cli(capsys, "quote", EXAMPLES / "retailer.toml", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    case = read(EXAMPLES / "retailer.toml")
+    q = pc.quote(case.organisation, case.policy, premium=case.premium, as_of=DAY)
+    assert data["premium_krw"]["gross"] == pytest.approx(q.premium.gross, rel=1e-12)
+    assert data["expected_insured_krw"]["total"] == pytest.approx(q.loss.mean(), rel=1e-12)
+    assert data["statutory"]["required"] is True
+    assert data["statutory"]["minimum_coverage_krw"] == 1e9
+    code, table, _ = cli(capsys, "quote", EXAMPLES / "retailer.toml")
+    assert code == 0
+    assert f"{round(q.premium.gross):,}" in table
+    assert "gross premium" in table
+
+
+def test_units_and_csv(capsys):
+    code, out, _ = cli(capsys, "quote", EXAMPLES / "retailer.toml", "--unit", "1e6", "--format",
+                       "csv")  # fmt: skip
+    assert code == 0
+    first = next(csv.reader(io.StringIO(out)))
+    assert first == ["category", "ground_up_million_krw", "insured_million_krw"]
+    case = read(EXAMPLES / "retailer.toml")
+    total = pc.BreachModel.preset("kr").expected_losses(case.organisation)["total"]
+    rows = list(csv.reader(io.StringIO(out)))
+    total_row = next(r for r in rows if r and r[0] == "total")
+    assert float(total_row[1]) == pytest.approx(total / 1e6, rel=1e-12)
+
+
+def test_recommend_and_check(capsys):
+    code, out, _ = cli(capsys, "recommend", EXAMPLES / "small_shop.toml", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    case = read(EXAMPLES / "small_shop.toml")
+    rec = pc.recommend_coverage(case.organisation, as_of=DAY)
+    assert data["limit_krw"] == rec.limit
+    assert data["rule"] == rec.rule
+    code, out, _ = cli(capsys, "check", EXAMPLES / "platform.toml", "--format", "json")
+    data = json.loads(out)
+    duty = pc.statutory.kr.obligation(read(EXAMPLES / "platform.toml").organisation, as_of=DAY)
+    assert data["required"] == duty.required
+    assert data["minimum_coverage_krw"] == duty.minimum_coverage
+    assert data["reasons"] == list(duty.reasons)
+
+
+def test_platform_history_and_overrides(capsys):
+    case = read(EXAMPLES / "platform.toml")
+    assert case.organisation.history.total_incidents == 3
+    assert case.model.costs["consolation"].award == 3e5
+    code, out, _ = cli(capsys, "quote", EXAMPLES / "platform.toml", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    est = case.model.frequency(case.organisation)
+    assert data["frequency"]["posterior_mean"] == pytest.approx(est.posterior_mean, rel=1e-12)
+    assert data["frequency"]["credibility"] > 0
+
+
+def test_compare(capsys, tmp_path):
+    plot = tmp_path / "offers.png"
+    code, out, err = cli(capsys, "compare", EXAMPLES / "offers.toml", "--format", "json",
+                         "--sort-by", "value_ratio", "--plot", plot)  # fmt: skip
+    assert code == 0, err
+    rows = json.loads(out)["offers"]
+    case = read(EXAMPLES / "offers.toml")
+    direct = pc.compare(case.organisation, case.offers, as_of=DAY).sorted("value_ratio")
+    assert [r["insurer"] for r in rows] == [r.insurer for r in direct]
+    assert rows[0]["value_ratio"] == pytest.approx(direct[0].value_ratio, rel=1e-12)
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sensitivity(capsys, tmp_path):
+    plot = tmp_path / "tornado.svg"
+    argv = ["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.award=1e5:3e5",
+            "--param", "litigation.q_liable=0.3:0.8", "--output", "expected_ground_up",
+            "--format", "json", "--plot", plot]  # fmt: skip
+    code, out, err = cli(capsys, *argv)
+    assert code == 0, err
+    bars = json.loads(out)["bars"]
+    case = read(EXAMPLES / "retailer.toml")
+    t = pc.sensitivity.tornado(case.organisation, case.policy, output="expected_ground_up",
+                               params={"consolation.award": (1e5, 3e5),
+                                       "litigation.q_liable": (0.3, 0.8)}, as_of=DAY)  # fmt: skip
+    assert bars[0]["param"] == t.bars[0].param
+    assert bars[0]["swing"] == pytest.approx(t.bars[0].swing, rel=1e-12)
+    assert "<svg" in plot.read_text()
+
+
+def test_quote_plot(capsys, tmp_path):
+    plot = tmp_path / "quote.png"
+    code, _, err = cli(capsys, "quote", EXAMPLES / "retailer.toml", "--plot", plot)
+    assert code == 0, err
+    assert plot.stat().st_size > 5000
+
+
+def test_portfolio(capsys):
+    code, out, err = cli(capsys, "portfolio", EXAMPLES / "portfolio.csv", "--policy",
+                         EXAMPLES / "portfolio_policy.toml", "--format", "json")  # fmt: skip
+    assert code == 0, err
+    rows = json.loads(out)["rows"]
+    assert [r["name"] for r in rows][:2] == ["corner shop", "clinic"]
+    retailer = next(r for r in rows if r["name"] == "online retailer")
+    history = pc.IncidentHistory.from_rows(
+        {"year": 2020 + y, "records_held": 3_000_000, "incidents": 1 if y == 0 else 0}
+        for y in range(5)
+    )
+    org = pc.Organisation(3_000_000, 120e9, "retail", history=history, ict_provider=True)
+    q = pc.quote(org, pc.Policy(limit=1e9, retention=1e7), as_of=DAY)
+    assert retailer["premium"] == pytest.approx(q.premium.gross, rel=1e-12)
+    assert retailer["obligation"] is True
+
+
+def test_presets(capsys):
+    code, out, _ = cli(capsys, "presets")
+    assert code == 0
+    assert "kr" in out
+    code, out, _ = cli(capsys, "presets", "kr", "--format", "json")
+    data = json.loads(out)
+    assert data["parameters"]["consolation.award"] == 1e5
+    assert "PIPA" in data["sources"]["consolation.award_cap"]
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    p = tmp_path / name
+    if isinstance(text, bytes):
+        p.write_bytes(text)
+    else:
+        p.write_text(text, encoding="utf-8")
+    return p
+
+
+GOOD = (EXAMPLES / "retailer.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (None, None, "no such file"),
+        ("typo.toml", GOOD.replace("annual_sales", "anual_sales"), "unknown key(s) anual_sales"),
+        ("neg.toml", GOOD.replace("records = 3_000_000", "records = -5"),
+         "[organisation]: Organisation.records must be a whole number"),
+        ("text.toml", GOOD.replace("records = 3_000_000", 'records = "many"'),
+         "Organisation.records must be a whole number; got 'many'"),
+        ("empty.toml", "", "the file is empty"),
+        ("binary.toml", bytes(range(256)) * 4, "not a text file"),
+        ("huge.toml", GOOD.replace("records = 3_000_000", "records = 1e30"),
+         "Organisation.records must be a whole number in [1, 10000000000]"),
+        ("zero.toml", GOOD.replace("limit = 1_000_000_000", "limit = 0"),
+         "[policy]: Policy.limit must be > 0; got 0"),
+        ("sector.toml", GOOD.replace('sector = "retail"', 'sector = "bakery"'),
+         "unknown sector 'bakery'"),
+        ("bad.toml", "[organisation\nrecords = 1", "not valid TOML"),
+        ("bad.json", '{"organisation": {"records": 10,', "not valid JSON"),
+        ("bad.yaml", "organisation: 1", "unknown file type '.yaml'"),
+        ("nopolicy.toml", GOOD.split("[policy]")[0], "'quote' needs a [policy] section"),
+        ("date.toml", GOOD.replace("as_of = 2025-03-01", 'as_of = "March"'),
+         "[settings].as_of must be a date"),
+    ],
+)  # fmt: skip
+def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, message):
+    path = tmp_path / "missing.toml" if name is None else write(tmp_path, name, content)
+    code, out, err = cli(capsys, "quote", path)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("picover: error: ")
+    assert message in lines[0]
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sensitivity", EXAMPLES / "retailer.toml"], "needs at least one --param"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "award=1"], "NAME=LOW:HIGH"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.awards=1:2"],
+         "unknown parameter 'consolation.awards'"),
+        (["compare", EXAMPLES / "retailer.toml"], "needs a [[offers]] section"),
+        (["quote", EXAMPLES / "retailer.toml", "--plot", "out.pdf"], "must end in .png or .svg"),
+        (["presets", "jp"], "unknown preset 'jp'"),
+        (["portfolio", EXAMPLES / "nothing.csv", "--policy", EXAMPLES / "portfolio_policy.toml"],
+         "no such file"),
+    ],
+)  # fmt: skip
+def test_bad_arguments(capsys, argv, message):
+    code, _, err = cli(capsys, *argv)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_argparse_errors_exit_2(capsys):
+    code, _, err = cli(capsys, "quote")
+    assert code == 2
+    assert "usage" in err
+    code, _, err = cli(capsys, "quote", EXAMPLES / "retailer.toml", "--format", "xml")
+    assert code == 2
+
+
+def test_bad_portfolio_rows(capsys, tmp_path):
+    table = write(
+        tmp_path, "book.csv", "records,annual_sales,sector\n10,1e9,retail\n-3,1e9,retail\n"
+    )
+    code, _, err = cli(capsys, "portfolio", table, "--policy", EXAMPLES / "portfolio_policy.toml")
+    assert code == 2
+    assert "row 1, column 'records'" in err
+
+
+def test_python_dash_m_entry_point():
+    done = subprocess.run(
+        [sys.executable, "-m", "picover", "check", str(EXAMPLES / "small_shop.toml")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "required" in done.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "picover", "check", "no-such-file.toml"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1
