@@ -176,9 +176,13 @@ def fft_compound(
 
     top = _grid.reach(freq, sevs, tail_tol, agg_d, agg_l)
     anchors = [s.upper for s, _ in sevs] + [agg_l, agg_d, agg_d + agg_l]
+    # The median claim sizes the automatic grid and checks it afterwards: find it once.
+    body = (
+        min(_grid._body_scale(s) for s, _ in sevs) if bucket is None and n_buckets is None else None
+    )
     for _ in range(_MAX_REGRIDS):
         grid = _grid.choose(
-            freq, sevs, top=top, bucket=bucket, n_buckets=n_buckets, anchors=anchors
+            freq, sevs, top=top, bucket=bucket, n_buckets=n_buckets, anchors=anchors, body=body
         )
         agg = aggregate(
             freq,
@@ -211,16 +215,14 @@ def fft_compound(
             RuntimeWarning,
             stacklevel=3,
         )
-    if grid.automatic:
-        body = min(_grid._body_scale(s) for s, _ in sevs)
-        if agg.bucket > body:
-            warnings.warn(
-                f"the grid's bucket ({agg.bucket:,.6g}) exceeds the median claim "
-                f"({body:,.6g}): the body of the distribution is coarse (the mean stays "
-                "exact); pass a larger n_buckets for more detail",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+    if body is not None and agg.bucket > body:
+        warnings.warn(
+            f"the grid's bucket ({agg.bucket:,.6g}) exceeds the median claim "
+            f"({body:,.6g}): the body of the distribution is coarse (the mean stays "
+            "exact); pass a larger n_buckets for more detail",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return apply_annual_terms(agg, agg_d, agg_l, currency)
 
 

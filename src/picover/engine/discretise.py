@@ -23,7 +23,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from picover.engine.severity import Severity
+from picover.engine.severity import Layered, ScipySeverity, Severity
 
 FloatArray = NDArray[np.float64]
 
@@ -101,14 +101,20 @@ def discretise(severity: Severity, bucket: float, n_points: int) -> GridSeverity
         return place_atoms(atoms[0], atoms[1], bucket, n_points)
     h = bucket
     m = n_points - 1
-    x = h * np.arange(n_points, dtype=np.float64)
+    x = np.arange(n_points, dtype=np.float64)
+    x *= h
     sf, pi = severity.sf_stop_loss(x)
-    d = pi[:-1] - pi[1:]  # E[min(X, x_{j+1})] - E[min(X, x_j)]: the integral of S
-    f = np.empty(n_points)
+    tail, pi_top = float(sf[m]), float(pi[m])
+    # The engine's own severities return fresh arrays, whose storage can take the
+    # differences and the masses: fewer arrays of the grid's size on every build.
+    fresh = _fresh_stop_loss(severity)
+    # d_j = E[min(X, x_{j+1})] - E[min(X, x_j)]: the integral of S over a bucket.
+    d = np.subtract(pi[:-1], pi[1:], out=sf[:-1] if fresh else None)
+    f = pi if fresh else np.empty(n_points)
     f[0] = 1.0 - d[0] / h
     np.subtract(d[:-1], d[1:], out=f[1:m])
     f[1:m] *= 1.0 / h
-    f[m] = d[-1] / h - sf[m]
+    f[m] = d[-1] / h - tail
     most_negative = float(f.min())
     if most_negative < -1e-9:
         warnings.warn(
@@ -120,9 +126,15 @@ def discretise(severity: Severity, bucket: float, n_points: int) -> GridSeverity
         )
     # Rounding leaves masses of order -1e-17 where the true mass is zero.
     np.maximum(f, 0.0, out=f)
-    tail = float(sf[m])
-    tail_mean = float(x[m]) + float(pi[m]) / tail if tail > 0 else math.nan
+    tail_mean = float(x[m]) + pi_top / tail if tail > 0 else math.nan
     return GridSeverity(h, f, tail, tail_mean, exact=False)
+
+
+def _fresh_stop_loss(severity: Severity) -> bool:
+    """Whether ``severity.sf_stop_loss`` returns new arrays, free to overwrite."""
+    if isinstance(severity, Layered):
+        return _fresh_stop_loss(severity.base)
+    return isinstance(severity, ScipySeverity)
 
 
 def place_atoms(values: FloatArray, probs: FloatArray, h: float, n_points: int) -> GridSeverity:

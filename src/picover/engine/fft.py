@@ -8,8 +8,9 @@ length wraps around onto small losses, damped by the tilt's factor
 exp(-alpha). The wrapped mass is measured exactly (the total mass of all
 on-grid sums is known in closed form, e.g. P_N(1 - tail) for a compound
 sum), and when the damped error could exceed 1e-12 the transform is redone
-with four-fold padding and a steeper tilt. Everything the grid cannot hold
-becomes one tail atom at its exact conditional mean.
+with four-fold padding and a steeper tilt (or done so at once, when the
+caller can tell beforehand). Everything the grid cannot hold becomes one tail
+atom at its exact conditional mean.
 
 When the first event of a year has its own severity (the investigation clause
 of a leak policy), the transform is P(0) + phi_first * Q(phi), with Q the
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -53,6 +55,7 @@ class Aggregate:
 
     ``support`` and ``probs`` have n + 1 entries; the last is the tail atom
     (mass ``tail_mass`` at ``tail_mean``), of mass 0 when nothing lies beyond.
+    ``strong`` says whether the transform needed the strong plan.
     """
 
     bucket: float
@@ -60,6 +63,7 @@ class Aggregate:
     probs: FloatArray
     tail_mass: float
     tail_mean: float
+    strong: bool = False
 
     @property
     def top(self) -> float:
@@ -75,6 +79,8 @@ def padded_length(n: int, factor: int = 2) -> int:
 # same grid needs the same ones, and computing them costs as much as a pass
 # of the transform itself.
 _CACHED_TILT_MAX = 2**20
+# numpy >= 2 transforms into a given array; scipy (and older numpy) allocate the result.
+_FFT_OUT = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 
 
 @functools.lru_cache(maxsize=8)
@@ -88,6 +94,45 @@ def _tilt(n_fft: int, alpha: float) -> FloatArray:
     weights = np.arange(n_fft, dtype=np.float64)
     weights *= -(alpha / n_fft)
     return np.exp(weights, out=weights)
+
+
+# Largest scratch array (in values) that a thread keeps between builds.
+_SCRATCH_MAX = 2**18
+
+
+class _Scratch(threading.local):
+    """Per-thread arrays that the transforms reuse from one build to the next.
+
+    A fresh array of the transform's size is not free: once released, the
+    allocator hands its pages back to the system and the next build faults
+    them in again one by one, which on a small machine costs about as much as
+    the transform itself. Each use names its slot; an array is valid only
+    until its slot's next use, so it never leaves the function that took it.
+    Sizes above ``_SCRATCH_MAX`` get None: the caller allocates.
+    """
+
+    def __init__(self) -> None:
+        self._floats: dict[str, FloatArray] = {}
+        self._complexes: dict[str, ComplexArray] = {}
+
+    def floats(self, slot: str, size: int) -> FloatArray | None:
+        if size > _SCRATCH_MAX:
+            return None
+        arr = self._floats.get(slot)
+        if arr is None or arr.size < size:
+            arr = self._floats[slot] = np.empty(size)
+        return arr[:size]
+
+    def complexes(self, slot: str, size: int) -> ComplexArray | None:
+        if size > _SCRATCH_MAX:
+            return None
+        arr = self._complexes.get(slot)
+        if arr is None or arr.size < size:
+            arr = self._complexes[slot] = np.empty(size, dtype=np.complex128)
+        return arr[:size]
+
+
+_scratch = _Scratch()
 
 
 @attrs.frozen(eq=False)
@@ -106,18 +151,41 @@ class Plan:
         weights = _cached_tilt(n_fft, alpha) if n_fft <= _CACHED_TILT_MAX else _tilt(n_fft, alpha)
         return cls(n, n_fft, alpha, weights)
 
-    def forward(self, probs: FloatArray) -> ComplexArray:
-        """Transform of tilted masses along the last axis (only the first n count)."""
+    def forward(self, probs: FloatArray, temporary: bool = False) -> ComplexArray:
+        """Transform of tilted masses along the last axis (only the first n count).
+
+        With ``temporary`` the result of a 1-D transform may live in this
+        thread's scratch array: valid only until the next temporary transform.
+        """
         m = min(probs.shape[-1], self.n)
-        # Tilting straight into the zero-padded input spares scipy a padded copy.
-        tilted = np.zeros((*probs.shape[:-1], self.n_fft))
+        shape = (*probs.shape[:-1], self.n_fft)
+        # Tilting straight into the zero-padded input spares the FFT a padded copy.
+        tilted = _scratch.floats("transform", math.prod(shape))
+        if tilted is None:
+            tilted = np.zeros(shape)
+        else:
+            tilted = tilted.reshape(shape)
+            tilted[..., m:] = 0.0
         np.multiply(probs[..., :m], self.weights[:m], out=tilted[..., :m])
+        if _FFT_OUT:
+            spectrum = (*shape[:-1], self.n_fft // 2 + 1)
+            out = (
+                _scratch.complexes("spectrum", spectrum[-1])
+                if temporary and probs.ndim == 1
+                else None
+            )
+            if out is None:
+                out = np.empty(spectrum, dtype=np.complex128)
+            return np.fft.rfft(tilted, axis=-1, out=out)
         return np.asarray(scipy.fft.rfft(tilted, axis=-1), dtype=np.complex128)
 
     def inverse(self, total: ComplexArray) -> tuple[FloatArray, float]:
         """Untilted masses on the n grid points (plus a spare zero slot), and the
         untilted mass on all n_fft points."""
-        out = np.asarray(scipy.fft.irfft(total, self.n_fft), dtype=np.float64)
+        if _FFT_OUT:
+            out = np.fft.irfft(total, self.n_fft, out=_scratch.floats("transform", self.n_fft))
+        else:
+            out = np.asarray(scipy.fft.irfft(total, self.n_fft), dtype=np.float64)
         n = self.n
         kept = np.empty(n + 1)
         np.divide(out[:n], self.weights[:n], out=kept[:n])
@@ -137,22 +205,29 @@ class _Masses:
     def __init__(self, n: int) -> None:
         self.n = n
 
-    def forward(self, probs: FloatArray) -> ComplexArray:
+    def forward(self, probs: FloatArray, temporary: bool = False) -> ComplexArray:
         return np.asarray(probs[..., : self.n].sum(axis=-1, keepdims=True), dtype=np.complex128)
 
 
 def transform(
-    n: int, total_for: Callable[[Any], ComplexArray], bucket: float, exact_mean: float
+    n: int,
+    total_for: Callable[[Any], ComplexArray],
+    bucket: float,
+    exact_mean: float,
+    *,
+    strong: bool = False,
 ) -> Aggregate:
     """Invert ``total_for(plan)`` onto n grid points, guarding against wrap-around.
 
     ``total_for`` builds the transform of the sum from ``plan.forward`` of its
     parts; called with a stand-in plan it yields the exact total mass of all
-    on-grid sums, from which the wrapped mass is measured.
+    on-grid sums, from which the wrapped mass is measured. With ``strong``
+    the strong plan is used from the start (when the caller knows that the
+    usual one would let too much mass wrap around).
     """
     mass = float(np.real(total_for(_Masses(n))).reshape(-1)[0])
-    for strong in (False, True):
-        plan = Plan.for_grid(n, strong)
+    for use_strong in (True,) if strong else (False, True):
+        plan = Plan.for_grid(n, use_strong)
         kept, on_all = plan.inverse(total_for(plan))
         damping = math.exp(-plan.alpha)
         wrapped = max(mass - on_all, 0.0) / (1.0 - damping)
@@ -165,7 +240,7 @@ def transform(
             RuntimeWarning,
             stacklevel=3,
         )
-    return settle(kept, bucket, exact_mean)
+    return settle(kept, bucket, exact_mean, strong=use_strong)
 
 
 def aggregate(
@@ -197,9 +272,9 @@ def aggregate(
     """
 
     def total_for(plan: Any) -> ComplexArray:
-        phi = plan.forward(sev.probs)
         if first is None:
-            return _pgf_in_place(freq, phi)
+            return _pgf_in_place(freq, plan.forward(sev.probs, temporary=True))
+        phi = plan.forward(sev.probs)
         p0 = float(freq.pgf(np.zeros(1, dtype=np.complex128)).real[0])
         return np.asarray(p0 + plan.forward(first.probs) * shifted_pgf(freq, phi))
 
@@ -217,13 +292,14 @@ def _pgf_in_place(freq: Frequency, z: ComplexArray) -> ComplexArray:
     return freq.pgf(z)
 
 
-def settle(probs: FloatArray, bucket: float, exact_mean: float) -> Aggregate:
+def settle(probs: FloatArray, bucket: float, exact_mean: float, strong: bool = False) -> Aggregate:
     """Turn FFT output into a distribution whose mean is ``exact_mean``.
 
     ``probs`` holds n grid masses and one spare slot. Rounding-level negative
     masses are zeroed (a warning gives any larger one); the probability
     missing from the grid becomes the tail atom in the spare slot, at the
-    conditional mean that makes the total mean exact.
+    conditional mean that makes the total mean exact. ``strong`` (whether the
+    strong plan was used) is passed on to the result.
     """
     h = bucket
     n = probs.size - 1
@@ -249,7 +325,7 @@ def settle(probs: FloatArray, bucket: float, exact_mean: float) -> Aggregate:
     if tail > 0 and residual > tail * top and matters:
         support[n] = residual / tail
         probs[n] = tail
-        return Aggregate(h, support, probs, tail, residual / tail)
+        return Aggregate(h, support, probs, tail, residual / tail, strong)
     # No tail worth an atom: what is left is rounding, checked before it is folded in.
     if abs(residual) > 1e-9 * max(abs(exact_mean), h) or abs(tail) > 1e-9:
         warnings.warn(
@@ -260,4 +336,4 @@ def settle(probs: FloatArray, bucket: float, exact_mean: float) -> Aggregate:
             stacklevel=3,
         )
     probs /= probs.sum()
-    return Aggregate(h, support, probs, 0.0, math.nan)
+    return Aggregate(h, support, probs, 0.0, math.nan, strong)

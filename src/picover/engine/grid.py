@@ -116,11 +116,13 @@ def choose(
     n_buckets: int | None,
     anchors: list[float],
     max_buckets: int = DEFAULT_MAX_BUCKETS,
+    body: float | None = None,
 ) -> Grid:
     """Pick the grid that reaches ``top``, honouring a user's bucket or length.
 
     ``anchors`` are amounts that should land on grid points (limits,
-    deductibles), most important first.
+    deductibles), most important first. ``body``, the smallest median claim
+    of ``sevs``, is computed when not given.
     """
     if bucket is not None and n_buckets is not None:
         return Grid(bucket, n_buckets, automatic=False)
@@ -148,7 +150,8 @@ def choose(
         # as the limits and deductibles need to land on grid points too.
         h = align(lattice, [lattice, *anchors])
         return Grid(h, length(top, h), automatic=True)
-    body = min(_body_scale(sev) for sev, _ in sevs)
+    if body is None:
+        body = min(_body_scale(sev) for sev, _ in sevs)
     want = 2 ** math.ceil(math.log2(max(top * POINTS_PER_MEDIAN / body, 1.0)))
     n = int(min(max(want, MIN_BUCKETS), max_buckets))
     h = top / (n - 1) * (1.0 + 1e-12)  # exactly n points: a power of two transforms fastest

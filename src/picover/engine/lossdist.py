@@ -128,8 +128,8 @@ class LossDistribution:
         np.cumsum(p[::-1], out=top_prob[1:])
         top_moment = np.empty(n + 1)
         top_moment[0] = 0.0
-        moment = x * p
-        np.cumsum(moment[::-1], out=top_moment[1:])
+        np.multiply(x[::-1], p[::-1], out=top_moment[1:])
+        np.cumsum(top_moment[1:], out=top_moment[1:])
         cdf = 1.0 - top_prob[n - 1 :: -1]  # P(loss <= support[k])
         for name, arr in (("_top_prob", top_prob), ("_top_moment", top_moment), ("_cdf", cdf)):
             arr.flags.writeable = False

@@ -48,18 +48,21 @@ class Severity(Protocol):
 # ---------------------------------------------------------------------------
 # Closed-form stop-loss transforms of standard (loc 0, scale 1) families, valid
 # for z inside the support; below it pi(z) = E[Z] - z is applied by the caller.
+# z is the caller's scratch array: a closed form may overwrite it.
 
 
 def _lognorm(z: FloatArray, s: float) -> tuple[FloatArray, FloatArray]:
-    # In-place arithmetic: this runs on every grid point of every build.
+    # In place where possible: this runs on every grid point of every build, and
+    # a fresh array of the grid's size costs about as much as the arithmetic.
     with np.errstate(divide="ignore"):
         u = np.log(z)
     u *= -1.0 / s
     sf = special.ndtr(u)
     u += s
-    pi = special.ndtr(u)
+    pi = special.ndtr(u, out=u)
     pi *= math.exp(s * s / 2.0)
-    pi -= z * sf
+    z *= sf
+    pi -= z
     return sf, pi
 
 
@@ -118,6 +121,15 @@ _CLOSED_FORMS: dict[str, Any] = {
     "genpareto": _genpareto,
     "beta": _beta,
     "uniform": _uniform,
+}
+
+
+# Quantiles of standard families computed as scipy does, without the frozen
+# distribution's argument checks, which cost more than the formula (the engine
+# asks for a few quantiles on every build). Edge levels 0 and 1 give the
+# support's ends and levels outside [0, 1] give NaN, as in scipy.
+_CLOSED_PPF: dict[str, Any] = {
+    "lognorm": lambda q, s: np.exp(s * special.ndtri(q)),
 }
 
 
@@ -231,7 +243,11 @@ class ScipySeverity:
         return sf, pi
 
     def ppf(self, q: Any) -> FloatArray:
-        return np.asarray(self.dist.ppf(q), dtype=np.float64)
+        closed = _CLOSED_PPF.get(self.dist.dist.name)
+        if closed is None:
+            return np.asarray(self.dist.ppf(q), dtype=np.float64)
+        shapes, loc, scale = self._shape
+        return np.asarray(closed(np.asarray(q, dtype=np.float64), *shapes) * scale + loc)
 
     def rvs(self, size: int, rng: np.random.Generator) -> FloatArray:
         return np.asarray(self.dist.rvs(size=size, random_state=rng), dtype=np.float64)

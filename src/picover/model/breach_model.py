@@ -395,7 +395,11 @@ class BreachModel:
             *terms.sublimits.values(),
         ]
         automatic = bucket is None and n_buckets is None
-        for _ in range(_MAX_REGRIDS):
+        # Quadrature segments outside [1, R] leave nodes of weight zero: they add
+        # nothing to the mixture but would cost a transform each.
+        k_used, w_used = (k, w) if np.all(w > 0) else (k[w > 0], w[w > 0])
+
+        def grid_for(reach: float) -> tuple[float, int]:
             # One grid carries the incident's covered cost X and the year's total.
             # Payments c (X - r) beyond X's grid are a tail atom, so X's grid must
             # reach r + reach / c for the payments to cover the total's range, and
@@ -403,8 +407,22 @@ class BreachModel:
             top = terms.retention + reach / terms.coinsurance
             if math.isfinite(terms.per_incident_limit):
                 top = max(top, terms.retention + terms.per_incident_limit)
-            h, n = self._grid(top, k, w, ctx, terms, bucket, n_buckets, anchors)
-            builder = IncidentBuilder(self.costs, self.litigation, k, w, ctx, terms.sublimits, h, n)
+            return self._grid(top, k, w, ctx, terms, bucket, n_buckets, anchors)
+
+        annual_end = terms.aggregate_retention + terms.aggregate_limit
+        if automatic and reach < annual_end < math.inf and math.isinf(terms.per_incident_limit):
+            # Unbounded payments leave years beyond the grid, short of the aggregate
+            # retention plus limit, where the annual terms are inexact: the loop
+            # below would redo the grid to reach that far. Start there, unless that
+            # grid would be coarser.
+            wider = max(2.0 * reach, annual_end)
+            if grid_for(wider)[0] <= grid_for(reach)[0]:
+                reach = wider
+        for _ in range(_MAX_REGRIDS):
+            h, n = grid_for(reach)
+            builder = IncidentBuilder(
+                self.costs, self.litigation, k_used, w_used, ctx, terms.sublimits, h, n
+            )
             later = self._payment(builder.grid(terms.later), terms)
             first = (
                 later
@@ -420,7 +438,7 @@ class BreachModel:
             if not automatic:
                 break
             if error > 1e-9 * max(exact, h):
-                reach = max(2.0 * reach, terms.aggregate_retention + terms.aggregate_limit)
+                reach = max(2.0 * reach, annual_end)
             elif unresolved_tail(agg, terms.aggregate_retention, terms.aggregate_limit) > tol:
                 reach *= 2.0
             else:

@@ -182,28 +182,30 @@ class LognormalCost:
         med = np.asarray(self.median_at(k), dtype=np.float64)[:, None]
         s = self.sigma
         mean = med * math.exp(s * s / 2.0)
+        # In place on two (nodes x points) arrays: for a large grid each fresh one
+        # costs about as much as the arithmetic on it.
         with np.errstate(divide="ignore"):
-            u = (np.log(x)[None, :] - np.log(med)) / s
-
-        def stop_loss(u: Any, x: Any) -> tuple[Any, Any]:
-            sf = special.ndtr(-u)
-            return sf, mean * special.ndtr(s - u) - x * sf
-
-        sf, pi = stop_loss(u, x[None, :])
+            u = np.subtract(np.log(x)[None, :], np.log(med))
+        u /= s
+        sf = special.ndtr(np.negative(u), out=np.empty_like(u))
+        pi = special.ndtr(np.subtract(s, u, out=u), out=u)  # pi(x) = mean Phi(s - u) - x S(x)
+        pi *= mean
+        below = x < limit
+        tail_p = sf[:, -1].copy() if below[-1] else np.zeros(k.size)
+        pi -= np.multiply(sf, x[None, :], out=sf)
         if math.isfinite(limit):
             # E[(min(C, L) - x)+] = pi(x) - pi(L) below L, zero from L on.
             u_l = (math.log(limit) - np.log(med)) / s
-            _, pi_l = stop_loss(u_l, limit)
-            below = x[None, :] < limit
-            pi = np.where(below, pi - pi_l, 0.0)
-            sf = np.where(below, sf, 0.0)
-        probs = np.zeros((k.size, n))
-        d = pi[:, :-1] - pi[:, 1:]
+            pi -= mean * special.ndtr(s - u_l) - limit * special.ndtr(-u_l)
+            pi[:, ~below] = 0.0
+        d = np.subtract(pi[:, :-1], pi[:, 1:], out=sf[:, :-1])
+        probs = np.empty((k.size, n))
+        probs[:, m:] = 0.0
         probs[:, 0] = 1.0 - d[:, 0] / bucket
-        probs[:, 1 : m - 1] = (d[:, :-1] - d[:, 1:]) / bucket
-        probs[:, m - 1] = d[:, -1] / bucket - sf[:, -1]
+        np.subtract(d[:, :-1], d[:, 1:], out=probs[:, 1 : m - 1])
+        probs[:, 1 : m - 1] /= bucket
+        probs[:, m - 1] = d[:, -1] / bucket - tail_p
         np.maximum(probs, 0.0, out=probs)  # rounding-level negatives only
-        tail_p = sf[:, -1].copy()
         with np.errstate(divide="ignore", invalid="ignore"):
             tail_m = np.where(tail_p > 0, x[-1] + pi[:, -1] / np.where(tail_p > 0, tail_p, 1), 0.0)
         return probs, tail_p, tail_m
@@ -245,28 +247,37 @@ def _claimant_window(k: Any, n_hi: Any, c: float) -> tuple[Any, Any]:
     return low, high
 
 
-def _binomial_pmf_windows(m: FloatArray, row: Any, n: FloatArray, c: float) -> FloatArray:
+def _binomial_pmf_windows(
+    m: FloatArray, row: Any, n: FloatArray, c: float, *more: FloatArray
+) -> Any:
     """Binomial(n[row], c) pmf at consecutive counts m within each row.
 
     The first count of each row comes from scipy; the rest follow from the
     ratio p(m + 1) / p(m) = (n - m) c / ((m + 1) (1 - c)), summed in logs,
     which is far cheaper than evaluating every point and as accurate
-    (about 1e-8 relative or better over tens of thousands of steps).
+    (about 1e-8 relative or better over tens of thousands of steps). With
+    ``more`` counts (same windows), a list of one pmf per count array.
     """
     starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-    first = stats.binom.logpmf(m[starts], n[row[starts]], c)
-    nn = n[row]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        step = np.log(nn - m) - np.log(m + 1.0) + math.log(c / (1.0 - c)) if c < 1 else 0.0
-    # log p(m) = log p(start) + sum of the steps from the row's start up to m - 1.
-    step = np.where(nn - m > 0, step, -np.inf)
-    csum = np.concatenate(([0.0], np.cumsum(np.where(np.isfinite(step), step, 0.0))))
-    dead = np.concatenate(([0], np.cumsum(~np.isfinite(step))))
-    idx = np.arange(m.size)
-    start_of = np.repeat(starts, np.diff(np.r_[starts, m.size]))
-    logp = first[np.searchsorted(starts, idx, side="right") - 1] + csum[idx] - csum[start_of]
-    beyond = dead[idx] - dead[start_of] > 0  # a step past m = n: probability zero
-    return np.where(beyond, 0.0, np.exp(logp))
+    widths = np.diff(np.r_[starts, m.size])
+    start_of = np.repeat(starts, widths)
+    with np.errstate(divide="ignore"):
+        log_next = np.log(m + 1.0)
+    pmfs = []
+    for trials in (n, *more):
+        first = stats.binom.logpmf(m[starts], trials[row[starts]], c)
+        left = trials[row] - m
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.log(left) - log_next + math.log(c / (1.0 - c)) if c < 1 else 0.0
+        # log p(m) = log p(start) + sum of the steps from the row's start up to m - 1.
+        step = np.where(left > 0, step, -np.inf)
+        finite = np.isfinite(step)
+        csum = np.concatenate(([0.0], np.cumsum(np.where(finite, step, 0.0))))
+        dead = np.concatenate(([0], np.cumsum(~finite)))
+        logp = np.repeat(first, widths) + csum[:-1] - csum[start_of]
+        beyond = dead[:-1] - dead[start_of] > 0  # a step past m = n: probability zero
+        pmfs.append(np.where(beyond, 0.0, np.exp(logp)))
+    return pmfs if more else pmfs[0]
 
 
 def binomial_atoms(k: float, c: float) -> tuple[FloatArray, FloatArray]:
@@ -347,8 +358,9 @@ class ConsolationCost:
         widths = (m_hi - m_lo + 1).astype(np.int64)
         row = np.repeat(np.arange(k.size), widths)
         m = m_lo[row] + (np.arange(row.size) - np.repeat(np.cumsum(widths) - widths, widths))
-        pmf = (1.0 - theta[row]) * _binomial_pmf_windows(m, row, lo, c)
-        pmf += theta[row] * _binomial_pmf_windows(m, row, hi, c)
+        p_lo, p_hi = _binomial_pmf_windows(m, row, lo, c, hi)
+        pmf = (1.0 - theta[row]) * p_lo
+        pmf += theta[row] * p_hi
         pmf /= np.bincount(row, weights=pmf, minlength=k.size)[row]
         values = np.minimum(a * m, limit)
         probs, tail_p, tail_m, _ = place_atom_rows(values, pmf, bucket, n, rows=row)

@@ -15,6 +15,7 @@ as in the engine.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -69,18 +70,24 @@ class IncidentBuilder:
         self.sublimits = sublimits
         self.bucket, self.n = bucket, n
         self._probs: dict[str, FloatArray] = {}
-        self._transforms: dict[tuple[str, int, float], ComplexArray] = {}
-        self._products: dict[tuple[frozenset[str], int, float], Any] = {}
+        self._transforms: dict[tuple[Any, ...], ComplexArray] = {}
+        self._products: dict[tuple[Any, ...], Any] = {}
+        self._after: dict[tuple[Any, ...], Any] = {}
+        # Sets of categories whose sums wrapped around the usual FFT plan.
+        self._wrapping: list[frozenset[str]] = []
 
-    def _transform(self, name: str, plan: Any) -> ComplexArray:
-        key = (name, plan.n_fft, getattr(plan, "alpha", 0.0))
-        if key not in self._transforms:
-            if name not in self._probs:
-                self._probs[name] = on_grid(
-                    self.costs[name], self.k, self.ctx, self.bucket, self.n, self.sublimits[name]
-                )[0]
-            self._transforms[key] = plan.forward(self._probs[name])
-        return self._transforms[key]
+    def _transform(self, name: str, plan: Any, keep: bool = True) -> ComplexArray:
+        key = (name, *_plan_key(plan))
+        if key in self._transforms:
+            return self._transforms[key]
+        if name not in self._probs:
+            self._probs[name] = on_grid(
+                self.costs[name], self.k, self.ctx, self.bucket, self.n, self.sublimits[name]
+            )[0]
+        transform: ComplexArray = plan.forward(self._probs[name])
+        if keep:
+            self._transforms[key] = transform
+        return transform
 
     def expected(self, names: Sequence[str]) -> float:
         """E[covered cost of one incident] for these categories (currency units)."""
@@ -93,37 +100,122 @@ class IncidentBuilder:
             )
         )
 
-    def _product(self, names: frozenset[str], plan: Any) -> Any:
+    def _product(self, names: frozenset[str], plan: Any, keep: bool = True) -> Any:
         """Product of the named categories' transforms (1 when none), built on the
         product of all but the last name so that the first incident's set reuses
-        the later incidents' one."""
+        the later incidents' one. The result is shared: never modify it. Unless
+        ``keep``, neither it nor the transforms it needs are kept for reuse."""
         if not names:
             return 1.0
-        key = (names, plan.n_fft, getattr(plan, "alpha", 0.0))
-        if key not in self._products:
-            last = max(names)
-            self._products[key] = self._product(names - {last}, plan) * self._transform(last, plan)
-        return self._products[key]
+        key = (names, *_plan_key(plan))
+        if key in self._products:
+            return self._products[key]
+        last = max(names)
+        rest = names - {last}
+        product = self._transform(last, plan, keep)
+        if rest:
+            product = self._product(rest, plan, keep) * product
+        if keep:
+            self._products[key] = product
+        return product
+
+    def _aftermath(self, suit: frozenset[str], liability: frozenset[str], plan: Any) -> Any:
+        """Per node, the transform of what may follow an incident,
+        ``(1 - p) + p * T_suit * ((1 - q) + q * T_liab)``: shared by the first
+        incident of a year and the later ones (never modify it)."""
+        key = (suit, liability, *_plan_key(plan))
+        if key not in self._after:
+            p = self.litigation.p_suit(self.k)[:, None]
+            q = self.litigation.q_liable
+            # In place on the first fresh array: these are (nodes x frequencies) arrays,
+            # and the transforms used only here are not kept (less memory to fault in).
+            after = q * self._product(liability, plan, keep=False)
+            after += 1.0 - q
+            after = _times(after, self._product(suit, plan, keep=False))
+            after = _times(after, p)
+            after += 1.0 - p
+            self._after[key] = after
+        return self._after[key]
 
     def grid(self, names: Sequence[str]) -> GridSeverity:
         """The distribution of one incident's covered cost summed over ``names``."""
-        p = self.litigation.p_suit(self.k)[:, None]
-        q = self.litigation.q_liable
         by_trigger = {
             t: frozenset(c for c in names if self.costs[c].trigger == t) for t in TRIGGERS
         }
 
         def total_for(plan: Any) -> ComplexArray:
-            suit = self._product(by_trigger["suit"], plan) * (
-                (1.0 - q) + q * self._product(by_trigger["liability"], plan)
-            )
-            node = self._product(by_trigger["incident"], plan) * ((1.0 - p) + p * suit)
-            node = np.broadcast_to(node, (self.k.size, plan.n_fft // 2 + 1))
+            after = self._aftermath(by_trigger["suit"], by_trigger["liability"], plan)
+            node = after * self._product(by_trigger["incident"], plan)
+            shape = (self.k.size, plan.n_fft // 2 + 1)
+            if node.shape == shape:
+                np.multiply(self.w[:, None], node, out=node)
+            else:
+                node = self.w[:, None] * np.broadcast_to(node, shape)
             # A plain sum, not BLAS: its order, so its rounding, must not depend on
             # how many threads BLAS has (dask workers run with one).
-            return np.asarray((self.w[:, None] * node).sum(axis=0), dtype=np.complex128)
+            return np.asarray(node.sum(axis=0), dtype=np.complex128)
 
-        agg = fft.transform(self.n, total_for, self.bucket, self.expected(names))
+        # Adding categories only makes the sums larger: once a set needed the strong
+        # plan, so does any set containing it (the first incident's, say).
+        covered = frozenset(names)
+        strong = any(s <= covered for s in self._wrapping) or _wraps(self.n, covered, total_for)
+        agg = fft.transform(self.n, total_for, self.bucket, self.expected(names), strong=strong)
+        if agg.strong:
+            self._wrapping.append(covered)
         return GridSeverity(
             self.bucket, agg.probs[:-1].copy(), agg.tail_mass, agg.tail_mean, exact=False
         )
+
+
+def _times(acc: Any, x: Any) -> Any:
+    """``acc * x``, in place when ``acc`` is an array of the result's shape."""
+    if isinstance(acc, np.ndarray) and np.broadcast_shapes(acc.shape, np.shape(x)) == acc.shape:
+        acc *= x
+        return acc
+    return acc * x
+
+
+def _plan_key(plan: Any) -> tuple[str, int, float]:
+    return (type(plan).__name__, plan.n_fft, getattr(plan, "alpha", 0.0))
+
+
+# Coarse buckets across the grid for bounding the wrapped mass (see _wraps).
+_COARSE_BINS = 64
+
+
+class _CoarsePlan:
+    """A stand-in plan on coarse buckets of ``width`` grid points, untilted and
+    padded so that sums of up to ``terms`` bucket indices never wrap: the exact
+    distribution of the sum of indices, which bounds the sum on the grid."""
+
+    alpha = 0.0
+
+    def __init__(self, n: int, width: int, terms: int) -> None:
+        self.width = width
+        self.n_fft = fft.padded_length(terms * -(-n // width), 1)
+
+    def forward(self, probs: FloatArray, temporary: bool = False) -> ComplexArray:
+        starts = np.arange(0, probs.shape[-1], self.width)
+        coarse = np.add.reduceat(probs, starts, axis=-1)
+        return np.asarray(np.fft.rfft(coarse, self.n_fft, axis=-1), dtype=np.complex128)
+
+
+def _wraps(n: int, names: frozenset[str], total_for: Any) -> bool:
+    """Whether the usual FFT plan would surely let too much mass wrap around.
+
+    Sums of the categories' amounts on the grid wrap when they reach the
+    usual plan's padded length N. Binning each category into coarse buckets
+    of w grid points gives the exact distribution of the sum I of bucket
+    indices cheaply, and w I <= S <= w I + c (w - 1) for c categories, so
+    P(w I >= N) is a lower bound on the wrapping probability. When even that
+    is too much, the strong plan is taken at once instead of after a try
+    (the transform still checks the plan it uses).
+    """
+    usual = fft.padded_length(n)
+    if len(names) * (n - 1) < usual:
+        return False  # the sums cannot reach it
+    width = -(-n // _COARSE_BINS)
+    plan = _CoarsePlan(n, width, len(names))
+    index_sum = np.fft.irfft(total_for(plan), plan.n_fft)
+    lower = float(index_sum[-(-usual // width) :].sum())
+    return math.exp(-fft.TILT) * lower > 2.0 * fft.WRAP_TOL

@@ -24,6 +24,7 @@ from picover.model.breach_model import BreachModel
 from picover.model.exposure import Organisation
 from picover.model.frequency import FrequencyEstimate
 from picover.model.policy import Policy
+from picover.model.simulate import SimulatedIncidents
 from picover.pricing.premium import Premium, PremiumBasis
 from picover.statutory import kr
 from picover.statutory.kr import Obligation
@@ -197,17 +198,28 @@ def retained_loss(
         dist = LossDistribution(values, np.bincount(inverse, weights=gu.probs[order]))
         return Retained(mean, float(dist.tvar(0.99)), 0.0, "exact", None)
     incidents = model.simulate_incidents(org, n_sims=RETAINED_SIMS, seed=RETAINED_SEED)
-    insurable = [incidents.costs[c] for c, cat in model.costs.items() if cat.insurable]
-    kept = incidents.yearly(np.sum(insurable, axis=0)) - incidents.payments(model.terms(policy))
-    worst = _worst(kept, 0.01)
+    # A year without an incident keeps nothing: apply the terms to the others only.
+    active = _active_years(incidents)
+    insurable = [active.costs[c] for c, cat in model.costs.items() if cat.insurable]
+    kept = active.yearly(np.sum(insurable, axis=0)) - active.payments(model.terms(policy))
+    worst = _worst(kept, 0.01, RETAINED_SIMS)
     se = float(worst.std() / math.sqrt(worst.size))
     return Retained(mean, float(worst.mean()), se, "mc", RETAINED_SIMS)
 
 
-def _worst(values: np.ndarray, share: float) -> np.ndarray:
-    """The largest ``share`` of non-negative values (sorting only the positive ones,
-    since most simulated years keep nothing)."""
-    m = values.size - int((1.0 - share) * values.size)
+def _active_years(incidents: SimulatedIncidents) -> SimulatedIncidents:
+    """The same incidents, numbered by the years that have one (most have none)."""
+    year = np.cumsum(incidents.is_first, dtype=np.int64) - 1
+    return SimulatedIncidents(
+        int(year[-1]) + 1 if year.size else 0, year, incidents.is_first, incidents.costs
+    )
+
+
+def _worst(values: np.ndarray, share: float, size: int | None = None) -> np.ndarray:
+    """The largest ``share`` of ``size`` non-negative values, those not given being
+    zero (sorting only the positive ones, since most simulated years keep nothing)."""
+    size = values.size if size is None else size
+    m = size - int((1.0 - share) * size)
     positive = np.sort(values[values > 0])
     if positive.size >= m:
         return positive[positive.size - m :]

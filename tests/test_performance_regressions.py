@@ -1,0 +1,185 @@
+"""The shortcuts taken for speed give the same answers as the plain computations.
+
+Each test pins one of them: reused scratch arrays never leak into results,
+the closed-form lognormal quantile is scipy's, the in-place lognormal grids
+equal the straightforward formula, quadrature nodes of zero weight and the
+wrap-around and regrid predictions change nothing but the time, and the
+retained loss simulated on active years only equals the one over all years.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+import picover as pc
+from picover.engine.severity import ScipySeverity
+from picover.model.costs import CostContext, LognormalCost
+
+incident = importlib.import_module("picover.model.incident")
+quote_module = importlib.import_module("picover.pricing.quote")
+
+MODEL = pc.BreachModel.preset("kr")
+
+
+def org(records: float) -> pc.Organisation:
+    return pc.Organisation(records=int(records), annual_sales=5e10, sector="retail")
+
+
+def test_results_do_not_share_the_scratch_arrays():
+    sev = stats.lognorm(2.0, scale=3e5)
+    first = pc.compound(stats.poisson(0.3), sev)
+    kept = first.probs.copy()
+    pc.compound(stats.poisson(2.0), stats.lognorm(1.0, scale=1e4))
+    pc.compound(stats.nbinom(2, 0.5), sev, first_severity=stats.lognorm(1.0, scale=5e5))
+    assert np.array_equal(first.probs, kept)
+    assert first.mean() == pytest.approx(0.3 * float(sev.mean()), rel=1e-12)
+
+
+@pytest.mark.parametrize("loc", [0.0, 7.0])
+@pytest.mark.parametrize("q", [0.0, 1e-12, 0.25, 0.5, 0.999999, 1.0, 1.5, -0.5])
+def test_closed_form_lognormal_quantile_is_scipys(q, loc):
+    dist = stats.lognorm(1.7, loc=loc, scale=2e5)
+    ours = ScipySeverity(dist).ppf(q)
+    assert np.array_equal(ours, np.asarray(dist.ppf(q)), equal_nan=True)
+    levels = np.array([0.1, 0.5, 0.9])
+    assert np.array_equal(ScipySeverity(dist).ppf(levels), dist.ppf(levels))
+
+
+def _lognormal_grid_reference(cost, k, bucket, n, limit):
+    """The straightforward (allocating) form of LognormalCost.on_grid."""
+    m = n if math.isinf(limit) else min(n, math.ceil(limit / bucket - 1e-9) + 2)
+    x = bucket * np.arange(m, dtype=np.float64)
+    med = np.asarray(cost.median_at(k), dtype=np.float64)[:, None]
+    s = cost.sigma
+    mean = med * math.exp(s * s / 2.0)
+    with np.errstate(divide="ignore"):
+        u = (np.log(x)[None, :] - np.log(med)) / s
+
+    def stop_loss(u, x):
+        sf = special.ndtr(-u)
+        return sf, mean * special.ndtr(s - u) - x * sf
+
+    sf, pi = stop_loss(u, x[None, :])
+    if math.isfinite(limit):
+        u_l = (math.log(limit) - np.log(med)) / s
+        _, pi_l = stop_loss(u_l, limit)
+        below = x[None, :] < limit
+        pi = np.where(below, pi - pi_l, 0.0)
+        sf = np.where(below, sf, 0.0)
+    probs = np.zeros((k.size, n))
+    d = pi[:, :-1] - pi[:, 1:]
+    probs[:, 0] = 1.0 - d[:, 0] / bucket
+    probs[:, 1 : m - 1] = (d[:, :-1] - d[:, 1:]) / bucket
+    probs[:, m - 1] = d[:, -1] / bucket - sf[:, -1]
+    np.maximum(probs, 0.0, out=probs)
+    return probs, sf[:, -1]
+
+
+@pytest.mark.parametrize("limit", [math.inf, 4e7, 3e8, 2.5e6])
+def test_lognormal_cost_grid_equals_the_plain_formula(limit):
+    cost = LognormalCost(median=3.4e7, elasticity=0.4, sigma=1.2)
+    k, _ = MODEL._nodes(3e6)
+    probs, tail, _ = cost.on_grid(k, CostContext(3e6, 1e11), 9e5, 1112, limit)
+    ref_probs, ref_tail = _lognormal_grid_reference(cost, k, 9e5, 1112, limit)
+    assert np.array_equal(probs, ref_probs)
+    assert np.array_equal(tail, ref_tail)
+
+
+@pytest.mark.parametrize("records", [1e4, 1e5])
+def test_nodes_of_zero_weight_change_nothing(records):
+    o = org(records)
+    k, w = MODEL._nodes(o.records)
+    assert (w == 0).any()  # the case this covers
+    terms = MODEL.terms(None)
+
+    def grid(k, w):
+        builder = incident.IncidentBuilder(
+            MODEL.costs, MODEL.litigation, k, w, MODEL._context(o), terms.sublimits, 2e6, 4096
+        )
+        return builder.grid(terms.first)
+
+    full, used = grid(k, w), grid(k[w > 0], w[w > 0])
+    np.testing.assert_allclose(used.probs, full.probs, rtol=0, atol=1e-15)
+    assert used.tail_prob == pytest.approx(full.tail_prob, abs=1e-14)  # 1 - sum: rounding
+    assert used.mean() == pytest.approx(full.mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize("records", [3e6, 5e7])
+def test_predicting_wrap_around_changes_nothing(records, monkeypatch):
+    o = org(records)
+    policy = pc.Policy(limit=1e9, retention=1e7)
+    predicted = MODEL.annual_loss(o, policy)
+    used = []
+    original = incident._wraps
+
+    def never(n, names, total_for):
+        used.append(original(n, names, total_for))
+        return False
+
+    monkeypatch.setattr(incident, "_wraps", never)
+    tried = MODEL.annual_loss(o, policy)
+    assert any(used)  # the prediction did skip a failed try
+    assert np.array_equal(predicted.support, tried.support)
+    np.testing.assert_allclose(predicted.probs, tried.probs, rtol=0, atol=1e-15)
+
+
+def test_the_wrap_prediction_never_claims_a_plan_that_would_pass(monkeypatch):
+    # A ground-up grid long enough for every sum: the usual plan passes, and the
+    # prediction must not send it to the (less precise at the top) strong plan.
+    used = []
+    original = incident._wraps
+
+    def spy(n, names, total_for):
+        used.append(original(n, names, total_for))
+        return used[-1]
+
+    monkeypatch.setattr(incident, "_wraps", spy)
+    MODEL.annual_loss(org(1e5))
+    assert used == [False]
+
+
+def test_a_finite_aggregate_limit_beyond_the_reach_takes_one_grid(monkeypatch):
+    o = org(1e4)
+    policy = pc.Policy(limit=5e9, sublimits={"investigation": 5e7}, coinsurance=0.9)
+    sizes = []
+    original = incident.IncidentBuilder.grid
+
+    def counting(self, names):
+        sizes.append(self.n)
+        return original(self, names)
+
+    monkeypatch.setattr(incident.IncidentBuilder, "grid", counting)
+    dist = MODEL.annual_loss(o, policy)
+    assert len(set(sizes)) == 1  # no grid was thrown away
+    assert dist.tail_mass == 0.0
+    expected = MODEL.expected_losses(o, policy)["total"]
+    assert dist.mean() == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        pc.Policy(limit=1e9, retention=1e7),
+        pc.Policy(limit=2e9, retention=5e6, investigation="every", per_incident_limit=1e9),
+        pc.Policy(limit=1e9, aggregate_retention=1e6, retention=1e5),
+    ],
+)
+def test_retained_loss_on_active_years_equals_all_years(policy):
+    o = org(3e6)
+    loss = MODEL.annual_loss(o, policy)
+    retained = quote_module.retained_loss(MODEL, o, policy, loss)
+    incidents = MODEL.simulate_incidents(
+        o, n_sims=quote_module.RETAINED_SIMS, seed=quote_module.RETAINED_SEED
+    )
+    insurable = [incidents.costs[c] for c, cat in MODEL.costs.items() if cat.insurable]
+    kept = incidents.yearly(np.sum(insurable, axis=0)) - incidents.payments(MODEL.terms(policy))
+    worst = np.sort(kept)[kept.size - 1000 :]
+    assert retained.method == "mc"
+    assert retained.tvar99 == pytest.approx(float(worst.mean()), rel=1e-12)
+    se = float(worst.std() / math.sqrt(worst.size))
+    assert retained.tvar99_se == pytest.approx(se, rel=1e-12)
