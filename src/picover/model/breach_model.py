@@ -34,6 +34,7 @@ from picover.engine.terms import (
     unresolved_tail,
 )
 from picover.model import params as _params
+from picover.model import sizing
 from picover.model.breach import DEFAULT_NODES, BreachSize
 from picover.model.costs import CostCategory, CostContext
 from picover.model.exposure import Organisation
@@ -436,6 +437,13 @@ class BreachModel:
             agg = fft.aggregate(freq, later, n_year, exact, first=None if first is later else first)
             error = annual_terms_error(agg, terms.aggregate_retention, terms.aggregate_limit)
             if not automatic:
+                if error > 1e-9 * max(exact, h):
+                    raise ValueError(
+                        f"the grid ends at {agg.top:,.6g}, before the aggregate retention plus "
+                        f"limit ({annual_end:,.6g}), with probability {agg.tail_mass:.3g} beyond "
+                        f"it: the annual terms cannot be applied exactly (error up to "
+                        f"{error:,.6g}); extend the grid (bucket * n_buckets)"
+                    )
                 break
             if error > 1e-9 * max(exact, h):
                 reach = max(2.0 * reach, annual_end)
@@ -472,38 +480,12 @@ class BreachModel:
     ) -> float:
         """A yearly total of payments exceeded with probability about ``tol`` or less
         (capped at the aggregate retention plus limit, beyond which all years pay alike)."""
-        n_mean = freq.mean()
-        names = terms.first
-        level = 1.0 - tol / (2.0 * len(names) * max(n_mean, tol))
-        k_top = float(np.max(k))
-        ctx_top = CostContext(ctx.records, ctx.annual_sales)
-        # One incident: a union bound over categories at the largest breach.
-        single = 0.0
-        for c in names:
-            category = self.costs[c]
-            quantile = getattr(category, "quantile", None)
-            if quantile is not None:
-                q = float(quantile(level, k_top, ctx_top))
-            else:
-                q = float(category.severity(k_top, ctx_top).ppf(level))
-            single += min(q, terms.sublimits[c])
-        single = terms.coinsurance * min(
-            max(single - terms.retention, 0.0), terms.per_incident_limit
-        )
-        per_incident = sum(
-            float(expected_cost(self.costs[c], self.litigation, k, w, ctx, terms.sublimits[c]))
-            for c in names
-        )
-        top = max(1.25 * single, 1.5 * freq.ppf(1.0 - tol / 2.0) * per_incident)
-        if math.isfinite(terms.per_incident_limit):
-            # Bounded payments: the count gives a hard bound.
-            paid_max = terms.coinsurance * terms.per_incident_limit
-            top = min(top, paid_max * max(freq.ppf(1.0 - tol / 4.0), 1.0))
-        if math.isfinite(terms.aggregate_limit):
-            top = min(top, terms.aggregate_retention + terms.aggregate_limit)
-        elif terms.aggregate_retention > 0:
-            top = max(top, 2.0 * terms.aggregate_retention)
-        return max(top, 1.0)
+        return float(
+            sizing.reach(
+                self, terms, k[None, :], w[None, :], ctx, freq.mean(),
+                freq.ppf(1.0 - tol / 2.0), freq.ppf(1.0 - tol / 4.0), tol,
+            )[0]
+        )  # fmt: skip
 
     def _grid(
         self,
@@ -516,23 +498,26 @@ class BreachModel:
         n_buckets: int | None,
         anchors: list[float],
     ) -> tuple[float, int]:
-        if bucket is not None and n_buckets is not None:
-            return bucket, n_buckets
         if bucket is not None:
-            return bucket, _grid.length(top, bucket)
+            # Per-incident terms act on the discretised sum of costs: exact only for
+            # retentions and limits on grid points, so a given bucket must divide them.
+            off = [
+                a for a in anchors if 0 < a < math.inf and _grid.float_gcd([a, bucket]) != bucket
+            ]
+            if off:
+                raise ValueError(
+                    f"bucket {bucket:,.6g} does not divide the policy amount(s) "
+                    f"{', '.join(f'{a:,.6g}' for a in off)}: the per-incident terms would not be "
+                    "exact; choose a bucket that divides them, or give n_buckets instead"
+                )
+            return bucket, n_buckets if n_buckets is not None else _grid.length(top, bucket)
         if n_buckets is not None:
-            return top / (n_buckets - 1), n_buckets
-        # A typical incident: the weighted median over K of the expected covered cost.
-        per_node = sum(
-            self.litigation.probability(self.costs[c].trigger, k)
-            * self.costs[c].limited_mean(k, ctx, terms.sublimits[c])
-            for c in terms.first
-        )
-        order = np.argsort(per_node)
-        cum = np.cumsum(w[order])
-        typical = float(per_node[order][np.searchsorted(cum, 0.5)])
-        want = 2 ** math.ceil(math.log2(max(top * POINTS_PER_INCIDENT / max(typical, 1e-9), 1.0)))
-        n = int(min(max(want, _grid.MIN_BUCKETS), MODEL_MAX_BUCKETS))
+            # A target: the bucket shrinks, and the grid grows, until the policy's
+            # amounts fall on grid points.
+            h = _grid.align(top / (n_buckets - 1), anchors)
+            return h, max(n_buckets, _grid.length(top, h))
+        typical = float(sizing.typical(self, terms, k[None, :], w[None, :], ctx)[0])
+        n = sizing.grid_points(top, typical, POINTS_PER_INCIDENT, MODEL_MAX_BUCKETS)
         h = _grid.align(top / (n - 1) * (1.0 + 1e-12), anchors)
         return h, _grid.length(top, h)
 

@@ -163,9 +163,9 @@ class LognormalCost:
     def severity(self, k: float, ctx: CostContext) -> Severity:
         return ScipySeverity(stats.lognorm(self.sigma, scale=float(self.median_at(k))))
 
-    def quantile(self, q: float, k: float, ctx: CostContext) -> float:
-        """The q-quantile of C given K = k (closed form)."""
-        return float(self.median_at(k) * math.exp(self.sigma * float(special.ndtri(q))))
+    def quantile(self, q: Any, k: Any, ctx: CostContext) -> Any:
+        """The q-quantile of C given K = k (closed form; broadcasts)."""
+        return self.median_at(k) * np.exp(self.sigma * special.ndtri(q))
 
     def rvs(self, k: FloatArray, ctx: CostContext, rng: np.random.Generator) -> FloatArray:
         return np.asarray(
@@ -329,6 +329,12 @@ class ConsolationCost:
     def mean(self, k: Any, ctx: CostContext) -> Any:
         return self.claim_rate * np.asarray(k, dtype=np.float64) * self.paid_award
 
+    def quantile(self, q: Any, k: Any, ctx: CostContext) -> Any:
+        """The q-quantile of C given K = k, rounded up to whole claimants (broadcasts)."""
+        lo, theta = _split_k(k)
+        n = lo + (np.asarray(theta) > 0)
+        return self.paid_award * stats.binom.ppf(q, n, self.claim_rate)
+
     def limited_mean(self, k: Any, ctx: CostContext, limit: float) -> Any:
         mean = self.mean(k, ctx)
         if math.isinf(limit) or self.paid_award == 0 or self.claim_rate == 0:
@@ -390,6 +396,10 @@ class LinearCost:
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
         return self.fixed + self.per_record * np.asarray(k, dtype=np.float64)
+
+    def quantile(self, q: Any, k: Any, ctx: CostContext) -> Any:
+        """The cost itself: it is certain given K (broadcasts)."""
+        return self.mean(k, ctx) + 0.0 * np.asarray(q)
 
     def limited_mean(self, k: Any, ctx: CostContext, limit: float) -> Any:
         return np.minimum(self.mean(k, ctx), limit)
@@ -463,6 +473,10 @@ class SurchargeCost:
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
         return self.probability(k) * self.amount(k, ctx)
+
+    def quantile(self, q: Any, k: Any, ctx: CostContext) -> Any:
+        """The q-quantile of C given K = k: the surcharge if q exceeds the chance of none."""
+        return np.where(np.asarray(q) > 1.0 - self.probability(k), self.amount(k, ctx), 0.0)
 
     def limited_mean(self, k: Any, ctx: CostContext, limit: float) -> Any:
         return self.probability(k) * np.minimum(self.amount(k, ctx), limit)
