@@ -99,26 +99,30 @@ class PowerLawSize:
         self, records: Any, breakpoints: Sequence[float] = (), n: int = DEFAULT_NODES
     ) -> tuple[FloatArray, FloatArray]:
         r = _records(records)
-        a = self.exponent
         low = np.minimum(self.k_min, r)
         t, wt, inside = _log_legendre(low, r, breakpoints, n)
-        # Density of ln K on the partial part: a e^{-a t} / (k_min^-a - R^-a).
-        norm = low ** (-a) - r ** (-a)
+        j = t.shape[-1]
+        k = np.empty((*r.shape, j + 1))
+        weights = np.empty((*r.shape, j + 1))
+        np.exp(t, out=k[..., :j])
+        np.minimum(k[..., :j], r[..., None], out=k[..., :j])  # exp(ln R) may round above R
+        k[..., j] = r
+        # The density of ln K on the partial part is proportional to e^{-a t}; the
+        # normalisation cancels, and dividing by the quadrature's own total makes
+        # the weights sum to exactly 1 - p_total.
+        raw = weights[..., :j]
+        np.multiply(t, -self.exponent, out=raw)
+        np.exp(raw, out=raw)
+        raw *= wt
+        raw *= inside
         partial = r > self.k_min
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dens = np.where(
-                partial[..., None],
-                a * np.exp(-a * t) / np.where(partial, norm, 1.0)[..., None],
-                0.0,
-            )
-        w = np.where(inside, wt * dens, 0.0)
-        # Quadrature of a smooth exponential: the sum is 1 to rounding; make it exact.
-        total = w.sum(axis=-1, keepdims=True)
-        w = np.where(total > 0, w / np.where(total > 0, total, 1.0), 0.0)
-        p_partial = np.where(partial, 1.0 - self.p_total, 0.0)[..., None]
-        k = np.concatenate((np.exp(t), r[..., None]), axis=-1)
-        weights = np.concatenate((w * p_partial, 1.0 - p_partial), axis=-1)
-        return np.minimum(k, r[..., None]), weights
+        total = raw.sum(axis=-1, keepdims=True)
+        scale = np.where(partial, 1.0 - self.p_total, 0.0)[..., None] / np.where(
+            total > 0, total, 1.0
+        )
+        raw *= scale
+        weights[..., j] = np.where(partial, self.p_total, 1.0)
+        return k, weights
 
     def rvs(self, records: Any, rng: np.random.Generator) -> FloatArray:
         r = _records(records)

@@ -17,8 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from picover import _checks
-from picover.model.costs import CostContext
-from picover.model.incident import expected_cost
+from picover.model.costs import TRIGGERS, CostContext
 
 if TYPE_CHECKING:
     from picover.model.breach_model import BreachModel
@@ -117,12 +116,15 @@ def expected_losses_arrays(
         part = slice(start, start + step)
         k, w = model._nodes(r[part])
         ctx = CostContext(r[part][:, None], sales[part][:, None])
+        # Each trigger's weight w * P(trigger | K) once for all its categories.
+        weighted = {t: w * model.litigation.probability(t, k) for t in TRIGGERS}
         for name, category in model.costs.items():
             if policy is None:
-                per = expected_cost(category, model.litigation, k, w, ctx, math.inf)
-                out[name][part] = n_mean[part] * per
+                mean = category.mean(k, ctx)
+                out[name][part] = n_mean[part] * (weighted[category.trigger] * mean).sum(axis=-1)
             elif name in terms.first:
-                per = expected_cost(category, model.litigation, k, w, ctx, terms.sublimits[name])
+                mean = category.limited_mean(k, ctx, terms.sublimits[name])
+                per = (weighted[category.trigger] * mean).sum(axis=-1)
                 count = n_mean[part] if name in terms.later else p_any[part]
                 out[name][part] = terms.coinsurance * count * per
             else:
