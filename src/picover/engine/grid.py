@@ -19,7 +19,7 @@ from picover.engine.frequency import Frequency
 from picover.engine.severity import Severity
 
 #: Default largest number of grid points chosen automatically (a user may ask for more).
-DEFAULT_MAX_BUCKETS = 2**16
+DEFAULT_MAX_BUCKETS = 2**15
 #: Largest grid used automatically to keep a discrete severity exact.
 MAX_LATTICE_BUCKETS = 2**22
 #: Largest grid accepted at all.
