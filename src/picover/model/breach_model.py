@@ -468,6 +468,27 @@ class BreachModel:
             covered, terms.retention, terms.per_incident_limit, terms.coinsurance
         )
 
+    def reach(self, org: Organisation, policy: Policy | None = None, tol: float = 1e-6) -> float:
+        """A rough yearly loss (currency units) exceeded with probability ``tol`` or less.
+
+        A quick bound from the largest single incident and the count, without
+        any distribution: what the automatic grid starts from. Useful to size
+        questions about far tails.
+
+        Examples
+        --------
+        >>> import picover as pc
+        >>> model = pc.BreachModel.preset("kr")
+        >>> org = pc.Organisation(records=3_000_000, annual_sales=120e9, sector="retail")
+        >>> bool(model.reach(org, tol=0.01) < model.reach(org, tol=1e-6))
+        True
+        """
+        p = _checks.number("tol", tol, low=1e-14, high=1.0, low_open=True, high_open=True)
+        k, w = self._nodes(org.records)
+        return self._reach(
+            org, self.frequency(org).counts(), self.terms(policy), k, w, self._context(org), p
+        )
+
     def _reach(
         self,
         org: Organisation,

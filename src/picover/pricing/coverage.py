@@ -143,7 +143,7 @@ def recommend_coverage(
     duty = kr.obligation(org, as_of=day)
     minimum = duty.minimum_coverage if duty.required else None
 
-    exceedance = _Exceedance(model, org)
+    exceedance = _Exceedance(model, org, tgt)
     if rule == "exceedance":
         # Up the ladder until a rung meets the target (rungs above are not needed).
         tried: list[float] = []
@@ -183,19 +183,25 @@ class _Exceedance:
     """P(the year's ground-up covered loss > L), exact for any L.
 
     The covered loss is what a policy without retention or limits would pay.
-    Its automatic grid ends where little probability remains; for an L beyond
-    that end the loss is recomputed capped at 2 L, which puts L inside the grid.
+    It is computed capped at an annual limit A above L: capping changes
+    nothing below A, and the grid then ends at A, so P(loss > L) is exact and
+    the grid is no longer than the question needs. The first cap is twice a
+    quick estimate of the loss exceeded with probability ``target`` (so one
+    distribution usually answers the whole ladder); a larger L recomputes
+    with A four times L.
     """
 
-    def __init__(self, model: BreachModel, org: Organisation) -> None:
+    def __init__(self, model: BreachModel, org: Organisation, target: float) -> None:
         self.model, self.org = model, org
-        self.covered = model.annual_loss(org, Policy())
+        self.guess = 2.0 * model.reach(org, tol=target)
+        self.cap = 0.0
+        self.covered: Any = None
 
     def __call__(self, limit: float) -> float:
-        dist = self.covered
-        if dist.tail_mass > 0 and limit > dist.tail_from:
-            dist = self.model.annual_loss(self.org, Policy(limit=2.0 * limit))
-        return float(dist.sf(limit))
+        if not limit < self.cap:
+            self.cap = max(4.0 * limit, self.guess)
+            self.covered = self.model.annual_loss(self.org, Policy(limit=self.cap))
+        return float(self.covered.sf(limit))
 
 
 def _cost_of_risk(
