@@ -132,3 +132,21 @@ def test_from_samples():
     assert np.allclose(d.probs, [0.25, 0.5, 0.25])
     assert "loss_usd" in d.exceedance([5.0]).columns
     assert "n_sims=4" in repr(d)
+
+
+def test_variance_warns_when_the_tail_beyond_the_grid_matters():
+    # Poisson(0.3) x lognormal(sigma=3): Var = 0.3 * E[X^2] = 0.3 * exp(18); the
+    # grid keeps a tail of ~3e-7 whose own spread carries most of that variance.
+    d = pc.compound(stats.poisson(0.3), stats.lognorm(3.0), n_buckets=2**12)
+    assert d.tail_mass > 0
+    with pytest.warns(RuntimeWarning, match=r"of the variance even as a single atom"):
+        var = d.var()
+    assert var < 0.3 * math.exp(18)  # a lower bound, as the warning says
+
+
+def test_variance_is_silent_without_a_tail(small):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert small.var() == pytest.approx((X**2 * P).sum() - (X * P).sum() ** 2, rel=1e-12)

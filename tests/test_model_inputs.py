@@ -184,3 +184,54 @@ def test_engine_options_are_checked_by_the_model():
         MODEL.annual_loss(o, n_sims=10)
     with pytest.raises(ValueError, match="bucket applies to method='fft' only"):
         MODEL.annual_loss(o, method="mc", bucket=1e6)
+
+
+def test_configuration_mappings_are_read_only_and_the_preset_stays_clean():
+    model = pc.BreachModel.preset("kr")
+    with pytest.raises(TypeError):
+        model.costs["consolation"] = model.costs["attorney_fees"]  # type: ignore[index]
+    with pytest.raises(TypeError):
+        model.frequency_model.base_rate["retail"] = 1.0  # type: ignore[index]
+    with pytest.raises(TypeError):
+        model.sources["consolation.award"] = "mine"  # type: ignore[index]
+    policy = pc.Policy(limit=1e9, sublimits={"investigation": 5e7})
+    with pytest.raises(TypeError):
+        policy.sublimits["investigation"] = -5e7  # type: ignore[index]
+    assert pc.BreachModel.preset("kr").frequency_model.base_rate == MODEL.frequency_model.base_rate
+
+
+def test_read_only_models_pickle_and_compare_equal():
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(MODEL))
+    assert copy == MODEL
+    assert dict(copy.costs) == dict(MODEL.costs)
+
+
+def test_whole_number_records_given_as_a_float_become_an_int():
+    org = pc.Organisation(records=3e6, annual_sales=1e10, sector="retail")
+    assert org.records == 3_000_000
+    assert type(org.records) is int
+
+
+def test_whole_number_breakpoints_are_breakpoints_too():
+    # Only the type differs, so the quadrature must give the same figure.
+    ints = MODEL.with_params({"fines.k_small": 30000, "fines.k_large": 3000000})
+    floats = MODEL.with_params({"fines.k_small": 30000.0, "fines.k_large": 3000000.0})
+    org = pc.Organisation(records=5_000_000, annual_sales=1e11, sector="retail")
+    a, b = ints.expected_losses(org)["fines"], floats.expected_losses(org)["fines"]
+    assert a == pytest.approx(b, rel=1e-12)
+
+
+def test_a_claim_rate_of_one_is_refused_with_the_allowed_range():
+    expected = r"ConsolationCost.claim_rate must be .*in \[0, 1\); got 1.0"
+    with pytest.raises(ValueError, match=expected):
+        pc.ConsolationCost(award=1e5, award_cap=3e6, claim_rate=1.0)
+
+
+@pytest.mark.parametrize("value", ["5", True, [1.0, "2"]])
+def test_numbers_as_text_or_booleans_are_refused(value):
+    from picover import _checks
+
+    with pytest.raises(TypeError, match="x must be a number or an array of numbers"):
+        _checks.array("x", value)

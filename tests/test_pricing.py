@@ -305,3 +305,20 @@ def test_compare_errors():
         pc.Offer("A", pc.Policy(), premium=-1.0)
     with pytest.raises(ValueError, match="by must be one of"):
         pc.compare(shop(), [pc.Offer("A", pc.Policy(limit=1e9), 1e7)], as_of=DAY).sorted("cost")
+
+
+def test_default_premium_moves_smoothly_across_the_limit_atom():
+    # The retailer's limit is exhausted with probability ~0.5%: a VaR-99.5%
+    # capital would jump to the limit between these frequencies. With TVaR
+    # the gross premium grows about in step with the pure premium.
+    policy = pc.Policy(limit=1e9, retention=1e7)
+    gross, pure, p_exhaust = [], [], []
+    for modifier in (0.85, 0.95, 1.05):
+        model = MODEL.with_params({"frequency.modifier": modifier})
+        q = pc.quote(shop(), policy, model=model, as_of=DAY)
+        gross.append(q.premium.gross)
+        pure.append(q.premium.pure)
+        p_exhaust.append(q.p_exhaust)
+    assert min(p_exhaust) < 0.005 < max(p_exhaust)  # the atom crosses the VaR level
+    for i in (1, 2):
+        assert gross[i] / gross[i - 1] < 1.2 * pure[i] / pure[i - 1]

@@ -130,7 +130,8 @@ def test_docstring_parsing():
     described = script.docstring_parameters(pc.PremiumBasis)
     assert set(described) >= {"principle", "expense_ratio", "profit_margin", "minimum"}
     assert "default 0.25" in described["expense_ratio"]
-    assert script.docstring_defaults(pc.CostOfCapital).startswith("The defaults follow")
+    defaults = script.docstring_defaults(pc.CostOfCapital)
+    assert defaults.startswith("The defaults hold capital to the 99% TVaR")
 
 
 def test_the_page_has_no_doctest_prompts():

@@ -131,11 +131,13 @@ def array(
     array([0.5 , 0.99])
     """
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        raw = np.asarray(value)
     except (TypeError, ValueError):
-        raise TypeError(
-            f"{name} must be a number or an array of numbers; got {_describe(value)}"
-        ) from None
+        raw = np.asarray(None)  # ragged nesting: refused below
+    # Text and booleans would convert quietly ("5" -> 5.0, True -> 1.0): refuse them.
+    if raw.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a number or an array of numbers; got {_describe(value)}")
+    arr = raw.astype(np.float64, copy=False)
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-dimensional array; got shape {arr.shape}")
     bad = np.isnan(arr)

@@ -12,6 +12,7 @@ the grid) raise an error that gives the figures instead of guessing.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import attrs
@@ -24,6 +25,8 @@ from picover._table import Table
 FloatArray = NDArray[np.float64]
 
 #: Return periods (years) used by :meth:`LossDistribution.exceedance` by default.
+# Share of the variance carried by the tail atom above which var() warns.
+_TAIL_VAR_SHARE = 1e-3
 DEFAULT_RETURN_PERIODS = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
 
 
@@ -147,11 +150,30 @@ class LossDistribution:
         return float(self._top_moment[-1])
 
     def var(self) -> float:
-        """Variance of annual loss (currency units squared)."""
-        return float((((self.support - self.mean()) ** 2) * self.probs).sum())
+        """Variance of annual loss (currency units squared).
+
+        Exact on the grid. A tail beyond the grid (``tail_mass > 0``) enters
+        as one atom at its mean, so its own spread is missing and the figure
+        is a lower bound; a ``RuntimeWarning`` gives the atom's share of the
+        variance when it exceeds 0.1%, a sign that the missing spread matters.
+        """
+        centred = (self.support - self.mean()) ** 2 * self.probs
+        total = float(centred.sum())
+        if self.tail_mass > 0 and total > 0:
+            share = float(centred[-1]) / total
+            if share > _TAIL_VAR_SHARE:
+                warnings.warn(
+                    f"the tail beyond the grid (P(loss > {self.tail_from:,.6g}) = "
+                    f"{self.tail_mass:.3g}) carries {share:.1%} of the variance even as a "
+                    "single atom; the variance and std are lower bounds; rebuild with a "
+                    "smaller tail_tol or a larger n_buckets",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+        return total
 
     def std(self) -> float:
-        """Standard deviation of annual loss (currency units)."""
+        """Standard deviation of annual loss (currency units); see :meth:`var` on the tail."""
         return math.sqrt(self.var())
 
     # -- distribution functions ---------------------------------------------

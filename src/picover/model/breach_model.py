@@ -11,6 +11,7 @@ changed with :meth:`BreachModel.with_params` using dotted paths such as
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from picover import _checks
+from picover._frozen import FrozenMap, freeze
 from picover.engine import fft
 from picover.engine import grid as _grid
 from picover.engine.compound import DEFAULT_TAIL_TOL
@@ -53,7 +55,7 @@ POINTS_PER_INCIDENT = 16
 _MAX_REGRIDS = 6
 
 
-def _costs(value: Mapping[str, CostCategory]) -> dict[str, CostCategory]:
+def _costs(value: Mapping[str, CostCategory]) -> FrozenMap[str, CostCategory]:
     out = dict(value)
     if not out:
         raise ValueError("BreachModel.costs needs at least one cost category")
@@ -66,7 +68,7 @@ def _costs(value: Mapping[str, CostCategory]) -> dict[str, CostCategory]:
                 "insurable, mean, limited_mean, severity, rvs); got "
                 f"{type(category).__name__}"
             )
-    return out
+    return FrozenMap(out)
 
 
 @attrs.frozen
@@ -122,7 +124,7 @@ class BreachModel:
     costs: Mapping[str, CostCategory] = attrs.field(converter=_costs)
     currency: str = attrs.field(default="KRW", validator=attrs.validators.instance_of(str))
     name: str = attrs.field(default="custom", validator=attrs.validators.instance_of(str))
-    sources: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
+    sources: Mapping[str, str] = attrs.field(factory=dict, converter=freeze)
     nodes: int = attrs.field(default=DEFAULT_NODES, validator=_checks.whole(low=2, high=64))
 
     # -- construction ----------------------------------------------------------
@@ -183,8 +185,9 @@ class BreachModel:
         for category in self.costs.values():
             for attr in ("k_small", "k_large"):
                 value = getattr(category, attr, None)
-                if isinstance(value, float):
-                    breaks.append(value)
+                # TOML and users write whole numbers (30000): ints are breakpoints too.
+                if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                    breaks.append(float(value))
         return self.breach_size.nodes(records, sorted(set(breaks)), self.nodes)
 
     def _context(self, org: Organisation) -> CostContext:
@@ -575,7 +578,7 @@ class BreachModel:
 class SimulatedYears:
     """Simulated years: ground-up cost by category and the insured total (currency units)."""
 
-    by_category: Mapping[str, FloatArray]
+    by_category: Mapping[str, FloatArray] = attrs.field(converter=freeze)
     insured: FloatArray
 
     @property

@@ -317,7 +317,7 @@ class ConsolationCost:
 
     award: float = attrs.field(validator=_checks.real(low=0.0))
     award_cap: float = attrs.field(validator=_checks.real(low=0.0, allow_inf=True))
-    claim_rate: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
+    claim_rate: float = attrs.field(validator=_checks.real(low=0.0, high=1.0, high_open=True))
     trigger: str = attrs.field(default="liability", validator=attrs.validators.in_(TRIGGERS))
     insurable: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
 

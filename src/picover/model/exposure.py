@@ -15,15 +15,16 @@ from typing import Any
 import attrs
 
 from picover import _checks
+from picover._frozen import FrozenMap
 
 #: Kinds of entity the statutory rules distinguish.
 ENTITY_TYPES = ("private", "public", "non_profit", "small_business")
 
 
-def _cost_dict(value: Mapping[str, float]) -> dict[str, float]:
+def _cost_dict(value: Mapping[str, float]) -> FrozenMap[str, float]:
     if not isinstance(value, Mapping):
         raise TypeError(f"incident costs must be a mapping of category to amount; got {value!r}")
-    return dict(value)
+    return FrozenMap(value)
 
 
 def _non_negative_costs(_instance: Any, _attribute: Any, costs: Mapping[str, float]) -> None:
@@ -276,6 +277,13 @@ def _history(value: Any) -> IncidentHistory | None:
     )
 
 
+def _exact_int(value: Any) -> Any:
+    # 3e6 means 3,000,000 exactly; anything else is left for the validator to judge.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 @attrs.frozen
 class Organisation:
     """An organisation that holds personal information.
@@ -313,7 +321,7 @@ class Organisation:
 
     # Bounds of plausibility: more people than on Earth, or sales of ten
     # quadrillion KRW, are input errors, not organisations.
-    records: int = attrs.field(validator=_checks.whole(low=1, high=10**10))
+    records: int = attrs.field(converter=_exact_int, validator=_checks.whole(low=1, high=10**10))
     annual_sales: float = attrs.field(validator=_checks.real(low=0.0, high=1e16))
     sector: str = attrs.field(validator=attrs.validators.instance_of(str))
     history: IncidentHistory | None = attrs.field(default=None, converter=_history)

@@ -20,11 +20,12 @@ import attrs
 from scipy import stats
 
 from picover import _checks
+from picover._frozen import FrozenMap
 from picover.engine.frequency import Frequency, NegativeBinomial, Poisson
 from picover.model.exposure import Organisation
 
 
-def _base_rates(value: Mapping[str, float]) -> dict[str, float]:
+def _base_rates(value: Mapping[str, float]) -> FrozenMap[str, float]:
     rates = dict(value)
     if not rates:
         raise ValueError("FrequencyModel.base_rate needs at least one sector")
@@ -32,7 +33,7 @@ def _base_rates(value: Mapping[str, float]) -> dict[str, float]:
         if not isinstance(sector, str) or not sector:
             raise TypeError(f"sector names must be non-empty strings; got {sector!r}")
         _checks.number(f"FrequencyModel.base_rate[{sector!r}]", rate, low=0.0, low_open=True)
-    return rates
+    return FrozenMap(rates)
 
 
 @attrs.frozen

@@ -21,11 +21,12 @@ from typing import Any
 import attrs
 
 from picover import _checks
+from picover._frozen import FrozenMap
 
 INVESTIGATION_CLAUSES = ("first", "every", "none")
 
 
-def _sublimits(value: Mapping[str, float]) -> dict[str, float]:
+def _sublimits(value: Mapping[str, float]) -> FrozenMap[str, float]:
     out = dict(value)
     for name, amount in out.items():
         if not isinstance(name, str) or not name:
@@ -33,7 +34,7 @@ def _sublimits(value: Mapping[str, float]) -> dict[str, float]:
         _checks.number(
             f"Policy.sublimits[{name!r}]", amount, low=0.0, low_open=True, allow_inf=True
         )
-    return out
+    return FrozenMap(out)
 
 
 def _covers(value: Iterable[str] | None) -> frozenset[str] | None:

@@ -68,9 +68,15 @@ class StandardDeviation:
 class CostOfCapital:
     """Risk load ``rate * (rho(S) - E[S])``: the cost of holding capital rho(S) - E[S].
 
-    ``measure`` is ``"var"`` (value at risk at ``level``) or ``"tvar"``. The
-    defaults follow Solvency II: capital at the 99.5% VaR, charged at 6% a
-    year (EIOPA, Delegated Regulation (EU) 2015/35, Art. 39).
+    ``measure`` is ``"tvar"`` (tail value at risk, or expected shortfall, at
+    ``level``) or ``"var"``. The defaults hold capital to the 99% TVaR, as
+    the Swiss Solvency Test sets target capital (FOPI, White Paper of the
+    Swiss Solvency Test, 2004, s. 2.5), charged at 6% a year, the Solvency II
+    cost-of-capital rate (Delegated Regulation (EU) 2015/35, Art. 39).
+
+    TVaR rather than VaR because a limited policy puts an atom at the limit:
+    the VaR jumps to the limit once P(limit exhausted) passes ``1 - level``,
+    so a VaR-based premium leaps under a small change of any parameter.
 
     Examples
     --------
@@ -81,9 +87,9 @@ class CostOfCapital:
 
     rate: float = attrs.field(default=0.06, validator=_checks.real(low=0.0))
     level: float = attrs.field(
-        default=0.995, validator=_checks.real(low=0.0, high=1.0, low_open=True, high_open=True)
+        default=0.99, validator=_checks.real(low=0.0, high=1.0, low_open=True, high_open=True)
     )
-    measure: str = attrs.field(default="var", validator=attrs.validators.in_(("var", "tvar")))
+    measure: str = attrs.field(default="tvar", validator=attrs.validators.in_(("var", "tvar")))
 
     def risk_load(self, dist: LossDistribution) -> float:
         rho = float(dist.ppf(self.level) if self.measure == "var" else dist.tvar(self.level))
@@ -170,7 +176,7 @@ class PremiumBasis:
     Parameters
     ----------
     principle : PremiumPrinciple
-        Default :class:`CostOfCapital` (6% on the 99.5% VaR, Solvency II).
+        Default :class:`CostOfCapital` (6% a year on the capital to the 99% TVaR).
     expense_ratio : float
         Acquisition and administration expenses as a share of gross premium
         (default 0.25, an assumption; Korean non-life expense ratios are

@@ -244,7 +244,7 @@ def quote(
     model : BreachModel, optional
         Default: the Korean preset ``BreachModel.preset("kr")``.
     premium : PremiumBasis, optional
-        Default: ``PremiumBasis()`` (6% cost of capital on the 99.5% VaR,
+        Default: ``PremiumBasis()`` (6% cost of capital on the 99% TVaR,
         25% expenses, 5% profit).
     method : {"fft", "mc"}
         How the insured distribution is computed.
