@@ -42,6 +42,6 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         return (type(self), (self._data,))
 
 
-def freeze(data: Mapping[K, V]) -> FrozenMap[K, V]:
-    """``data`` as a :class:`FrozenMap` (an attrs converter)."""
+def freeze(data: Mapping[Any, Any]) -> FrozenMap[Any, Any]:
+    """``data`` as a :class:`FrozenMap` (an attrs converter, so typed loosely)."""
     return data if isinstance(data, FrozenMap) else FrozenMap(data)

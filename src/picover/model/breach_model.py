@@ -186,7 +186,7 @@ class BreachModel:
             for attr in ("k_small", "k_large"):
                 value = getattr(category, attr, None)
                 # TOML and users write whole numbers (30000): ints are breakpoints too.
-                if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                if not isinstance(value, bool) and isinstance(value, numbers.Real):
                     breaks.append(float(value))
         return self.breach_size.nodes(records, sorted(set(breaks)), self.nodes)
 
