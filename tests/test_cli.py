@@ -208,6 +208,9 @@ def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, me
         (["presets", "jp"], "unknown preset 'jp'"),
         (["portfolio", EXAMPLES / "nothing.csv", "--policy", EXAMPLES / "portfolio_policy.toml"],
          "no such file"),
+        (["portfolio", EXAMPLES, "--policy", EXAMPLES / "portfolio_policy.toml"], "not a file"),
+        (["quote", EXAMPLES / "retailer.toml", "--plot", "/no/such/folder/q.png"],
+         "the folder /no/such/folder does not exist"),
     ],
 )  # fmt: skip
 def test_bad_arguments(capsys, argv, message):

@@ -235,3 +235,10 @@ def test_numbers_as_text_or_booleans_are_refused(value):
 
     with pytest.raises(TypeError, match="x must be a number or an array of numbers"):
         _checks.array("x", value)
+
+
+def test_a_simulation_too_large_for_memory_is_refused_before_allocating():
+    busy = MODEL.with_params({"frequency.base_rate.retail": 1e6})
+    org = pc.Organisation(records=1000, annual_sales=1e9, sector="retail")
+    with pytest.raises(ValueError, match=r"more than the 20,000,000 a simulation keeps"):
+        busy.simulate(org, n_sims=1000, seed=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import math
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -322,3 +323,42 @@ def test_default_premium_moves_smoothly_across_the_limit_atom():
     assert min(p_exhaust) < 0.005 < max(p_exhaust)  # the atom crosses the VaR level
     for i in (1, 2):
         assert gross[i] / gross[i - 1] < 1.2 * pure[i] / pure[i - 1]
+
+
+def test_sorting_puts_unknown_compliance_last_either_way():
+    rows = pc.compare(shop(), [pc.Offer("A", pc.Policy(limit=5e8), premium=1e7)], as_of=DAY)
+    known = rows[0]
+    unknown = attrs.evolve(known, insurer="", compliant=None)
+    both = attrs.evolve(rows, rows=(unknown, known))
+    for descending in (True, False):
+        ordered = both.sorted("compliant", descending=descending)
+        assert [r.compliant for r in ordered] == [False, None]
+        by_name = both.sorted("insurer", descending=descending)  # "" sorts like any name
+        assert [r.insurer for r in by_name] == (["A", ""] if descending else ["", "A"])
+
+
+def test_a_model_in_another_currency_cannot_meet_the_korean_law():
+    usd = attrs.evolve(MODEL, currency="USD")
+    policy = pc.Policy(limit=1e6)
+    for call in (
+        lambda: pc.quote(shop(), policy, model=usd, as_of=DAY),
+        lambda: pc.recommend_coverage(shop(), model=usd, as_of=DAY),
+        lambda: pc.compare(shop(), [pc.Offer("A", policy, premium=1e4)], model=usd, as_of=DAY),
+        lambda: pc.price_portfolio(
+            {"records": [1000], "annual_sales": [1e6], "sector": ["retail"]}, policy, model=usd
+        ),
+    ):
+        with pytest.raises(ValueError, match="the model's currency is 'USD'"):
+            call()
+    # What does not touch the law still works, in USD.
+    assert usd.annual_loss(shop()).currency == "USD"
+
+
+def test_retained_loss_of_a_surcharge_only_endorsement():
+    # Covering only the surcharges, without limit, the insurer pays exactly the
+    # expected fines and the organisation keeps every insurable cost:
+    # retained = (insurable total + fines) - fines = the ground-up total.
+    gu = MODEL.expected_losses(shop())
+    q = pc.quote(shop(), pc.Policy(covers={"fines"}), as_of=DAY)
+    assert q.premium.pure == pytest.approx(gu["fines"], rel=1e-6)
+    assert q.retained.mean == pytest.approx(gu["total"], rel=1e-6)

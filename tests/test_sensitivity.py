@@ -124,3 +124,11 @@ def test_recommended_limit_responds_to_the_claim_rate():
     low, high = (r["recommended_limit"] for r in s.to_records())
     assert high >= low
     assert np.isfinite(low)
+
+
+def test_rate_on_line_of_an_unlimited_policy_is_refused():
+    with pytest.raises(ValueError, match="'rate_on_line' needs a policy with a finite limit"):
+        pc.sensitivity.tornado(
+            ORG, pc.Policy(), model=MODEL, params={"consolation.award": (5e4, 2e5)},
+            output="rate_on_line", as_of=DAY,
+        )  # fmt: skip

@@ -290,8 +290,8 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
     policy_case = read(args.policy)
     policy = _need(policy_case, "policy", "portfolio --policy")
     path = Path(args.table)
-    if not path.exists():
-        raise UsageError(f"{path}: no such file")
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -345,11 +345,21 @@ def _plot(kind: str, obj: Any, path: str) -> None:
         "compare": plot.offers,
         "sensitivity": plot.tornado,
     }
+    fig = makers[kind](obj)
+    fig.savefig(_plot_target(path))
+
+
+def _plot_target(path: str) -> Path:
+    """Check ``--plot FILE`` before any work, so a typo does not cost a whole run."""
     target = Path(path)
     if target.suffix.lower() not in (".png", ".svg"):
         raise UsageError(f"--plot {path}: the file must end in .png or .svg")
-    fig = makers[kind](obj)
-    fig.savefig(target)
+    if not target.resolve().parent.is_dir():
+        raise UsageError(f"--plot {path}: the folder {target.parent} does not exist")
+    from picover import plot
+
+    plot._require()  # matplotlib missing: say so now, not after the computation
+    return target
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -437,6 +447,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse has printed its one-line usage error
         return int(exc.code or 0)
     try:
+        if getattr(args, "plot", None):
+            _plot_target(args.plot)
         obj = None
         if args.command == "presets":
             report = cmd_presets(args)
@@ -452,9 +464,9 @@ def run(argv: Sequence[str] | None = None) -> int:
                 "sensitivity": cmd_sensitivity,
             }
             report, obj = commands[args.command](case, args)
+        print(report.render(args.format, args.unit))
         if getattr(args, "plot", None):
             _plot(args.command, obj, args.plot)
-        print(report.render(args.format, args.unit))
         return 0
     except (InputError, UsageError) as exc:
         print(f"picover: error: {exc}", file=sys.stderr)
@@ -465,6 +477,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 2
     except ImportError as exc:
         print(f"picover: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file named on the command line cannot be read or written
+        print(f"picover: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # the command line reports, never dumps a traceback
         print(f"picover: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

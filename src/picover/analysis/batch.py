@@ -172,6 +172,8 @@ def price_portfolio(
     wanted = list(outputs)
     for name in wanted:
         _checks.one_of("outputs", name, OUTPUTS)
+    if {"premium", "recommended_limit", "statutory_minimum", "obligation"} & set(wanted):
+        kr.require_krw(model.currency)  # every one of these consults the KRW statutory check
     _checks.one_of("engine", engine, ("numpy", "dask"))
     memory = _checks.number("max_memory", max_memory, low=2**20)
     day = _as_of(as_of)
@@ -215,8 +217,8 @@ def _price(
     chunk = max(1, min(vectorised.CHUNK, int(max_memory // (_BYTES_PER_NODE * nodes))))
     if "expected_ground_up" in wanted:
         out["expected_ground_up"] = _expected(model, cols, exposure, None, chunk)
-    if "expected_insured" in wanted or "premium" in wanted:
-        assert policies is not None
+    # policies is None only when neither output is wanted (checked by the caller).
+    if policies is not None and ("expected_insured" in wanted or "premium" in wanted):
         insured = np.full(n, np.nan)
         closed = [i for i, p in enumerate(policies) if _closed_form(p)]
         for p in {id(policies[i]): policies[i] for i in closed}.values():

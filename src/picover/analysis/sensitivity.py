@@ -62,6 +62,9 @@ def _p_exhaust(s: Setting) -> float:
 
 
 def _rate_on_line(s: Setting) -> float:
+    if math.isinf(s.policy.limit):
+        # Quote reports NaN here; a swing of NaNs would only hide the mistake.
+        raise ValueError("output 'rate_on_line' needs a policy with a finite limit; got inf")
     return _premium(s) / s.policy.limit
 
 

@@ -77,7 +77,11 @@ class HistoryYear:
     incidents : int
         Number of leak incidents in the year.
     details : tuple of Incident
-        Optional detail per incident (either none or one per incident).
+        Optional detail per incident (either none or one per incident). Kept
+        with the history for the underwriter's file; the model does not use
+        it: the frequency's credibility update counts incidents, and one
+        organisation's few past costs are not credible enough to move the
+        severity, which comes from the preset.
 
     Examples
     --------
@@ -127,6 +131,10 @@ _ROW_KEYS = {"year", "records_held", "incidents", "records_affected", "costs"}
 @attrs.frozen
 class IncidentHistory:
     """An organisation's observed policy years.
+
+    The frequency model uses the incident counts and the records held each
+    year (see :func:`picover.model.frequency.estimate`); per-incident
+    details are validated and kept but do not enter any figure.
 
     Examples
     --------

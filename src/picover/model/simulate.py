@@ -61,6 +61,11 @@ class SimulatedIncidents:
         )
 
 
+#: Incidents one simulation may hold: each takes about _BYTES_PER_INCIDENT bytes.
+MAX_INCIDENTS = 20_000_000
+_BYTES_PER_INCIDENT = 100
+
+
 def simulate_incidents(
     model: BreachModel, org: Organisation, n_sims: int, rng: np.random.Generator
 ) -> SimulatedIncidents:
@@ -68,6 +73,13 @@ def simulate_incidents(
     freq = model.frequency(org).counts()
     counts = freq.rvs(n_sims, rng)
     n_inc = int(counts.sum())
+    if n_inc > MAX_INCIDENTS:
+        raise ValueError(
+            f"{n_sims:,} simulated years hold {n_inc:,} incidents ({n_inc / n_sims:,.4g} a "
+            f"year), more than the {MAX_INCIDENTS:,} a simulation keeps in memory (about "
+            f"{MAX_INCIDENTS * _BYTES_PER_INCIDENT / 2**30:.0f} GiB); simulate fewer years, "
+            "or check the frequency"
+        )
     year = np.repeat(np.arange(n_sims), counts)
     is_first = np.zeros(n_inc, dtype=bool)
     is_first[(np.cumsum(counts) - counts)[counts > 0]] = True

@@ -100,12 +100,10 @@ class Comparison:
     def sorted(self, by: str = "value_ratio", *, descending: bool = True) -> Comparison:
         """The rows ordered by one attribute (``None`` compliance sorts last)."""
         _checks.one_of("by", by, _SORT_KEYS)
-        rows = sorted(
-            self.rows,
-            key=lambda r: (getattr(r, by) is None, getattr(r, by) or 0),
-            reverse=descending,
-        )
-        return attrs.evolve(self, rows=tuple(rows))
+        known = [r for r in self.rows if getattr(r, by) is not None]
+        unknown = [r for r in self.rows if getattr(r, by) is None]
+        known.sort(key=lambda r: getattr(r, by), reverse=descending)
+        return attrs.evolve(self, rows=(*known, *unknown))
 
     def table(self) -> Table:
         """The rows as a table; money columns carry the currency in their names."""
@@ -180,7 +178,7 @@ def compare(
                 expected_retained=kept.mean,
                 retained_tvar99=kept.tvar99,
                 p_exhaust=float(loss.pmf(policy.limit)) if policy.limit < float("inf") else 0.0,
-                compliant=compliance(org, policy, day).compliant,
+                compliant=compliance(org, policy, day, model.currency).compliant,
             )
         )
     return Comparison(tuple(rows), currency=model.currency)

@@ -140,6 +140,7 @@ def recommend_coverage(
     _checks.one_of("rule", rule, RULES)
     charge = _checks.number("risk_charge", risk_charge, low=0.0)
     day = _as_of(as_of)
+    kr.require_krw(model.currency)
     duty = kr.obligation(org, as_of=day)
     minimum = duty.minimum_coverage if duty.required else None
 

@@ -160,8 +160,14 @@ def _as_of(value: Any) -> datetime.date:
     raise TypeError(f"as_of must be a datetime.date; got {value!r}")
 
 
-def compliance(org: Organisation, policy: Policy, as_of: datetime.date) -> Compliance:
-    """The statutory duty on ``as_of`` and whether ``policy.limit`` meets its minimum."""
+def compliance(
+    org: Organisation, policy: Policy, as_of: datetime.date, currency: str = "KRW"
+) -> Compliance:
+    """The statutory duty on ``as_of`` and whether ``policy.limit`` meets its minimum.
+
+    ``currency`` is that of the policy's amounts; the law's are KRW.
+    """
+    kr.require_krw(currency)
     duty = kr.obligation(org, as_of=as_of)
     minimum = duty.minimum_coverage
     compliant = None if not duty.required or minimum is None else policy.limit >= minimum
@@ -178,9 +184,14 @@ def retained_loss(
     """Expected retained loss (exact) and its TVaR 99% (exact or simulated).
 
     ``insured`` is the policy's insured annual loss; ``ground_up`` the
-    ground-up one, when already computed.
+    ground-up one, when already computed. What is kept is counted over the
+    insurable categories and any other the policy covers (an endorsement for
+    penalty surcharges); uncovered surcharges are reported apart, as in
+    :meth:`BreachModel.expected_losses`.
     """
-    mean = model.expected_losses(org)["total"] - insured.mean()
+    borne = [c for c, cat in model.costs.items() if cat.insurable or c in (policy.covers or ())]
+    gu_mean = model.expected_losses(org)
+    mean = sum(gu_mean[c] for c in borne) - insured.mean()
     simple = (
         not policy.has_incident_terms
         and not policy.sublimits
@@ -195,13 +206,16 @@ def retained_loss(
         )
         order = np.argsort(kept, kind="stable")
         values, inverse = np.unique(kept[order], return_inverse=True)
-        dist = LossDistribution(values, np.bincount(inverse, weights=gu.probs[order]))
+        dist = LossDistribution(
+            values, np.bincount(inverse, weights=gu.probs[order]), currency=gu.currency
+        )
         return Retained(mean, float(dist.tvar(0.99)), 0.0, "exact", None)
     incidents = model.simulate_incidents(org, n_sims=RETAINED_SIMS, seed=RETAINED_SEED)
     # A year without an incident keeps nothing: apply the terms to the others only.
     active = _active_years(incidents)
-    insurable = [active.costs[c] for c, cat in model.costs.items() if cat.insurable]
-    kept = active.yearly(np.sum(insurable, axis=0)) - active.payments(model.terms(policy))
+    kept = active.yearly(np.sum([active.costs[c] for c in borne], axis=0)) - active.payments(
+        model.terms(policy)
+    )
     worst = _worst(kept, 0.01, RETAINED_SIMS)
     se = float(worst.std() / math.sqrt(worst.size))
     return Retained(mean, float(worst.mean()), se, "mc", RETAINED_SIMS)
@@ -289,6 +303,6 @@ def quote(
         p_exhaust=float(loss.pmf(limit)) if math.isfinite(limit) else 0.0,
         retained=retained_loss(model, org, policy, loss),
         frequency=model.frequency(org),
-        statutory=compliance(org, policy, day),
+        statutory=compliance(org, policy, day, model.currency),
         currency=model.currency,
     )

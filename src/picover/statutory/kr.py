@@ -494,8 +494,7 @@ def _day(as_of: Any) -> date:
 def _in_force_on(day: date) -> RuleVersion | None:
     current = None
     for r in _BY_DATE:
-        assert r.in_force is not None
-        if r.in_force <= day:
+        if r.in_force is not None and r.in_force <= day:
             current = r
     return current
 
@@ -759,6 +758,24 @@ def _forced_note(rule: RuleVersion, day: date) -> str | None:
     return None
 
 
+def require_krw(currency: str) -> None:
+    """Refuse a model in another currency: the law's sales bands and minimums are in KRW.
+
+    Examples
+    --------
+    >>> require_krw("KRW")  # passes
+    >>> require_krw("USD")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the Korean statutory check compares amounts in KRW ...
+    """
+    if currency != "KRW":
+        raise ValueError(
+            "the Korean statutory check compares amounts in KRW (sales bands, minimum "
+            f"coverage); the model's currency is {currency!r}: price in KRW to check the duty"
+        )
+
+
 def obligation(org: Organisation, *, as_of: date, rule: str | None = None) -> Obligation:
     """Whether ``org`` must hold leak liability cover on ``as_of``, the minimum, and why.
 
@@ -805,13 +822,12 @@ def obligation(org: Organisation, *, as_of: date, rule: str | None = None) -> Ob
     day = _day(as_of)
     if rule is None and _in_force_on(day) is None:
         first = _earliest()
-        assert first.in_force is not None
         return Obligation(
             required=False,
             rule=None,
             reasons=(
                 f"no statutory duty to insure existed on {day.isoformat()}: the earliest "
-                f"rule, {first.key!r}, is in force from {first.in_force.isoformat()}",
+                f"rule, {first.key!r}, is in force from {first.in_force}",
             ),
             minimum_coverage=None,
             as_of=day,
@@ -852,12 +868,11 @@ def obligation(org: Organisation, *, as_of: date, rule: str | None = None) -> Ob
             f"(table status: {band.status})"
         )
     if version.grace_period(day):
-        assert version.enforced_from is not None
         fine = "" if version.fine_krw is None else f" ({_krw(version.fine_krw)} KRW)"
         reasons.append(
             f"grace period: the decree applies from {version.in_force}, so the duty is counted "
             f"as required, but fines{fine} for not insuring apply only from "
-            f"{version.enforced_from.isoformat()}"
+            f"{version.enforced_from}"
         )
     return Obligation(
         required=required, rule=version, reasons=tuple(reasons), minimum_coverage=amount, as_of=day
