@@ -30,7 +30,10 @@ def org(records: float, sector: str = "retail", **kw) -> pc.Organisation:
 
 
 @pytest.mark.parametrize("records", [1e3, 1e4, 1e5, 1e6, 1e7, 1e8])
-@pytest.mark.parametrize("policy", list(POLICIES))
+# Only the policies whose expected loss has a closed form over K: under a
+# retention or annual terms expected_losses *is* the FFT mean, so the
+# independent check of those is the Monte Carlo test below.
+@pytest.mark.parametrize("policy", ["ground-up", "sublimit"])
 def test_expected_losses_equal_the_fft_mean(records, policy):
     o = org(records)
     expected = MODEL.expected_losses(o, POLICIES[policy])["total"]

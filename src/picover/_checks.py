@@ -7,6 +7,7 @@ clipped or coerced: a value is accepted as given or rejected.
 
 from __future__ import annotations
 
+import datetime
 import math
 import numbers
 from collections.abc import Callable
@@ -238,3 +239,33 @@ def whole(**bounds: Any) -> Callable[[Any, Any, Any], None]:
         integer(_label(instance, attribute), value, **bounds)
 
     return validate
+
+
+def text_number(name: str, text: str) -> float:
+    """A number written in a text file: ``"1,000,000"`` and ``"1_000_000"`` are allowed.
+
+    Examples
+    --------
+    >>> text_number("sales", "1,200,000")
+    1200000.0
+    """
+    try:
+        return float(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise ValueError(f"{name} must be a number; got {text!r}") from None
+
+
+def day(name: str, value: Any) -> datetime.date:
+    """A calendar day: a ``datetime.date``, or the date of a ``datetime``.
+
+    Examples
+    --------
+    >>> day("as_of", datetime.datetime(2025, 3, 1, 12, 0))
+    datetime.date(2025, 3, 1)
+    """
+    # A datetime is a date subclass, but comparing one with a date raises.
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    raise TypeError(f"{name} must be a datetime.date; got {_describe(value)}")

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from picover.model.exposure import ENTITY_TYPES
+
 REQUIRED = ("records", "annual_sales", "sector")
 #: Optional columns and their defaults.
 OPTIONAL: dict[str, Any] = {
@@ -26,7 +28,6 @@ OPTIONAL: dict[str, Any] = {
     "equivalent_cover": False,
     "processing_outsourced": False,
 }
-ENTITY_TYPES = ("private", "public", "non_profit", "small_business")
 
 
 def as_columns(table: Any) -> dict[str, NDArray[Any]]:

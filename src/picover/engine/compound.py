@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from picover import _checks
 from picover.engine import grid as _grid
 from picover.engine.discretise import GridSeverity, discretise
-from picover.engine.fft import aggregate
+from picover.engine.fft import Aggregate, aggregate
 from picover.engine.frequency import Frequency, as_frequency
 from picover.engine.lossdist import LossDistribution
 from picover.engine.severity import Layered, Severity, as_severity
@@ -28,6 +28,80 @@ DEFAULT_N_SIMS = 100_000
 # Relative error in the mean that the aggregate terms may make on the tail atom.
 _TERMS_TOL = 1e-9
 _MAX_REGRIDS = 6
+
+
+class FFTOptions(NamedTuple):
+    """Checked FFT grid controls (None: chosen automatically)."""
+
+    tail_tol: float
+    bucket: float | None
+    n_buckets: int | None
+
+
+def check_method_options(
+    method: str,
+    *,
+    bucket: Any,
+    n_buckets: Any,
+    tail_tol: Any,
+    n_sims: Any,
+    seed: Any,
+    min_buckets: int = 2,
+) -> FFTOptions | int:
+    """Check the controls of ``method``: FFT options, or the number of simulated years.
+
+    Each control belongs to one method; giving it to the other is an error
+    rather than being ignored.
+
+    Examples
+    --------
+    >>> check_method_options("mc", bucket=None, n_buckets=None, tail_tol=None, n_sims=None,
+    ...                      seed=1)
+    100000
+    >>> check_method_options("fft", bucket=None, n_buckets=64, tail_tol=None, n_sims=None,
+    ...                      seed=None).n_buckets
+    64
+    """
+    _checks.one_of("method", method, ("fft", "mc"))
+    if method == "mc":
+        for name, value in (("bucket", bucket), ("n_buckets", n_buckets), ("tail_tol", tail_tol)):
+            if value is not None:
+                raise ValueError(f"{name} applies to method='fft' only; got {name}={value!r}")
+        return _checks.integer("n_sims", DEFAULT_N_SIMS if n_sims is None else n_sims, low=1)
+    for name, value in (("n_sims", n_sims), ("seed", seed)):
+        if value is not None:
+            raise ValueError(f"{name} applies to method='mc' only; got {name}={value!r}")
+    tol = _checks.number(
+        "tail_tol",
+        DEFAULT_TAIL_TOL if tail_tol is None else tail_tol,
+        low=1e-14,
+        high=1.0,
+        high_open=True,
+    )
+    h = None if bucket is None else _checks.number("bucket", bucket, low=0.0, low_open=True)
+    nb = None if n_buckets is None else _checks.integer("n_buckets", n_buckets, low=min_buckets)
+    return FFTOptions(tol, h, nb)
+
+
+def grid_too_short(agg: Aggregate, annual_end: float, error: float) -> ValueError:
+    """The error for a user's grid that ends before the annual terms act."""
+    return ValueError(
+        f"the grid ends at {agg.top:,.6g}, before the aggregate deductible plus limit "
+        f"({annual_end:,.6g}), with probability {agg.tail_mass:.3g} beyond it: the annual "
+        f"terms cannot be applied exactly (error up to {error:,.6g}); extend the grid "
+        "(bucket * n_buckets)"
+    )
+
+
+def warn_tail_left(agg: Aggregate, tail_tol: float, regrids: int) -> None:
+    """Warn that the automatic grid gave up with more than ``tail_tol`` beyond its end."""
+    warnings.warn(
+        f"after {regrids} grids, probability {agg.tail_mass:.3g} still lies beyond "
+        f"the grid's end {agg.top:,.6g} (tail_tol {tail_tol:.3g}); the mean and TVaR "
+        "stay exact, quantiles beyond the grid are unavailable",
+        RuntimeWarning,
+        stacklevel=4,
+    )
 
 
 def compound(
@@ -105,7 +179,9 @@ def compound(
     agg_l = _checks.number(
         "aggregate_limit", aggregate_limit, low=0.0, low_open=True, allow_inf=True
     )
-    _checks.one_of("method", method, ("fft", "mc"))
+    options = check_method_options(
+        method, bucket=bucket, n_buckets=n_buckets, tail_tol=tail_tol, n_sims=n_sims, seed=seed
+    )
     if not isinstance(currency, str) or not currency:
         raise TypeError(f"currency must be a non-empty string; got {currency!r}")
     freq = as_frequency(frequency)
@@ -115,34 +191,18 @@ def compound(
         if first_severity is None
         else _layered(as_severity(first_severity, "first_severity"), d, lim, share)
     )
-    if method == "mc":
-        for name, value in (("bucket", bucket), ("n_buckets", n_buckets), ("tail_tol", tail_tol)):
-            if value is not None:
-                raise ValueError(f"{name} applies to method='fft' only; got {name}={value!r}")
-        sims = _checks.integer("n_sims", DEFAULT_N_SIMS if n_sims is None else n_sims, low=1)
+    if not isinstance(options, FFTOptions):
         totals = simulate_years(
             freq,
             sev,
-            sims,
+            options,
             as_generator(seed),
             first=first,
             aggregate_deductible=agg_d,
             aggregate_limit=agg_l,
         )
         return LossDistribution.from_samples(totals, currency=currency)
-    for name, value in (("n_sims", n_sims), ("seed", seed)):
-        if value is not None:
-            raise ValueError(f"{name} applies to method='mc' only; got {name}={value!r}")
-    tol = _checks.number(
-        "tail_tol",
-        DEFAULT_TAIL_TOL if tail_tol is None else tail_tol,
-        low=1e-14,
-        high=1.0,
-        high_open=True,
-    )
-    h = None if bucket is None else _checks.number("bucket", bucket, low=0.0, low_open=True)
-    nb = None if n_buckets is None else _checks.integer("n_buckets", n_buckets, low=2)
-    return fft_compound(freq, sev, first, agg_d, agg_l, tol, h, nb, currency)
+    return fft_compound(freq, sev, first, agg_d, agg_l, *options, currency)
 
 
 def _layered(base: Severity, d: float, lim: float, share: float) -> Severity:
@@ -194,12 +254,7 @@ def fft_compound(
         error = annual_terms_error(agg, agg_d, agg_l)
         if not grid.automatic:
             if error > _TERMS_TOL * max(exact_mean, agg.bucket):
-                raise ValueError(
-                    f"the grid ends at {agg.top:,.6g}, before the aggregate deductible plus "
-                    f"limit ({agg_d + agg_l:,.6g}), with probability {agg.tail_mass:.3g} "
-                    f"beyond it: the annual terms cannot be applied exactly (error up to "
-                    f"{error:,.6g}); extend the grid (bucket * n_buckets)"
-                )
+                raise grid_too_short(agg, agg_d + agg_l, error)
             break
         if error > _TERMS_TOL * max(exact_mean, agg.bucket):
             top = agg_d + agg_l if math.isfinite(agg_l) else 4.0 * top
@@ -208,13 +263,7 @@ def fft_compound(
         else:
             break
     else:
-        warnings.warn(
-            f"after {_MAX_REGRIDS} grids, probability {agg.tail_mass:.3g} still lies beyond "
-            f"the grid's end {agg.top:,.6g} (tail_tol {tail_tol:.3g}); the mean and TVaR "
-            "stay exact, quantiles beyond the grid are unavailable",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+        warn_tail_left(agg, tail_tol, _MAX_REGRIDS)
     if body is not None and agg.bucket > body:
         warnings.warn(
             f"the grid's bucket ({agg.bucket:,.6g}) exceeds the median claim "

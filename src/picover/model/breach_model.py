@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +23,12 @@ from picover import _checks
 from picover._frozen import FrozenMap, freeze
 from picover.engine import fft
 from picover.engine import grid as _grid
-from picover.engine.compound import DEFAULT_TAIL_TOL
+from picover.engine.compound import (
+    FFTOptions,
+    check_method_options,
+    grid_too_short,
+    warn_tail_left,
+)
 from picover.engine.discretise import GridSeverity
 from picover.engine.frequency import Frequency
 from picover.engine.lossdist import LossDistribution
@@ -346,33 +350,16 @@ class BreachModel:
         -------
         LossDistribution
         """
-        _checks.one_of("method", method, ("fft", "mc"))
+        options = check_method_options(
+            method, bucket=bucket, n_buckets=n_buckets, tail_tol=tail_tol, n_sims=n_sims,
+            seed=seed, min_buckets=16,
+        )  # fmt: skip
         terms = self.terms(policy)
         freq = self.frequency(org).counts()
-        if method == "mc":
-            for name, value in (
-                ("bucket", bucket),
-                ("n_buckets", n_buckets),
-                ("tail_tol", tail_tol),
-            ):
-                if value is not None:
-                    raise ValueError(f"{name} applies to method='fft' only; got {name}={value!r}")
-            sims = _checks.integer("n_sims", 100_000 if n_sims is None else n_sims, low=1)
-            totals = self.simulate(org, policy, n_sims=sims, seed=seed).insured
+        if not isinstance(options, FFTOptions):
+            totals = self.simulate(org, policy, n_sims=options, seed=seed).insured
             return LossDistribution.from_samples(totals, currency=self.currency)
-        for name, value in (("n_sims", n_sims), ("seed", seed)):
-            if value is not None:
-                raise ValueError(f"{name} applies to method='mc' only; got {name}={value!r}")
-        tol = _checks.number(
-            "tail_tol",
-            DEFAULT_TAIL_TOL if tail_tol is None else tail_tol,
-            low=1e-14,
-            high=1.0,
-            high_open=True,
-        )
-        h = None if bucket is None else _checks.number("bucket", bucket, low=0.0, low_open=True)
-        nb = None if n_buckets is None else _checks.integer("n_buckets", n_buckets, low=16)
-        return self._fft(org, freq, terms, tol, h, nb)
+        return self._fft(org, freq, terms, *options)
 
     def _fft(
         self,
@@ -441,12 +428,7 @@ class BreachModel:
             error = annual_terms_error(agg, terms.aggregate_retention, terms.aggregate_limit)
             if not automatic:
                 if error > 1e-9 * max(exact, h):
-                    raise ValueError(
-                        f"the grid ends at {agg.top:,.6g}, before the aggregate retention plus "
-                        f"limit ({annual_end:,.6g}), with probability {agg.tail_mass:.3g} beyond "
-                        f"it: the annual terms cannot be applied exactly (error up to "
-                        f"{error:,.6g}); extend the grid (bucket * n_buckets)"
-                    )
+                    raise grid_too_short(agg, annual_end, error)
                 break
             if error > 1e-9 * max(exact, h):
                 reach = max(2.0 * reach, annual_end)
@@ -455,13 +437,7 @@ class BreachModel:
             else:
                 break
         else:
-            warnings.warn(
-                f"after {_MAX_REGRIDS} grids, probability {agg.tail_mass:.3g} still lies beyond "
-                f"the grid's end {agg.top:,.6g} (tail_tol {tol:.3g}); the mean and TVaR stay "
-                "exact, quantiles beyond the grid are unavailable",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+            warn_tail_left(agg, tol, _MAX_REGRIDS)
         return apply_annual_terms(
             agg, terms.aggregate_retention, terms.aggregate_limit, self.currency
         )

@@ -238,13 +238,6 @@ def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(";") if part.strip()]
 
 
-def _csv_number(field: str, text: str) -> float:
-    try:
-        return float(text.replace(",", "").replace("_", ""))
-    except ValueError:
-        raise ValueError(f"{field} must be a number; got {text!r}") from None
-
-
 def _csv_row(raw: Mapping[str, str | None]) -> dict[str, Any]:
     row: dict[str, Any] = {}
     costs: dict[str, list[float]] = {}
@@ -255,13 +248,13 @@ def _csv_row(raw: Mapping[str, str | None]) -> dict[str, Any]:
         if key in ("year", "records_held", "incidents"):
             if not text:
                 raise ValueError(f"{key} is empty")
-            row[key] = _csv_number(key, text)
+            row[key] = _checks.text_number(key, text)
         elif key == "records_affected":
             if text:
-                row[key] = [_csv_number(key, t) for t in _split(text)]
+                row[key] = [_checks.text_number(key, t) for t in _split(text)]
         elif key.startswith("cost_") and len(key) > 5:
             if text:
-                costs[key[5:]] = [_csv_number(key, t) for t in _split(text)]
+                costs[key[5:]] = [_checks.text_number(key, t) for t in _split(text)]
         else:
             raise ValueError(
                 f"unknown column {key!r}; allowed are year, records_held, incidents, "

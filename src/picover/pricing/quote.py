@@ -151,13 +151,7 @@ class Quote:
 
 
 def _as_of(value: Any) -> datetime.date:
-    if value is None:
-        return datetime.date.today()
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    raise TypeError(f"as_of must be a datetime.date; got {value!r}")
+    return datetime.date.today() if value is None else _checks.day("as_of", value)
 
 
 def compliance(

@@ -60,14 +60,15 @@ import csv
 import io
 import itertools
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from importlib import resources
 from typing import Any
 
 import attrs
+import numpy as np
 
 from picover import _checks
-from picover.model.exposure import Organisation
+from picover.model.exposure import ENTITY_TYPES, Organisation
 
 _DATA_FILE = "kr_minimum_coverage.csv"
 _COLUMNS = (
@@ -166,19 +167,31 @@ class CoverageBand:
         >>> band.contains(1, 5e9), band.contains(1, 5e9 + 1)
         (False, True)
         """
-        if data_subjects < self.subjects_min:
-            return False
-        if self.subjects_max is not None and data_subjects >= self.subjects_max:
-            return False
-        if annual_sales < self.sales_min or (
-            annual_sales == self.sales_min and not self.sales_min_inclusive
-        ):
-            return False
-        if self.sales_max is None:
-            return True
-        return annual_sales < self.sales_max or (
-            annual_sales == self.sales_max and self.sales_max_inclusive
+        return bool(self.contains_arrays(data_subjects, annual_sales))
+
+    def contains_arrays(self, data_subjects: Any, annual_sales: Any) -> Any:
+        """:meth:`contains` element by element over broadcast arrays (a boolean array).
+
+        Examples
+        --------
+        >>> band = CoverageBand(rule="x", subjects_min=1, subjects_max=None,
+        ...     sales_min=5e9, sales_min_inclusive=False, sales_max=None,
+        ...     sales_max_inclusive=False, amount=1.0, status="", source="")
+        >>> band.contains_arrays([1, 1], [5e9, 5e9 + 1]).tolist()
+        [False, True]
+        """
+        subjects, sales = np.asarray(data_subjects), np.asarray(annual_sales)
+        inside = subjects >= self.subjects_min
+        if self.subjects_max is not None:
+            inside = inside & (subjects < self.subjects_max)
+        inside = inside & (
+            (sales > self.sales_min) | ((sales == self.sales_min) & self.sales_min_inclusive)
         )
+        if self.sales_max is not None:
+            inside = inside & (
+                (sales < self.sales_max) | ((sales == self.sales_max) & self.sales_max_inclusive)
+            )
+        return inside
 
     def describe(self, subjects_label: str = "data subjects") -> str:
         """The band's edges in words, e.g. for a reason.
@@ -216,7 +229,9 @@ def _band_from_row(row: dict[str, str]) -> CoverageBand:
 
     def figure(column: str) -> float | None:
         text = cell(column)
-        return None if not text else _checks.number(column, _number(column, text), low=0.0)
+        return (
+            None if not text else _checks.number(column, _checks.text_number(column, text), low=0.0)
+        )
 
     def required(column: str) -> float:
         value = figure(column)
@@ -241,13 +256,6 @@ def _band_from_row(row: dict[str, str]) -> CoverageBand:
         status=cell("status"),
         source=cell("source"),
     )
-
-
-def _number(column: str, text: str) -> float:
-    try:
-        return float(text.replace(",", "").replace("_", ""))
-    except ValueError:
-        raise ValueError(f"{column} must be a number; got {text!r}") from None
 
 
 def _parse_bands(text: str, origin: str) -> tuple[CoverageBand, ...]:
@@ -483,12 +491,7 @@ _BY_DATE = tuple(
 
 
 def _day(as_of: Any) -> date:
-    # A datetime is a date subclass, but comparing one with a date raises.
-    if isinstance(as_of, datetime):
-        return as_of.date()
-    if isinstance(as_of, date):
-        return as_of
-    raise TypeError(f"as_of must be a datetime.date; got {type(as_of).__name__} {as_of!r}")
+    return _checks.day("as_of", as_of)
 
 
 def _in_force_on(day: date) -> RuleVersion | None:
@@ -905,17 +908,13 @@ def obligation_arrays(
     >>> req.tolist(), amount.tolist()[1:]
     ([False, True, True], [50000000.0, 1000000000.0])
     """
-    import numpy as np
-
     day = _day(as_of)
     subjects = np.asarray(_checks.array("records", records, low=0.0))
     sales = np.asarray(_checks.array("annual_sales", annual_sales, low=0.0))
     kinds = np.asarray(entity_type)
-    allowed_kinds = np.array(["private", "public", "non_profit", "small_business"])
-    unknown = set(kinds[~np.isin(kinds, allowed_kinds)].reshape(-1).tolist())
+    unknown = set(kinds[~np.isin(kinds, np.array(ENTITY_TYPES))].reshape(-1).tolist())
     if unknown:
-        allowed = "private, public, non_profit or small_business"
-        raise ValueError(f"entity_type must be {allowed}; got {sorted(unknown)}")
+        raise ValueError(f"entity_type must be one of {list(ENTITY_TYPES)}; got {sorted(unknown)}")
     ict, equivalent, outsourced = (
         np.asarray(v, dtype=bool) for v in (ict_provider, equivalent_cover, processing_outsourced)
     )
@@ -932,15 +931,6 @@ def obligation_arrays(
     required = np.broadcast_to(required, shape)
     amount = np.full(shape, np.nan)
     for band in version.bands:
-        inside = subjects >= band.subjects_min
-        if band.subjects_max is not None:
-            inside = inside & (subjects < band.subjects_max)
-        inside = inside & (
-            (sales > band.sales_min) | ((sales == band.sales_min) & band.sales_min_inclusive)
-        )
-        if band.sales_max is not None:
-            inside = inside & (
-                (sales < band.sales_max) | ((sales == band.sales_max) & band.sales_max_inclusive)
-            )
+        inside = band.contains_arrays(subjects, sales)
         amount = np.where(np.broadcast_to(inside, shape) & required, band.amount, amount)
     return required.copy(), amount
