@@ -242,3 +242,19 @@ def test_a_simulation_too_large_for_memory_is_refused_before_allocating():
     org = pc.Organisation(records=1000, annual_sales=1e9, sector="retail")
     with pytest.raises(ValueError, match=r"more than the 20,000,000 a simulation keeps"):
         busy.simulate(org, n_sims=1000, seed=1)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("frequency_model", {"base_rate": 0.1}, "'frequency_model' must be <class"),
+        ("breach_size", 0.5, "'breach_size' must follow the BreachSize interface"),
+        ("litigation", None, "'litigation' must be <class"),
+        ("sources", {"consolation.award": 100000}, "must map parameter paths to text"),
+    ],
+)
+def test_model_parts_are_checked(field, value, match):
+    import attrs
+
+    with pytest.raises(TypeError, match=match):
+        attrs.evolve(MODEL, **{field: value})

@@ -59,6 +59,25 @@ POINTS_PER_INCIDENT = 16
 _MAX_REGRIDS = 6
 
 
+def _breach_size(_instance: Any, _attribute: Any, value: Any) -> None:
+    if not isinstance(value, BreachSize):
+        raise TypeError(
+            "'breach_size' must follow the BreachSize interface (nodes, rvs, mean), e.g. "
+            f"PowerLawSize; got {type(value).__name__}"
+        )
+
+
+def _sources(value: Mapping[str, str]) -> FrozenMap[str, str]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"BreachModel.sources must be a mapping of path to text; got {value!r}")
+    for path, text in value.items():
+        if not isinstance(path, str) or not isinstance(text, str):
+            raise TypeError(
+                f"BreachModel.sources must map parameter paths to text; got {path!r}: {text!r}"
+            )
+    return FrozenMap(value)
+
+
 def _costs(value: Mapping[str, CostCategory]) -> FrozenMap[str, CostCategory]:
     out = dict(value)
     if not out:
@@ -122,13 +141,15 @@ class BreachModel:
     True
     """
 
-    frequency_model: FrequencyModel
-    breach_size: BreachSize
-    litigation: Litigation
+    frequency_model: FrequencyModel = attrs.field(
+        validator=attrs.validators.instance_of(FrequencyModel)
+    )
+    breach_size: BreachSize = attrs.field(validator=_breach_size)
+    litigation: Litigation = attrs.field(validator=attrs.validators.instance_of(Litigation))
     costs: Mapping[str, CostCategory] = attrs.field(converter=_costs)
     currency: str = attrs.field(default="KRW", validator=attrs.validators.instance_of(str))
     name: str = attrs.field(default="custom", validator=attrs.validators.instance_of(str))
-    sources: Mapping[str, str] = attrs.field(factory=dict, converter=freeze)
+    sources: Mapping[str, str] = attrs.field(factory=dict, converter=_sources)
     nodes: int = attrs.field(default=DEFAULT_NODES, validator=_checks.whole(low=2, high=64))
 
     # -- construction ----------------------------------------------------------
