@@ -102,6 +102,7 @@ def _duty_rows(obligation: Any) -> dict[str, list[Any]]:
 
 
 def cmd_quote(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
+    """The ``quote`` command: price the case's ``[policy]`` for its ``[organisation]``."""
     from picover.pricing.quote import quote
 
     org = _need(case, "organisation", "quote")
@@ -170,6 +171,7 @@ def cmd_quote(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
 
 
 def cmd_recommend(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
+    """The ``recommend`` command: a recommended limit (and retention) for ``[organisation]``."""
     from picover.pricing.coverage import recommend_coverage
 
     org = _need(case, "organisation", "recommend")
@@ -208,6 +210,7 @@ def cmd_recommend(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
 
 
 def cmd_compare(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
+    """The ``compare`` command: the case's ``[[offers]]`` priced under one model."""
     from picover.pricing.compare import compare
 
     org = _need(case, "organisation", "compare")
@@ -225,6 +228,7 @@ def cmd_compare(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
 
 
 def cmd_check(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
+    """The ``check`` command: the statutory duty to insure and its minimum amount (KRW)."""
     from picover.statutory import kr
 
     org = _need(case, "organisation", "check")
@@ -253,6 +257,7 @@ def _param(text: str) -> tuple[str, float, float]:
 
 
 def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
+    """The ``sensitivity`` command: a tornado of one output over the ``--param`` ranges."""
     from picover.analysis import sensitivity
 
     org = _need(case, "organisation", "sensitivity")
@@ -285,6 +290,7 @@ def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
 
 
 def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
+    """The ``portfolio`` command: price every row of a CSV table under one case's ``[policy]``."""
     from picover.analysis.batch import OUTPUTS, price_portfolio
 
     policy_case = read(args.policy)
@@ -316,6 +322,7 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
 
 
 def cmd_presets(args: argparse.Namespace) -> Report:
+    """The ``presets`` command: list the presets, or one preset's parameters and sources."""
     from picover.model.breach_model import BreachModel
     from picover.model.presets import available
 
@@ -363,7 +370,14 @@ def _plot_target(path: str) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for the documentation and tests)."""
+    """The argument parser (exposed for the documentation and tests).
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["quote", "shop.toml", "--unit", "1e6"])
+    >>> args.command, args.file, args.format, args.unit  # amounts in millions of KRW
+    ('quote', 'shop.toml', 'table', '1e6')
+    """
     parser = argparse.ArgumentParser(
         prog="picover",
         description="Price personal-information leak liability insurance (amounts in KRW).",
@@ -440,7 +454,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    Output goes to stdout; on bad input one line goes to stderr and the status is 2.
+
+    Examples
+    --------
+    >>> run(["presets"])
+    Presets
+    preset
+    ------
+    kr
+    0
+    >>> run(["presets", "no-such-preset"])  # the error line is on stderr
+    2
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -487,5 +515,15 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main() -> None:
-    """Entry point of the ``picover`` console script."""
+    """Entry point of the ``picover`` console script.
+
+    Runs :func:`run` on ``sys.argv`` and exits with its status (so it never
+    returns; call :func:`run` to get the status instead).
+
+    Examples
+    --------
+    >>> from importlib.metadata import entry_points
+    >>> [ep.value for ep in entry_points(group="console_scripts", name="picover")]
+    ['picover.cli:main']
+    """
     sys.exit(run())

@@ -79,12 +79,37 @@ PRINCIPLES: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
 
 
 class InputError(ValueError):
-    """A problem with an input file: the message names the file and the key path."""
+    """A problem with an input file: the message names the file and the key path.
+
+    Examples
+    --------
+    >>> org = {"records": 40_000, "annual_sales": 3e9, "sector": "retail", "colour": "red"}
+    >>> try:
+    ...     parse({"organisation": org}, source="shop.toml")
+    ... except InputError as exc:
+    ...     print(exc)  # doctest: +ELLIPSIS
+    shop.toml: unknown key(s) colour in [organisation]; allowed: records, annual_sales, ...
+    >>> issubclass(InputError, ValueError)
+    True
+    """
 
 
 @attrs.frozen
 class Case:
-    """Everything an input file describes (missing sections are None or defaults)."""
+    """Everything an input file describes (missing sections are None or defaults).
+
+    Examples
+    --------
+    >>> case = parse({
+    ...     "organisation": {"records": 40_000, "annual_sales": 3e9, "sector": "retail"},
+    ...     "policy": {"limit": 5e7},  # KRW
+    ...     "settings": {"as_of": "2025-03-01"},
+    ... })
+    >>> case.policy.limit, case.as_of, case.target
+    (50000000.0, datetime.date(2025, 3, 1), 0.01)
+    >>> case.offers, case.model.name  # no [[offers]]; the default preset
+    ((), 'kr')
+    """
 
     organisation: Organisation | None
     policy: Policy | None
@@ -114,7 +139,23 @@ def read(path: str | Path) -> Case:
 
 
 def load(p: Path) -> dict[str, Any]:
-    """The file's contents as a dict (TOML or JSON by extension)."""
+    """The file's contents as a dict (TOML or JSON by extension).
+
+    Raises
+    ------
+    InputError
+        If the file is missing, empty, not text, of another type, or not valid.
+
+    Examples
+    --------
+    >>> data = load(Path("examples/small_shop.toml"))
+    >>> sorted(data), data["policy"]["limit"]  # the limit in KRW, as written in the file
+    (['organisation', 'policy', 'settings'], 50000000)
+    >>> load(Path("missing.toml"))
+    Traceback (most recent call last):
+    ...
+    picover.files.InputError: missing.toml: no such file
+    """
     if not p.exists():
         raise InputError(f"{p}: no such file")
     if p.is_dir():

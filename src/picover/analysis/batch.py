@@ -166,6 +166,23 @@ def price_portfolio(
     Returns
     -------
     PortfolioResult
+
+    Examples
+    --------
+    A book of two shops under one 50 million KRW policy; each premium (KRW)
+    equals the single quote's:
+
+    >>> import picover as pc, datetime
+    >>> day = datetime.date(2025, 1, 1)
+    >>> res = pc.price_portfolio(
+    ...     {"records": [5_000, 40_000], "annual_sales": [2e8, 3e9],
+    ...      "sector": ["retail", "retail"]},
+    ...     pc.Policy(limit=5e7), outputs=("premium", "statutory_minimum"), as_of=day)
+    >>> res["statutory_minimum"].tolist()  # KRW; NaN: the first shop need not insure
+    [nan, 50000000.0]
+    >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    >>> bool(res["premium"][1] == pc.quote(shop, pc.Policy(limit=5e7), as_of=day).premium.gross)
+    True
     """
     model = BreachModel.preset("kr") if model is None else model
     basis = PremiumBasis() if premium is None else premium

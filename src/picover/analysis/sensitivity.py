@@ -38,7 +38,21 @@ from picover.pricing.quote import _as_of
 
 @attrs.frozen
 class Setting:
-    """Everything an output depends on."""
+    """Everything an output depends on.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> s = pc.sensitivity.Setting(
+    ...     org=pc.Organisation(records=40_000, annual_sales=3e9, sector="retail"),
+    ...     policy=pc.Policy(limit=5e7), model=pc.BreachModel.preset("kr"),
+    ...     premium=pc.PremiumBasis(), as_of=datetime.date(2025, 1, 1))
+    >>> s.policy.limit  # KRW
+    50000000.0
+    >>> ev = pc.sensitivity.evaluate
+    >>> ev(s, "expected_insured") < ev(s, "expected_ground_up")  # the policy pays part
+    True
+    """
 
     org: Organisation
     policy: Policy
@@ -91,7 +105,19 @@ def _namespace(s: Setting) -> dict[str, Any]:
 
 
 def parameters(setting: Setting) -> dict[str, Any]:
-    """Every parameter a sensitivity run can change, by dotted path, with its value."""
+    """Every parameter a sensitivity run can change, by dotted path, with its value.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> s = pc.sensitivity.Setting(
+    ...     org=pc.Organisation(records=40_000, annual_sales=3e9, sector="retail"),
+    ...     policy=pc.Policy(limit=5e7), model=pc.BreachModel.preset("kr"),
+    ...     premium=pc.PremiumBasis(), as_of=datetime.date(2025, 1, 1))
+    >>> p = pc.sensitivity.parameters(s)
+    >>> p["consolation.award"], p["policy.limit"], p["organisation.records"]  # KRW, KRW, count
+    (100000.0, 50000000.0, 40000)
+    """
     out = dict(setting.model.parameters())
     out.update(_params.flatten(_namespace(setting)))
     out["organisation.records"] = setting.org.records
@@ -100,7 +126,25 @@ def parameters(setting: Setting) -> dict[str, Any]:
 
 
 def apply(setting: Setting, changes: Mapping[str, float]) -> Setting:
-    """The setting with parameters changed by dotted path."""
+    """The setting with parameters changed by dotted path.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> s = pc.sensitivity.Setting(
+    ...     org=pc.Organisation(records=40_000, annual_sales=3e9, sector="retail"),
+    ...     policy=pc.Policy(limit=5e7), model=pc.BreachModel.preset("kr"),
+    ...     premium=pc.PremiumBasis(), as_of=datetime.date(2025, 1, 1))
+    >>> s2 = pc.sensitivity.apply(s, {"policy.limit": 1e8, "consolation.award": 2e5})
+    >>> s2.policy.limit, s2.model.costs["consolation"].award  # KRW
+    (100000000.0, 200000.0)
+    >>> s.policy.limit  # the original setting is unchanged
+    50000000.0
+    >>> pc.sensitivity.apply(s, {"policy.limt": 1e8})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown parameter 'policy.limt'; did you mean policy.limit, ...
+    """
     valid = parameters(setting)
     for path in changes:
         if path not in valid:
@@ -148,14 +192,34 @@ def _setting(
 
 
 def evaluate(setting: Setting, output: str) -> float:
-    """One output for one setting."""
+    """One output for one setting.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> s = pc.sensitivity.Setting(
+    ...     org=pc.Organisation(records=40_000, annual_sales=3e9, sector="retail"),
+    ...     policy=pc.Policy(limit=5e7), model=pc.BreachModel.preset("kr"),
+    ...     premium=pc.PremiumBasis(), as_of=datetime.date(2025, 1, 1))
+    >>> round(pc.sensitivity.evaluate(s, "expected_ground_up"))  # KRW a year
+    187117
+    >>> pc.sensitivity.evaluate(s, "p_exhaust") < 0.01  # P(the 50 million KRW limit runs out)
+    True
+    """
     _checks.one_of("output", output, tuple(OUTPUTS))
     return float(OUTPUTS[output](setting))
 
 
 @attrs.frozen
 class Bar:
-    """One parameter's bar: the output at the parameter's low and high values."""
+    """One parameter's bar: the output at the parameter's low and high values.
+
+    Examples
+    --------
+    >>> bar = Bar("policy.retention", 0.0, 1e7, output_low=1.2e6, output_high=0.9e6)
+    >>> bar.swing  # KRW of premium between a retention of 0 and of 10 million KRW
+    300000.0
+    """
 
     param: str
     low: float
@@ -171,7 +235,20 @@ class Bar:
 
 @attrs.frozen
 class Tornado:
-    """One-at-a-time sensitivity: bars sorted by swing, largest first."""
+    """One-at-a-time sensitivity: bars sorted by swing, largest first.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> org = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    >>> t = pc.sensitivity.tornado(
+    ...     org, params={"consolation.award": (5e4, 3e5), "frequency.modifier": (0.5, 2.0)},
+    ...     output="expected_ground_up", as_of=datetime.date(2025, 1, 1))
+    >>> round(t.base_value)  # expected ground-up loss at the base point, KRW a year
+    187117
+    >>> [b.param for b in t.bars]  # the frequency moves the output most
+    ['frequency.modifier', 'consolation.award']
+    """
 
     output: str
     base_value: float
@@ -232,7 +309,23 @@ def tornado(
 
 @attrs.frozen(eq=False)
 class Sweep:
-    """A full-factorial grid of parameter values and the output at each point."""
+    """A full-factorial grid of parameter values and the output at each point.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> org = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    >>> s = pc.sensitivity.sweep(
+    ...     org, grid={"consolation.award": [1e5, 2e5], "frequency.modifier": [1.0, 2.0]},
+    ...     output="expected_ground_up", as_of=datetime.date(2025, 1, 1))
+    >>> print(s)  # awards per claimant and expected losses in KRW
+    consolation.award  frequency.modifier  expected_ground_up
+    -----------------  ------------------  ------------------
+              100,000                   1             187,117
+              100,000                   2             374,234
+              200,000                   1             188,072
+              200,000                   2             376,144
+    """
 
     output: str
     table: Table
@@ -284,7 +377,20 @@ def sweep(
 
 @attrs.frozen
 class Elasticity:
-    """d log(output) / d log(parameter) at the base point."""
+    """d log(output) / d log(parameter) at the base point.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> org = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    >>> (e,) = pc.sensitivity.elasticity(org, params=["organisation.records"],
+    ...                                  output="expected_ground_up",
+    ...                                  as_of=datetime.date(2025, 1, 1))
+    >>> e.param, e.value
+    ('organisation.records', 40000.0)
+    >>> 0 < e.elasticity < 1  # 1% more records: less than 1% more expected loss
+    True
+    """
 
     param: str
     value: float

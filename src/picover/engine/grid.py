@@ -60,7 +60,13 @@ def float_gcd(values: Iterable[float]) -> float | None:
 
 @attrs.frozen
 class Grid:
-    """A grid 0, h, ..., (n - 1) h and whether it was chosen automatically."""
+    """A grid 0, h, ..., (n - 1) h and whether it was chosen automatically.
+
+    Examples
+    --------
+    >>> Grid(bucket=1e5, n=1025, automatic=True).top  # 1,024 buckets of 100,000 KRW
+    102400000.0
+    """
 
     bucket: float
     n: int
@@ -90,6 +96,19 @@ def reach(
     ``sevs`` pairs each severity with the expected number of claims it makes.
     Heavy tails are reached by one large claim (the single-big-jump estimate),
     light ones by many claims; bounded claims give a hard bound.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> from picover.engine.frequency import Poisson
+    >>> from picover.engine.severity import ScipySeverity
+    >>> sev = ScipySeverity(stats.lognorm(1.0, scale=1e6))  # median claim 1 million KRW
+    >>> far = reach(Poisson(0.5), [(sev, 0.5)], 1e-6, 0.0, math.inf)
+    >>> near = reach(Poisson(0.5), [(sev, 0.5)], 1e-3, 0.0, math.inf)
+    >>> near < far  # a smaller tail probability needs a longer grid
+    True
+    >>> reach(Poisson(0.5), [(sev, 0.5)], 1e-6, 0.0, 1e7)  # an annual limit caps the reach
+    10000000.0
     """
     mean_claim = max(sev.mean() for sev, _ in sevs)
     n_high = freq.ppf(1.0 - tail_tol / 2.0)
@@ -123,6 +142,17 @@ def choose(
     ``anchors`` are amounts that should land on grid points (limits,
     deductibles), most important first. ``body``, the smallest median claim
     of ``sevs``, is computed when not given.
+
+    Examples
+    --------
+    >>> from picover.engine.frequency import Poisson
+    >>> from picover.engine.severity import AtomicSeverity
+    >>> sev = AtomicSeverity([1e6, 5e6], [0.8, 0.2])  # claims of 1 or 5 million KRW
+    >>> choose(Poisson(0.5), [(sev, 0.5)], top=2e7, bucket=None, n_buckets=None,
+    ...        anchors=[1e7])  # the claims' own lattice: exact
+    Grid(bucket=1000000.0, n=21, automatic=True)
+    >>> choose(Poisson(0.5), [(sev, 0.5)], top=2e7, bucket=5e5, n_buckets=None, anchors=[])
+    Grid(bucket=500000.0, n=41, automatic=False)
     """
     if bucket is not None and n_buckets is not None:
         return Grid(bucket, n_buckets, automatic=False)
@@ -163,6 +193,15 @@ def align(h: float, anchors: list[float]) -> float:
     """The largest bucket <= h dividing as many leading anchors as possible.
 
     An anchor is dropped when honouring it would need a bucket under h / 8.
+
+    Examples
+    --------
+    >>> align(3e5, [1e6])  # a limit of 1 million KRW is 4 buckets: on a grid point
+    250000.0
+    >>> align(3e5, [1e6, 123_457.0])  # the second anchor would need a bucket of 1 KRW
+    250000.0
+    >>> align(3e5, [])
+    300000.0
     """
     g: float | None = None
     for a in anchors:
@@ -178,6 +217,18 @@ def align(h: float, anchors: list[float]) -> float:
 
 
 def length(top: float, h: float) -> int:
+    """Number of points 0, h, 2h, ... of a grid reaching ``top`` (at least 2).
+
+    Raises
+    ------
+    ValueError
+        If more than ``HARD_MAX_BUCKETS`` points would be needed.
+
+    Examples
+    --------
+    >>> length(1e6, 1e5), length(1e6, 3e5), length(0.0, 1.0)
+    (11, 5, 2)
+    """
     n = math.ceil(top / h - 1e-9) + 1
     if n > HARD_MAX_BUCKETS:
         raise ValueError(

@@ -26,7 +26,17 @@ FloatArray = NDArray[np.float64]
 
 @runtime_checkable
 class Severity(Protocol):
-    """What the engine asks of a loss-size distribution (losses >= 0)."""
+    """What the engine asks of a loss-size distribution (losses >= 0).
+
+    Examples
+    --------
+    >>> sev = AtomicSeverity([1e6, 5e6], [0.8, 0.2])  # losses of 1 or 5 million KRW
+    >>> isinstance(sev, Severity), sev.upper
+    (True, 5000000.0)
+    >>> sf, pi = sev.sf_stop_loss(np.array([0.0, 1e6]))  # P(X > x) and E[(X - x)+], KRW
+    >>> sf.tolist(), pi.tolist()
+    ([1.0, 0.2], [1800000.0, 800000.0])
+    """
 
     @property
     def upper(self) -> float:

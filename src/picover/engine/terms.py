@@ -67,7 +67,17 @@ def apply_incident_terms(
 
 
 def unresolved_tail(agg: Aggregate, agg_d: float, agg_l: float) -> float:
-    """Probability still beyond the grid after the annual terms (0 when the limit caps it)."""
+    """Probability still beyond the grid after the annual terms (0 when the limit caps it).
+
+    Examples
+    --------
+    >>> agg = Aggregate(1.0, np.array([0.0, 1.0, 2.0, 3.0, 5.0]),  # grid 0..3, tail atom at 5
+    ...                 np.array([0.5, 0.25, 0.125, 0.0625, 0.0625]), 0.0625, 5.0)
+    >>> unresolved_tail(agg, 1.0, 1.0)  # the grid reaches 1 + 1: the tail pays the limit
+    0.0
+    >>> unresolved_tail(agg, 1.0, math.inf)
+    0.0625
+    """
     if math.isfinite(agg_l) and agg.top >= agg_d + agg_l:
         return 0.0
     return agg.tail_mass
@@ -80,6 +90,15 @@ def annual_terms_error(agg: Aggregate, agg_d: float, agg_l: float) -> float:
     reaches d and l is unlimited, constant when it reaches d + l; otherwise the
     atom's payment g(mean) exceeds the true E[g(S) | tail] by at most
     g(mean) - g(grid end).
+
+    Examples
+    --------
+    >>> agg = Aggregate(1.0, np.array([0.0, 1.0, 2.0, 3.0, 5.0]),  # grid 0..3, tail atom at 5
+    ...                 np.array([0.5, 0.25, 0.125, 0.0625, 0.0625]), 0.0625, 5.0)
+    >>> annual_terms_error(agg, 1.0, math.inf)  # linear beyond the grid: exact
+    0.0
+    >>> annual_terms_error(agg, 0.0, 4.0)  # the limit 4 lies beyond the grid's end 3
+    0.0625
     """
     if agg.tail_mass == 0.0 or agg.top >= agg_d + agg_l:
         return 0.0
@@ -95,6 +114,41 @@ def annual_terms_error(agg: Aggregate, agg_d: float, agg_l: float) -> float:
 def apply_annual_terms(
     agg: Aggregate, agg_d: float, agg_l: float, currency: str
 ) -> LossDistribution:
+    """The insurer's annual payment ``min((S - agg_d)+, agg_l)`` of a total S on a grid.
+
+    Each atom of the year's total is mapped exactly and atoms paying the same
+    amount are merged. The tail atom beyond the grid becomes an atom at the
+    limit when the grid reaches ``agg_d + agg_l``; otherwise it stays a tail,
+    beyond ``agg.top - agg_d`` (see :func:`annual_terms_error` for the error
+    in its mean). A tail of mass 0 is dropped.
+
+    Parameters
+    ----------
+    agg : Aggregate
+        The year's total loss on the grid, with its tail atom.
+    agg_d : float
+        Aggregate retention (currency units; 0 for none).
+    agg_l : float
+        Aggregate limit (currency units; ``inf`` for none).
+    currency : str
+        Unit of the amounts, carried to the result.
+
+    Returns
+    -------
+    LossDistribution
+        The annual payment, with ``method="fft"`` and the grid's bucket.
+
+    Examples
+    --------
+    >>> agg = Aggregate(1.0, np.array([0.0, 1.0, 2.0, 3.0, 5.0]),  # grid 0..3, tail atom at 5
+    ...                 np.array([0.5, 0.25, 0.125, 0.0625, 0.0625]), 0.0625, 5.0)
+    >>> d = apply_annual_terms(agg, 1.0, 1.0, "KRW")  # 1 KRW xs 1 KRW a year
+    >>> d.support.tolist(), d.probs.tolist(), d.tail_mass
+    ([0.0, 1.0], [0.75, 0.25], 0.0)
+    >>> d = apply_annual_terms(agg, 1.0, math.inf, "KRW")  # unlimited: the tail remains
+    >>> d.mean(), d.tail_mass, d.tail_from
+    (0.5, 0.0625, 2.0)
+    """
     tail, tail_from = agg.tail_mass, agg.top
     if tail > 0:
         x, p = agg.support, agg.probs

@@ -100,6 +100,15 @@ class FrequencyEstimate:
         What the history held.
     exposure_observed : float
         Sum of the observed years' exposures, in units of the current size.
+
+    Examples
+    --------
+    >>> fm = FrequencyModel({"retail": 0.1}, 1e6, 0.6, 2.0)
+    >>> est = estimate(fm, Organisation(1_000_000, 5e9, "retail"))  # no history
+    >>> est.prior_mean, est.posterior_mean, est.credibility  # incidents a year, weight
+    (0.1, 0.1, 0.0)
+    >>> round(float(est.dist.mean()), 12), round(est.counts().mean(), 12)
+    (0.1, 0.1)
     """
 
     prior_mean: float

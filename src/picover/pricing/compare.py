@@ -63,6 +63,17 @@ class OfferRow:
         Probability that the year's payments reach the limit.
     compliant : bool or None
         Whether the limit meets the statutory minimum (None when no duty applies).
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    >>> (row,) = pc.compare(shop, [Offer("A", Policy(limit=1e8), premium=1.5e6)],
+    ...                     as_of=datetime.date(2025, 1, 1))
+    >>> row.insurer, row.limit, row.compliant  # KRW; the minimum is 50 million KRW
+    ('A', 100000000.0, True)
+    >>> row.value_ratio < 1  # expected KRW recovered per KRW of premium
+    True
     """
 
     insurer: str
@@ -83,7 +94,21 @@ _SORT_KEYS = tuple(f.name for f in attrs.fields(OfferRow))
 
 @attrs.frozen
 class Comparison:
-    """Offer rows, sortable, as a table, records or a pandas DataFrame."""
+    """Offer rows, sortable, as a table, records or a pandas DataFrame.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    >>> rows = pc.compare(shop, [
+    ...     Offer("A", Policy(limit=1e8, retention=1e6), premium=1.5e6),  # KRW
+    ...     Offer("B", Policy(limit=3e7), premium=0.8e6),
+    ... ], as_of=datetime.date(2025, 1, 1))
+    >>> len(rows), [r.insurer for r in rows.sorted("premium", descending=False)]
+    (2, ['B', 'A'])
+    >>> list(rows.table().columns)[:3]  # money columns are labelled with the currency
+    ['insurer', 'premium_krw', 'limit_krw']
+    """
 
     rows: tuple[OfferRow, ...]
     currency: str = "KRW"

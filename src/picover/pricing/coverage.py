@@ -61,6 +61,16 @@ class Recommendation:
         The minimum amount when the organisation must insure.
     candidates : Table
         Every limit (and retention) considered, with its figures.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    >>> rec = recommend_coverage(shop, as_of=datetime.date(2025, 1, 1))
+    >>> rec.limit, rec.statutory_minimum  # KRW: the ladder's first rung meets the target
+    (50000000.0, 50000000.0)
+    >>> rec.rule, rec.exceedance <= rec.target
+    ('exceedance', True)
     """
 
     limit: float

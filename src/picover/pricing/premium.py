@@ -25,7 +25,21 @@ from picover.engine.lossdist import LossDistribution
 
 @runtime_checkable
 class PremiumPrinciple(Protocol):
-    """A rule for the risk load of a loss distribution."""
+    """A rule for the risk load of a loss distribution.
+
+    Any object with a ``risk_load(dist)`` method follows the protocol.
+
+    Examples
+    --------
+    >>> class Flat:
+    ...     def risk_load(self, dist):
+    ...         return 10_000.0  # KRW, whatever the risk
+    >>> isinstance(Flat(), PremiumPrinciple), isinstance(ExpectedValue(0.2), PremiumPrinciple)
+    (True, True)
+    >>> d = LossDistribution([0.0, 1e6], [0.9, 0.1])
+    >>> PremiumBasis(Flat(), expense_ratio=0.0, profit_margin=0.0).apply(d).gross
+    110000.0
+    """
 
     def risk_load(self, dist: LossDistribution) -> float: ...
 
@@ -146,6 +160,20 @@ class Premium:
         The premium charged: pure + risk_load + expenses + profit + minimum_uplift.
     principle : str
         The principle used.
+
+    Examples
+    --------
+    >>> d = LossDistribution([0.0, 1e6], [0.9, 0.1])
+    >>> p = PremiumBasis(ExpectedValue(0.2), minimum=2e5).apply(d)  # 200,000 KRW minimum
+    >>> print(p)  # the formula gives (1e5 + 2e4) / 0.7 = 171,429 KRW: the minimum binds
+    pure premium                       100,000
+    risk load                           20,000
+    expenses                            42,857
+    profit                               8,571
+    minimum premium uplift              28,571
+    gross premium                      200,000
+    >>> p.principle
+    'ExpectedValue'
     """
 
     pure: float

@@ -43,6 +43,17 @@ class Retained:
     loss is a function of the year's ground-up total, i.e. the policy has no
     per-incident terms, sublimits or exclusions; otherwise it comes from
     ``n_sims`` simulated years and ``tvar99_se`` is its standard error.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    >>> q = pc.quote(shop, pc.Policy(limit=5e7, investigation="every"),
+    ...              as_of=datetime.date(2025, 1, 1))
+    >>> q.retained.method, q.retained.n_sims, q.retained.tvar99_se
+    ('exact', None, 0.0)
+    >>> 0 < q.retained.mean < q.retained.tvar99  # KRW a year
+    True
     """
 
     mean: float
@@ -54,7 +65,16 @@ class Retained:
 
 @attrs.frozen
 class Compliance:
-    """The statutory duty and whether the policy's limit meets the minimum amount."""
+    """The statutory duty and whether the policy's limit meets the minimum amount.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    >>> c = compliance(shop, pc.Policy(limit=3e7), datetime.date(2025, 1, 1))
+    >>> c.required, c.minimum_coverage, c.compliant  # KRW: 30 million is below 50 million
+    (True, 50000000.0, False)
+    """
 
     obligation: Obligation
     compliant: bool | None
@@ -92,6 +112,18 @@ class Quote:
     statutory : Compliance
         The statutory check on ``as_of`` and whether the limit meets the minimum.
     currency : str
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    >>> q = pc.quote(shop, pc.Policy(limit=5e7, retention=1e6), as_of=datetime.date(2025, 1, 1))
+    >>> q.currency, q.statutory.compliant
+    ('KRW', True)
+    >>> q.expected_insured["total"] < q.expected_ground_up["total"]  # expected KRW a year
+    True
+    >>> round(q.rate_on_line, 4)  # gross premium per KRW of limit
+    0.0225
     """
 
     organisation: Organisation
@@ -160,6 +192,18 @@ def compliance(
     """The statutory duty on ``as_of`` and whether ``policy.limit`` meets its minimum.
 
     ``currency`` is that of the policy's amounts; the law's are KRW.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    >>> day = datetime.date(2025, 1, 1)
+    >>> compliance(shop, pc.Policy(limit=5e7), day).compliant  # the minimum is 50 million KRW
+    True
+    >>> tiny = pc.Organisation(records=5_000, annual_sales=2e8, sector="retail")
+    >>> c = compliance(tiny, pc.Policy(limit=5e7), day)
+    >>> c.required, c.compliant  # no duty to insure: nothing to meet
+    (False, None)
     """
     kr.require_krw(currency)
     duty = kr.obligation(org, as_of=as_of)
@@ -182,6 +226,19 @@ def retained_loss(
     insurable categories and any other the policy covers (an endorsement for
     penalty surcharges); uncovered surcharges are reported apart, as in
     :meth:`BreachModel.expected_losses`.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    >>> model = pc.BreachModel.preset("kr")
+    >>> policy = pc.Policy(limit=5e7, retention=1e6)  # KRW
+    >>> kept = retained_loss(model, shop, policy, model.annual_loss(shop, policy))
+    >>> kept.method, kept.n_sims  # a retention per incident: the TVaR is simulated
+    ('mc', 100000)
+    >>> paid = model.annual_loss(shop, policy).mean()
+    >>> math.isclose(kept.mean + paid, model.expected_losses(shop)["total"])  # KRW a year
+    True
     """
     borne = [c for c, cat in model.costs.items() if cat.insurable or c in (policy.covers or ())]
     gu_mean = model.expected_losses(org)

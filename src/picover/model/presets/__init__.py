@@ -56,7 +56,21 @@ def _build(kinds: Mapping[str, Any], table: Mapping[str, Any], where: str) -> An
 
 
 def from_mapping(data: Mapping[str, Any], where: str = "preset") -> BreachModel:
-    """Build a BreachModel from a preset's parsed TOML (checks every parameter has a source)."""
+    """Build a BreachModel from a preset's parsed TOML (checks every parameter has a source).
+
+    Examples
+    --------
+    >>> text = resources.files("picover.model.presets").joinpath("kr.toml").read_text("utf-8")
+    >>> data = tomllib.loads(text)
+    >>> data["costs"]["consolation"]["award"] = 2e5  # KRW per claimant
+    >>> from_mapping(data, where="my preset").costs["consolation"].award
+    200000.0
+    >>> _ = data["sources"].pop("consolation.award")
+    >>> from_mapping(data, where="my preset")
+    Traceback (most recent call last):
+    ...
+    ValueError: my preset: parameters without a source: ['consolation.award']
+    """
     from picover.model.breach_model import BreachModel
 
     allowed = {"model", "frequency", "breach_size", "litigation", "costs", "sources"}
