@@ -45,12 +45,10 @@ class GridSeverity:
         P(X > m h).
     tail_mean : float
         E[X | X > m h] (NaN when ``tail_prob`` is 0).
-    exact : bool
-        True when no discretisation error was made (atoms on the grid).
 
     Examples
     --------
-    >>> g = GridSeverity(1.0, np.array([0.5, 0.5]), 0.0, math.nan, True)
+    >>> g = GridSeverity(1.0, np.array([0.5, 0.5]), 0.0, math.nan)
     >>> g.mean()
     0.5
     """
@@ -59,7 +57,6 @@ class GridSeverity:
     probs: FloatArray
     tail_prob: float
     tail_mean: float
-    exact: bool
 
     @property
     def top(self) -> float:
@@ -127,7 +124,7 @@ def discretise(severity: Severity, bucket: float, n_points: int) -> GridSeverity
     # Rounding leaves masses of order -1e-17 where the true mass is zero.
     np.maximum(f, 0.0, out=f)
     tail_mean = float(x[m]) + pi_top / tail if tail > 0 else math.nan
-    return GridSeverity(h, f, tail, tail_mean, exact=False)
+    return GridSeverity(h, f, tail, tail_mean)
 
 
 def _fresh_stop_loss(severity: Severity) -> bool:
@@ -148,20 +145,20 @@ def place_atoms(values: FloatArray, probs: FloatArray, h: float, n_points: int) 
     >>> place_atoms(np.array([0.5, 3.0]), np.array([0.5, 0.5]), 1.0, 2).probs
     array([0.25, 0.25])
     """
-    f, tail, tail_mean, exact = place_atom_rows(values[None, :], probs[None, :], h, n_points)
+    f, tail, tail_mean = place_atom_rows(values[None, :], probs[None, :], h, n_points)
     mean = float(tail_mean[0]) if tail[0] > 0 else math.nan
-    return GridSeverity(h, f[0], float(tail[0]), mean, exact=bool(exact))
+    return GridSeverity(h, f[0], float(tail[0]), mean)
 
 
 def place_atom_rows(
     values: FloatArray, probs: FloatArray, h: float, n_points: int, rows: NDArray[Any] | None = None
-) -> tuple[FloatArray, FloatArray, FloatArray, bool]:
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """:func:`place_atoms` for many rows at once.
 
     ``values`` and ``probs`` are either 2-D (one row per distribution) or 1-D
     with ``rows`` giving each atom's row (ragged rows). Returns the grid
     masses (rows x n_points), each row's probability and conditional mean
-    beyond the grid (0 where none), and whether every atom fell on a grid point.
+    beyond the grid (0 where none).
     """
     if rows is None:
         n_rows = values.shape[0]
@@ -191,4 +188,4 @@ def place_atom_rows(
     f = np.bincount(flat, weights=p * (1.0 - frac), minlength=size).astype(np.float64, copy=False)
     f += np.bincount(flat + 1, weights=p * frac, minlength=size)
     f = f.reshape(n_rows, n_points + 1)[:, :n_points].copy()
-    return f, tail.astype(np.float64, copy=False), tail_mean, bool(on_grid.all())
+    return f, tail.astype(np.float64, copy=False), tail_mean

@@ -36,7 +36,7 @@ def apply_incident_terms(
 
     Examples
     --------
-    >>> g = GridSeverity(1.0, np.array([0.5, 0.25, 0.25]), 0.0, math.nan, True)
+    >>> g = GridSeverity(1.0, np.array([0.5, 0.25, 0.25]), 0.0, math.nan)
     >>> apply_incident_terms(g, 1.0, math.inf, 1.0).probs
     array([0.75, 0.25, 0.  ])
     """

@@ -369,7 +369,7 @@ class ConsolationCost:
         pmf += theta[row] * p_hi
         pmf /= np.bincount(row, weights=pmf, minlength=k.size)[row]
         values = np.minimum(a * m, limit)
-        probs, tail_p, tail_m, _ = place_atom_rows(values, pmf, bucket, n, rows=row)
+        probs, tail_p, tail_m = place_atom_rows(values, pmf, bucket, n, rows=row)
         return probs, tail_p, tail_m
 
     def rvs(self, k: FloatArray, ctx: CostContext, rng: np.random.Generator) -> FloatArray:
@@ -412,7 +412,7 @@ class LinearCost:
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         """All nodes at once: one atom per node, split between grid points."""
         values = np.minimum(np.broadcast_to(self.mean(k, ctx), k.shape), limit)[:, None]
-        probs, tail_p, tail_m, _ = place_atom_rows(values, np.ones_like(values), bucket, n)
+        probs, tail_p, tail_m = place_atom_rows(values, np.ones_like(values), bucket, n)
         return probs, tail_p, tail_m
 
     def rvs(self, k: FloatArray, ctx: CostContext, rng: np.random.Generator) -> FloatArray:

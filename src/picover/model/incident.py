@@ -162,9 +162,7 @@ class IncidentBuilder:
         agg = fft.transform(self.n, total_for, self.bucket, self.expected(names), strong=strong)
         if agg.strong:
             self._wrapping.append(covered)
-        return GridSeverity(
-            self.bucket, agg.probs[:-1].copy(), agg.tail_mass, agg.tail_mean, exact=False
-        )
+        return GridSeverity(self.bucket, agg.probs[:-1].copy(), agg.tail_mass, agg.tail_mean)
 
 
 def _times(acc: Any, x: Any) -> Any:
