@@ -507,7 +507,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"picover: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a file named on the command line cannot be read or written
-        print(f"picover: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"picover: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # the command line reports, never dumps a traceback
         print(f"picover: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -157,6 +157,9 @@ class LossDistribution:
         is a lower bound; a ``RuntimeWarning`` gives the atom's share of the
         variance when it exceeds 0.1%, a sign that the missing spread matters.
         """
+        return self._variance(stacklevel=3)
+
+    def _variance(self, stacklevel: int) -> float:
         centred = (self.support - self.mean()) ** 2 * self.probs
         total = float(centred.sum())
         if self.tail_mass > 0 and total > 0:
@@ -168,13 +171,13 @@ class LossDistribution:
                     "single atom; the variance and std are lower bounds; rebuild with a "
                     "smaller tail_tol or a larger n_buckets",
                     RuntimeWarning,
-                    stacklevel=2,
+                    stacklevel=stacklevel,
                 )
         return total
 
     def std(self) -> float:
         """Standard deviation of annual loss (currency units); see :meth:`var` on the tail."""
-        return math.sqrt(self.var())
+        return math.sqrt(self._variance(stacklevel=3))
 
     # -- distribution functions ---------------------------------------------
 
