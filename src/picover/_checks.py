@@ -199,10 +199,12 @@ def _label(instance: Any, attribute: Any) -> str:
     return f"{type(instance).__name__}.{attribute.name}"
 
 
-def real(**bounds: Any) -> Callable[[Any, Any, Any], None]:
+def real(*, allow_nan: bool = False, **bounds: Any) -> Callable[[Any, Any, Any], None]:
     """An attrs validator applying :func:`number` with these bounds.
 
     The message names the class and field, e.g. ``Poisson.mu must be >= 0``.
+    With ``allow_nan`` a NaN passes too: results use it for "not defined"
+    (a rate on line without a limit, say).
 
     Examples
     --------
@@ -217,9 +219,32 @@ def real(**bounds: Any) -> Callable[[Any, Any, Any], None]:
     """
 
     def validate(instance: Any, attribute: Any, value: Any) -> None:
+        if allow_nan and isinstance(value, float | np.floating) and math.isnan(value):
+            return
         number(_label(instance, attribute), value, **bounds)
 
     return validate
+
+
+def flag(instance: Any, attribute: Any, value: Any) -> None:
+    """An attrs validator for a truth value: ``bool`` or numpy's ``bool_``.
+
+    Examples
+    --------
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class Row:
+    ...     compliant: bool = attrs.field(validator=flag)
+    >>> Row(1)
+    Traceback (most recent call last):
+    ...
+    TypeError: Row.compliant must be True or False; got int 1
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(
+            f"{_label(instance, attribute)} must be True or False; "
+            f"got {type(value).__name__} {_describe(value)}"
+        )
 
 
 def whole(**bounds: Any) -> Callable[[Any, Any, Any], None]:

@@ -68,8 +68,12 @@ class PortfolioResult:
     [False, True]
     """
 
-    columns: dict[str, NDArray[Any]]
-    currency: str = "KRW"
+    columns: dict[str, NDArray[Any]] = attrs.field(
+        validator=attrs.validators.deep_mapping(
+            attrs.validators.instance_of(str), attrs.validators.instance_of(np.ndarray)
+        )
+    )
+    currency: str = attrs.field(default="KRW", validator=attrs.validators.instance_of(str))
 
     def __len__(self) -> int:
         return len(next(iter(self.columns.values())))

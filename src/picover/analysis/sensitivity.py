@@ -221,11 +221,11 @@ class Bar:
     300000.0
     """
 
-    param: str
-    low: float
-    high: float
-    output_low: float
-    output_high: float
+    param: str = attrs.field(validator=attrs.validators.instance_of(str))
+    low: float = attrs.field(validator=_checks.real())
+    high: float = attrs.field(validator=_checks.real())
+    output_low: float = attrs.field(validator=_checks.real())
+    output_high: float = attrs.field(validator=_checks.real())
 
     @property
     def swing(self) -> float:
@@ -250,9 +250,13 @@ class Tornado:
     ['frequency.modifier', 'consolation.award']
     """
 
-    output: str
-    base_value: float
-    bars: tuple[Bar, ...]
+    output: str = attrs.field(validator=attrs.validators.instance_of(str))
+    base_value: float = attrs.field(validator=_checks.real())
+    bars: tuple[Bar, ...] = attrs.field(
+        validator=attrs.validators.deep_iterable(
+            attrs.validators.instance_of(Bar), attrs.validators.instance_of(tuple)
+        )
+    )
 
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per bar (with its swing)."""
@@ -327,8 +331,8 @@ class Sweep:
               200,000                   2             376,144
     """
 
-    output: str
-    table: Table
+    output: str = attrs.field(validator=attrs.validators.instance_of(str))
+    table: Table = attrs.field(validator=attrs.validators.instance_of(Table))
 
     def to_records(self) -> list[dict[str, Any]]:
         return self.table.to_records()
@@ -392,9 +396,9 @@ class Elasticity:
     True
     """
 
-    param: str
-    value: float
-    elasticity: float
+    param: str = attrs.field(validator=attrs.validators.instance_of(str))
+    value: float = attrs.field(validator=_checks.real())
+    elasticity: float = attrs.field(validator=_checks.real())
 
 
 def elasticity(

@@ -23,6 +23,11 @@ from picover.model.policy import Policy
 from picover.pricing.quote import _as_of, compliance, retained_loss
 
 
+def _premium(value: Any) -> float:
+    # Checked before it becomes a float: text or a bool must not pass as a premium.
+    return _checks.number("Offer.premium", value, low=0.0, low_open=True)
+
+
 @attrs.frozen
 class Offer:
     """An insurer's offer: a policy and its premium (currency units).
@@ -35,7 +40,7 @@ class Offer:
 
     insurer: str = attrs.field(validator=attrs.validators.instance_of(str))
     policy: Policy = attrs.field(validator=attrs.validators.instance_of(Policy))
-    premium: float = attrs.field(converter=float, validator=_checks.real(low=0.0, low_open=True))
+    premium: float = attrs.field(converter=_premium)
 
 
 @attrs.frozen
@@ -76,17 +81,17 @@ class OfferRow:
     True
     """
 
-    insurer: str
-    premium: float
-    limit: float
-    retention: float
-    expected_recovery: float
-    value_ratio: float
-    implied_loss_ratio: float
-    expected_retained: float
-    retained_tvar99: float
-    p_exhaust: float
-    compliant: bool | None
+    insurer: str = attrs.field(validator=attrs.validators.instance_of(str))
+    premium: float = attrs.field(validator=_checks.real(low=0.0, low_open=True))
+    limit: float = attrs.field(validator=_checks.real(low=0.0, low_open=True, allow_inf=True))
+    retention: float = attrs.field(validator=_checks.real(low=0.0))
+    expected_recovery: float = attrs.field(validator=_checks.real(low=0.0))
+    value_ratio: float = attrs.field(validator=_checks.real(low=0.0))
+    implied_loss_ratio: float = attrs.field(validator=_checks.real(low=0.0))
+    expected_retained: float = attrs.field(validator=_checks.real(low=0.0))
+    retained_tvar99: float = attrs.field(validator=_checks.real(low=0.0))
+    p_exhaust: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
+    compliant: bool | None = attrs.field(validator=attrs.validators.optional(_checks.flag))
 
 
 _SORT_KEYS = tuple(f.name for f in attrs.fields(OfferRow))
@@ -110,8 +115,12 @@ class Comparison:
     ['insurer', 'premium_krw', 'limit_krw']
     """
 
-    rows: tuple[OfferRow, ...]
-    currency: str = "KRW"
+    rows: tuple[OfferRow, ...] = attrs.field(
+        validator=attrs.validators.deep_iterable(
+            attrs.validators.instance_of(OfferRow), attrs.validators.instance_of(tuple)
+        )
+    )
+    currency: str = attrs.field(default="KRW", validator=attrs.validators.instance_of(str))
 
     def __iter__(self) -> Iterator[OfferRow]:
         return iter(self.rows)

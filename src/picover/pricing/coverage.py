@@ -38,6 +38,8 @@ DEFAULT_LADDER = (
 #: Retentions per incident tried by the cost-of-risk rule (KRW).
 DEFAULT_RETENTIONS = (0.0, 1e6, 5e6, 1e7, 5e7, 1e8)
 RULES = ("exceedance", "cost_of_risk")
+#: What may decide a recommendation (its ``rule``).
+DECIDERS = ("exceedance", "cost_of_risk", "statutory minimum", "top of ladder")
 
 
 @attrs.frozen(eq=False)
@@ -73,13 +75,15 @@ class Recommendation:
     ('exceedance', True)
     """
 
-    limit: float
-    retention: float
-    rule: str
-    exceedance: float
-    target: float
-    statutory_minimum: float | None
-    candidates: Table
+    limit: float = attrs.field(validator=_checks.real(low=0.0, low_open=True))
+    retention: float = attrs.field(validator=_checks.real(low=0.0))
+    rule: str = attrs.field(validator=attrs.validators.in_(DECIDERS))
+    exceedance: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
+    target: float = attrs.field(validator=_checks.real(low=0.0, high=1.0, low_open=True))
+    statutory_minimum: float | None = attrs.field(
+        validator=attrs.validators.optional(_checks.real(low=0.0, low_open=True))
+    )
+    candidates: Table = attrs.field(validator=attrs.validators.instance_of(Table))
 
     def __str__(self) -> str:
         lines = [

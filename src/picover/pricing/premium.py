@@ -176,13 +176,13 @@ class Premium:
     'ExpectedValue'
     """
 
-    pure: float
-    risk_load: float
-    expenses: float
-    profit: float
-    minimum_uplift: float
-    gross: float
-    principle: str
+    pure: float = attrs.field(validator=_checks.real(low=0.0))
+    risk_load: float = attrs.field(validator=_checks.real())
+    expenses: float = attrs.field(validator=_checks.real())
+    profit: float = attrs.field(validator=_checks.real())
+    minimum_uplift: float = attrs.field(validator=_checks.real(low=0.0))
+    gross: float = attrs.field(validator=_checks.real(low=0.0))
+    principle: str = attrs.field(validator=attrs.validators.instance_of(str))
 
     def __str__(self) -> str:
         rows = [

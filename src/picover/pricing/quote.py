@@ -35,6 +35,11 @@ RETAINED_SIMS = 100_000
 RETAINED_SEED = 20_260_901
 
 
+_by_category = attrs.validators.deep_mapping(
+    attrs.validators.instance_of(str), _checks.real(low=0.0), attrs.validators.instance_of(dict)
+)
+
+
 @attrs.frozen
 class Retained:
     """What the organisation keeps: ground-up (insurable) loss minus the insurer's payment.
@@ -56,11 +61,11 @@ class Retained:
     True
     """
 
-    mean: float
-    tvar99: float
-    tvar99_se: float
-    method: str
-    n_sims: int | None
+    mean: float = attrs.field(validator=_checks.real(low=0.0))
+    tvar99: float = attrs.field(validator=_checks.real(low=0.0))
+    tvar99_se: float = attrs.field(validator=_checks.real(low=0.0))
+    method: str = attrs.field(validator=attrs.validators.in_(("exact", "mc")))
+    n_sims: int | None = attrs.field(validator=attrs.validators.optional(_checks.whole(low=1)))
 
 
 @attrs.frozen
@@ -76,8 +81,8 @@ class Compliance:
     (True, 50000000.0, False)
     """
 
-    obligation: Obligation
-    compliant: bool | None
+    obligation: Obligation = attrs.field(validator=attrs.validators.instance_of(Obligation))
+    compliant: bool | None = attrs.field(validator=attrs.validators.optional(_checks.flag))
 
     @property
     def required(self) -> bool:
@@ -126,18 +131,21 @@ class Quote:
     0.0225
     """
 
-    organisation: Organisation
-    policy: Policy
-    expected_ground_up: dict[str, float]
-    expected_insured: dict[str, float]
-    loss: LossDistribution
-    premium: Premium
-    rate_on_line: float
-    p_exhaust: float
-    retained: Retained
-    frequency: FrequencyEstimate
-    statutory: Compliance
-    currency: str
+    organisation: Organisation = attrs.field(validator=attrs.validators.instance_of(Organisation))
+    policy: Policy = attrs.field(validator=attrs.validators.instance_of(Policy))
+    expected_ground_up: dict[str, float] = attrs.field(validator=_by_category)
+    expected_insured: dict[str, float] = attrs.field(validator=_by_category)
+    loss: LossDistribution = attrs.field(validator=attrs.validators.instance_of(LossDistribution))
+    premium: Premium = attrs.field(validator=attrs.validators.instance_of(Premium))
+    # NaN for a policy without an aggregate limit.
+    rate_on_line: float = attrs.field(validator=_checks.real(low=0.0, allow_nan=True))
+    p_exhaust: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
+    retained: Retained = attrs.field(validator=attrs.validators.instance_of(Retained))
+    frequency: FrequencyEstimate = attrs.field(
+        validator=attrs.validators.instance_of(FrequencyEstimate)
+    )
+    statutory: Compliance = attrs.field(validator=attrs.validators.instance_of(Compliance))
+    currency: str = attrs.field(validator=attrs.validators.instance_of(str))
 
     def by_category(self) -> Table:
         """Expected ground-up and insured annual loss by category."""
