@@ -286,6 +286,8 @@ def test_compare_three_offers():
         assert row.value_ratio == pytest.approx(row.expected_recovery / offer.premium)
         assert row.p_exhaust == pytest.approx(q.p_exhaust)
         assert row.expected_retained == pytest.approx(q.retained.mean)
+        # The offers share one simulation with the quote's seed: the same figure exactly.
+        assert row.retained_tvar99 == q.retained.tvar99
     assert [r.compliant for r in rows] == [True, True, False]
     by_value = rows.sorted("value_ratio")
     assert [r.value_ratio for r in by_value] == sorted((r.value_ratio for r in rows), reverse=True)

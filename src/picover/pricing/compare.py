@@ -20,7 +20,13 @@ from picover._table import Table
 from picover.model.breach_model import BreachModel
 from picover.model.exposure import Organisation
 from picover.model.policy import Policy
-from picover.pricing.quote import _as_of, compliance, retained_loss
+from picover.pricing.quote import (
+    _as_of,
+    compliance,
+    retained_incidents,
+    retained_is_exact,
+    retained_loss,
+)
 
 
 def _premium(value: Any) -> float:
@@ -193,13 +199,18 @@ def compare(
         if not isinstance(offer, Offer):
             raise TypeError(f"offers[{i}] must be a picover Offer; got {type(offer).__name__}")
     day = _as_of(as_of)
-    ground_up = model.annual_loss(org)
+    # Offers share what their retained losses are computed from: the ground-up
+    # distribution, and one set of simulated years (the comparison between
+    # offers is then free of simulation noise).
+    exact = [retained_is_exact(offer.policy) for offer in offer_list]
+    ground_up = model.annual_loss(org) if any(exact) else None
+    incidents = None if all(exact) else retained_incidents(model, org)
     rows = []
     for offer in offer_list:
         policy = offer.policy
         loss = model.annual_loss(org, policy)
         recovery = loss.mean()
-        kept = retained_loss(model, org, policy, loss, ground_up=ground_up)
+        kept = retained_loss(model, org, policy, loss, ground_up=ground_up, incidents=incidents)
         rows.append(
             OfferRow(
                 insurer=offer.insurer,

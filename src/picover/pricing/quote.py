@@ -226,11 +226,14 @@ def retained_loss(
     policy: Policy,
     insured: LossDistribution,
     ground_up: LossDistribution | None = None,
+    incidents: SimulatedIncidents | None = None,
 ) -> Retained:
     """Expected retained loss (exact) and its TVaR 99% (exact or simulated).
 
     ``insured`` is the policy's insured annual loss; ``ground_up`` the
-    ground-up one, when already computed. What is kept is counted over the
+    ground-up one and ``incidents`` the years simulated by
+    :func:`retained_incidents`, when already at hand (several offers share
+    them). What is kept is counted over the
     insurable categories and any other the policy covers (an endorsement for
     penalty surcharges); uncovered surcharges are reported apart, as in
     :meth:`BreachModel.expected_losses`.
@@ -251,13 +254,7 @@ def retained_loss(
     borne = [c for c, cat in model.costs.items() if cat.insurable or c in (policy.covers or ())]
     gu_mean = model.expected_losses(org)
     mean = sum(gu_mean[c] for c in borne) - insured.mean()
-    simple = (
-        not policy.has_incident_terms
-        and not policy.sublimits
-        and policy.covers is None
-        and policy.investigation == "every"
-    )
-    if simple:
+    if retained_is_exact(policy):
         # Then the payment is min((G - d)+, l) of the year's ground-up total G.
         gu = model.annual_loss(org) if ground_up is None else ground_up
         kept = gu.support - np.minimum(
@@ -269,9 +266,7 @@ def retained_loss(
             values, np.bincount(inverse, weights=gu.probs[order]), currency=gu.currency
         )
         return Retained(mean, float(dist.tvar(0.99)), 0.0, "exact", None)
-    incidents = model.simulate_incidents(org, n_sims=RETAINED_SIMS, seed=RETAINED_SEED)
-    # A year without an incident keeps nothing: apply the terms to the others only.
-    active = _active_years(incidents)
+    active = retained_incidents(model, org) if incidents is None else incidents
     kept = active.yearly(np.sum([active.costs[c] for c in borne], axis=0)) - active.payments(
         model.terms(policy)
     )
@@ -280,8 +275,21 @@ def retained_loss(
     return Retained(mean, float(worst.mean()), se, "mc", RETAINED_SIMS)
 
 
-def _active_years(incidents: SimulatedIncidents) -> SimulatedIncidents:
-    """The same incidents, numbered by the years that have one (most have none)."""
+def retained_is_exact(policy: Policy) -> bool:
+    """Whether the retained loss is a function of the year's ground-up total, so
+    that its TVaR follows exactly from the ground-up distribution."""
+    return (
+        not policy.has_incident_terms
+        and not policy.sublimits
+        and policy.covers is None
+        and policy.investigation == "every"
+    )
+
+
+def retained_incidents(model: BreachModel, org: Organisation) -> SimulatedIncidents:
+    """The simulated incidents behind a retained-loss TVaR (fixed seed), numbered by
+    the years that have one: a year without an incident keeps nothing."""
+    incidents = model.simulate_incidents(org, n_sims=RETAINED_SIMS, seed=RETAINED_SEED)
     year = np.cumsum(incidents.is_first, dtype=np.int64) - 1
     return SimulatedIncidents(
         int(year[-1]) + 1 if year.size else 0, year, incidents.is_first, incidents.costs
