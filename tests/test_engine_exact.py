@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import integrate, special, stats
 
 import picover as pc
 from tests.reference import (
@@ -236,6 +236,44 @@ def test_aggregate_limit_caps_every_year():
     uncapped = pc.compound(stats.poisson(0.5), sev, limit=1e7, bucket=dist.bucket, n_buckets=4000)
     p_reach = float(uncapped.sf(1.5e7) + uncapped.pmf(1.5e7))  # P(S >= limit)
     assert float(dist.pmf(1.5e7)) == pytest.approx(p_reach, abs=1e-12)
+
+
+def test_aggregate_deductible_beyond_the_reach_of_the_losses():
+    # E[(S - d)+] for a deductible far in the tail, against a reference by
+    # conditioning on the count: P(N=1) pi(d) + P(N=2) E[pi(d - X)] + P(N=3) 3 pi(d),
+    # pi the lognormal stop-loss transform; E[pi(d - X)] by quadrature in ln x
+    # (below d) plus its closed form above d. The N=3 term is one big jump among
+    # three; it weighs 2e-5 of the total.
+    lam, s, scale, d = 0.01, 2.0, 3e5, 5e10
+    sev = stats.lognorm(s, scale=scale)
+    m = float(sev.mean())
+
+    def pi(y: float) -> float:
+        if y <= 0:
+            return m - y
+        z = math.log(y / scale) / s
+        return m * special.ndtr(s - z) - y * special.ndtr(-z)
+
+    z_d = math.log(d / scale) / s
+    above = (m - d) * special.ndtr(-z_d) + m * special.ndtr(s - z_d)
+    below = integrate.quad(
+        lambda u: stats.norm.pdf((u - math.log(scale)) / s) / s * pi(d - math.exp(u)),
+        math.log(scale) - 12 * s,
+        math.log(d),
+        points=[math.log(d) - 1, math.log(d) - 0.01],
+        limit=1000,
+        epsabs=0,
+        epsrel=1e-12,
+    )[0]
+    n = stats.poisson(lam)
+    reference = n.pmf(1) * pi(d) + n.pmf(2) * (below + above) + n.pmf(3) * 3 * pi(d)
+    with pytest.warns(RuntimeWarning, match="exceeds the median claim"):
+        dist = pc.compound(n, sev, aggregate_deductible=d)  # the grid must reach d
+    assert dist.mean() == pytest.approx(reference, rel=1e-3)
+    assert dist.tail_from >= 0
+    # A user's grid that ends before the deductible is refused, with the figures.
+    with pytest.raises(ValueError, match=r"before the aggregate deductible \(5e\+10\)"):
+        pc.compound(n, sev, aggregate_deductible=d, bucket=1e4, n_buckets=1024)
 
 
 def test_degenerate_inputs_give_a_point_mass_at_zero():

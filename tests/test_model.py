@@ -226,6 +226,31 @@ def test_insured_never_exceeds_ground_up_nor_the_limit():
         assert dist.support[-1] <= policy.limit
 
 
+def test_aggregate_retention_beyond_the_reach_of_the_losses():
+    # The grid must reach the retention before the annual terms can act on its
+    # tail (a grid ending short of it used to give a negative tail_from).
+    o = org(4e4)
+    ground_up = MODEL.annual_loss(o)
+    every = {"investigation": "every"}  # as the ground-up loss counts it
+    retentions = (1e8, 1e9, 1e10, 3e10)
+    insured = [
+        MODEL.expected_losses(o, pc.Policy(limit=1e9, aggregate_retention=d, **every))["total"]
+        for d in retentions
+    ]
+    # Within the ground-up grid, the insured mean is the ground-up distribution's
+    # layer 1e9 xs d (terms applied in the engine vs. read off the distribution;
+    # their grids differ, whence the tolerance).
+    for d, value in zip(retentions[:-1], insured, strict=False):
+        assert value == pytest.approx(ground_up.layer(d, 1e9), rel=1e-4, abs=1e-3)
+    # E[min((G - d)+, l)] falls as d rises, up to the FFT's rounding (on a grid
+    # reaching 3e10, some 1e-7 of the mean).
+    for less, more in itertools.pairwise(insured):
+        assert 0 <= more <= less + 1e-6 * ground_up.mean()
+    dist = MODEL.annual_loss(o, pc.Policy(limit=1e9, aggregate_retention=3e10, **every))
+    assert dist.tail_from >= 0
+    assert dist.mean() == pytest.approx(insured[-1], rel=1e-9)
+
+
 # -- breach size quadrature ----------------------------------------------------
 
 

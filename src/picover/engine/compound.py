@@ -83,11 +83,17 @@ def check_method_options(
     return FFTOptions(tol, h, nb)
 
 
-def grid_too_short(agg: Aggregate, annual_end: float, error: float) -> ValueError:
+def grid_too_short(agg: Aggregate, agg_d: float, agg_l: float, error: float) -> ValueError:
     """The error for a user's grid that ends before the annual terms act."""
+    # Unlimited, the payment is exact beyond the deductible; limited, beyond both.
+    what, end = (
+        ("aggregate deductible plus limit", agg_d + agg_l)
+        if math.isfinite(agg_l)
+        else ("aggregate deductible", agg_d)
+    )
     return ValueError(
-        f"the grid ends at {agg.top:,.6g}, before the aggregate deductible plus limit "
-        f"({annual_end:,.6g}), with probability {agg.tail_mass:.3g} beyond it: the annual "
+        f"the grid ends at {agg.top:,.6g}, before the {what} "
+        f"({end:,.6g}), with probability {agg.tail_mass:.3g} beyond it: the annual "
         f"terms cannot be applied exactly (error up to {error:,.6g}); extend the grid "
         "(bucket * n_buckets)"
     )
@@ -254,10 +260,11 @@ def fft_compound(
         error = annual_terms_error(agg, agg_d, agg_l)
         if not grid.automatic:
             if error > _TERMS_TOL * max(exact_mean, agg.bucket):
-                raise grid_too_short(agg, agg_d + agg_l, error)
+                raise grid_too_short(agg, agg_d, agg_l, error)
             break
         if error > _TERMS_TOL * max(exact_mean, agg.bucket):
-            top = agg_d + agg_l if math.isfinite(agg_l) else 4.0 * top
+            # Reach the retention plus limit, or at least the retention when unlimited.
+            top = agg_d + agg_l if math.isfinite(agg_l) else max(4.0 * top, agg_d)
         elif unresolved_tail(agg, agg_d, agg_l) > tail_tol:
             top *= 4.0
         else:

@@ -87,9 +87,12 @@ def annual_terms_error(agg: Aggregate, agg_d: float, agg_l: float) -> float:
     """Bound on the error in the mean from applying the annual terms to the tail atom.
 
     Inside the tail the payment g(s) = min((s - d)+, l) is linear when the grid
-    reaches d and l is unlimited, constant when it reaches d + l; otherwise the
-    atom's payment g(mean) exceeds the true E[g(S) | tail] by at most
-    g(mean) - g(grid end).
+    reaches d and l is unlimited, constant when it reaches d + l. Between d
+    and d + l it is concave, and the atom's payment g(mean) exceeds the true
+    E[g(S) | tail] by at most g(mean) - g(grid end). When the grid ends below
+    d the payment is convex there (or neither, with a limit): both the atom's
+    payment and the true one lie in [0, min(l, mean - grid end)], which bounds
+    the error.
 
     Examples
     --------
@@ -99,10 +102,14 @@ def annual_terms_error(agg: Aggregate, agg_d: float, agg_l: float) -> float:
     0.0
     >>> annual_terms_error(agg, 0.0, 4.0)  # the limit 4 lies beyond the grid's end 3
     0.0625
+    >>> annual_terms_error(agg, 4.0, math.inf)  # the retention 4 lies beyond it
+    0.125
     """
     if agg.tail_mass == 0.0 or agg.top >= agg_d + agg_l:
         return 0.0
-    if math.isinf(agg_l) and agg.top >= agg_d:
+    if agg.top < agg_d:
+        return agg.tail_mass * min(agg_l, agg.tail_mean - agg.top)
+    if math.isinf(agg_l):
         return 0.0
 
     def pay(s: float) -> float:
@@ -164,7 +171,9 @@ def apply_annual_terms(
             if agg.top >= agg_d + agg_l:
                 tail, tail_from = 0.0, math.inf  # the whole tail pays the limit
             else:
-                tail_from = agg.top - agg_d
+                # A grid ending below the retention leaves every payment unknown
+                # but for its mean (accurate within annual_terms_error).
+                tail_from = max(agg.top - agg_d, 0.0)
     if tail == 0.0:
         tail_from = math.inf
     x.flags.writeable = False

@@ -449,10 +449,14 @@ class BreachModel:
             error = annual_terms_error(agg, terms.aggregate_retention, terms.aggregate_limit)
             if not automatic:
                 if error > 1e-9 * max(exact, h):
-                    raise grid_too_short(agg, annual_end, error)
+                    raise grid_too_short(
+                        agg, terms.aggregate_retention, terms.aggregate_limit, error
+                    )
                 break
             if error > 1e-9 * max(exact, h):
-                reach = max(2.0 * reach, annual_end)
+                # Reach the aggregate retention plus limit, or at least the retention.
+                end = annual_end if math.isfinite(annual_end) else terms.aggregate_retention
+                reach = max(2.0 * reach, end)
             elif unresolved_tail(agg, terms.aggregate_retention, terms.aggregate_limit) > tol:
                 reach *= 2.0
             else:
