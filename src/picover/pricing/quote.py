@@ -101,7 +101,9 @@ class Quote:
     ----------
     organisation, policy : Organisation, Policy
     expected_ground_up, expected_insured : dict of str to float
-        Expected annual loss by category plus ``"total"``.
+        Expected annual loss by category plus ``"total"``. The ground-up total
+        sums what the policy may pay for: the insurable categories, and fines
+        too when the policy covers them, so that the two totals compare.
     loss : LossDistribution
         The insured annual loss.
     premium : Premium
@@ -251,7 +253,7 @@ def retained_loss(
     >>> math.isclose(kept.mean + paid, model.expected_losses(shop)["total"])  # KRW a year
     True
     """
-    borne = [c for c, cat in model.costs.items() if cat.insurable or c in (policy.covers or ())]
+    borne = _borne(model, policy)
     gu_mean = model.expected_losses(org)
     mean = sum(gu_mean[c] for c in borne) - insured.mean()
     if retained_is_exact(policy):
@@ -273,6 +275,20 @@ def retained_loss(
     worst = _worst(kept, 0.01, RETAINED_SIMS)
     se = float(worst.std() / math.sqrt(worst.size))
     return Retained(mean, float(worst.mean()), se, "mc", RETAINED_SIMS)
+
+
+def _borne(model: BreachModel, policy: Policy) -> list[str]:
+    """Categories whose cost the organisation bears before insurance and the policy
+    may pay: the insurable ones, plus any the policy covers by endorsement (fines)."""
+    return [c for c, cat in model.costs.items() if cat.insurable or c in (policy.covers or ())]
+
+
+def ground_up_for(model: BreachModel, org: Organisation, policy: Policy) -> dict[str, float]:
+    """Expected ground-up loss by category, its ``"total"`` summing the categories
+    the policy may pay (:func:`_borne`), so that it compares with the insured total."""
+    expected = model.expected_losses(org)
+    expected["total"] = math.fsum(expected[c] for c in _borne(model, policy))
+    return expected
 
 
 def retained_is_exact(policy: Policy) -> bool:
@@ -362,7 +378,7 @@ def quote(
     return Quote(
         organisation=org,
         policy=policy,
-        expected_ground_up=model.expected_losses(org),
+        expected_ground_up=ground_up_for(model, org, policy),
         expected_insured=model.allocate(org, policy, loss.mean()),
         loss=loss,
         premium=price,
