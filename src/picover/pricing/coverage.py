@@ -28,7 +28,7 @@ from picover.model.breach_model import BreachModel
 from picover.model.exposure import Organisation
 from picover.model.policy import Policy
 from picover.pricing.premium import PremiumBasis
-from picover.pricing.quote import RETAINED_SEED, RETAINED_SIMS, _as_of, _worst
+from picover.pricing.quote import RETAINED_SEED, RETAINED_SIMS, _as_of, tvar_with_mean
 from picover.statutory import kr
 
 #: Limits commonly offered in the Korean market (KRW): 50 million to 100 billion.
@@ -237,14 +237,17 @@ def _cost_of_risk(
     incidents = model.simulate_incidents(org, n_sims=RETAINED_SIMS, seed=RETAINED_SEED)
     insurable = [c for c, cat in model.costs.items() if cat.insurable]
     ground = incidents.yearly(np.sum([incidents.costs[c] for c in insurable], axis=0))
+    ground_mean = model.expected_losses(org)["total"]
     rows: list[tuple[float, float, float, float, float, float]] = []
     for r in retentions:
         for lim in candidates:
             policy = Policy(limit=float(lim), retention=float(r))
-            gross = basis.apply(model.annual_loss(org, policy)).gross
+            loss = model.annual_loss(org, policy)
+            gross = basis.apply(loss).gross
+            # The retained mean is exact; its TVaR takes the tail from that mean.
+            mean = ground_mean - loss.mean()
             kept = ground - incidents.payments(model.terms(policy))
-            worst = float(_worst(kept, 0.01).mean())
-            mean = float(kept.mean())
+            worst, _ = tvar_with_mean(kept, kept.size, mean, 0.99)
             cost = gross + mean + charge * (worst - mean)
             rows.append((float(lim), float(r), gross, mean, worst, cost))
     table = Table(
