@@ -182,6 +182,10 @@ GOOD = (EXAMPLES / "retailer.toml").read_text(encoding="utf-8")
         ("nopolicy.toml", GOOD.split("[policy]")[0], "'quote' needs a [policy] section"),
         ("date.toml", GOOD.replace("as_of = 2025-03-01", 'as_of = "March"'),
          "[settings].as_of must be a date"),
+        ("twice.json", '{"policy": {"limit": 1e9, "retention": 1e7, "retention": 0}}',
+         "the key 'retention' appears twice in one table"),
+        ("huge.json", '{"policy": {"limit": 1e999}}', "the number 1e999 is too large"),
+        ("nan.json", '{"policy": {"limit": NaN}}', "NaN is not a number picover accepts"),
     ],
 )  # fmt: skip
 def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, message):
@@ -220,12 +224,37 @@ def test_bad_arguments(capsys, argv, message):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_argparse_errors_exit_2(capsys):
-    code, _, err = cli(capsys, "quote")
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["quote"], "picover quote: error: the following arguments are required: file"),
+        (["quote", EXAMPLES / "retailer.toml", "--format", "xml"], "invalid choice: 'xml'"),
+        (["quote", EXAMPLES / "retailer.toml", "--unit", "1e7"], "invalid choice: '1e7'"),
+        (["bake"], "picover: error: argument COMMAND: invalid choice: 'bake'"),
+    ],
+)
+def test_argparse_errors_are_one_line_and_exit_2(capsys, argv, message):
+    code, out, err = cli(capsys, *argv)
     assert code == 2
-    assert "usage" in err
-    code, _, err = cli(capsys, "quote", EXAMPLES / "retailer.toml", "--format", "xml")
-    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert message in err
+    assert "--help" in err
+
+
+def test_files_with_a_byte_order_mark_are_read(capsys, tmp_path):
+    # Excel and Notepad start UTF-8 files with a byte-order mark.
+    bom = "\ufeff"
+    code, out, _ = cli(capsys, "quote", write(tmp_path, "bom.toml", bom + GOOD), "--format", "json")
+    assert code == 0
+    reference = json.loads(cli(capsys, "quote", EXAMPLES / "retailer.toml", "--format", "json")[1])
+    assert json.loads(out) == reference
+    case = json.dumps({"organisation": {"records": 40_000, "annual_sales": 3e9,
+                                        "sector": "retail"}})  # fmt: skip
+    assert cli(capsys, "check", write(tmp_path, "bom.json", bom + case))[0] == 0
+    table = write(tmp_path, "bom.csv", bom + "records,annual_sales,sector\n10,1e9,retail\n")
+    code, out, err = cli(capsys, "portfolio", table, "--policy", EXAMPLES / "portfolio_policy.toml")
+    assert code == 0, err
 
 
 def test_bad_portfolio_rows(capsys, tmp_path):
@@ -235,6 +264,10 @@ def test_bad_portfolio_rows(capsys, tmp_path):
     code, _, err = cli(capsys, "portfolio", table, "--policy", EXAMPLES / "portfolio_policy.toml")
     assert code == 2
     assert "row 1, column 'records'" in err
+    extra = write(tmp_path, "extra.csv", "records,annual_sales,sector\n10,1e9,retail,7\n")
+    code, _, err = cli(capsys, "portfolio", extra, "--policy", EXAMPLES / "portfolio_policy.toml")
+    assert code == 2
+    assert "row 0: more cells than column names" in err
 
 
 def test_python_dash_m_entry_point():

@@ -119,6 +119,15 @@ def test_history_from_csv(tmp_path):
     typo.write_text("year,records,incidents\n2023,1000,1\n", encoding="utf-8")
     with pytest.raises(ValueError, match="unknown column 'records'"):
         pc.IncidentHistory.from_csv(typo)
+    # Excel and Notepad start UTF-8 files with a byte-order mark: not part of 'year'.
+    bom = tmp_path / "bom.csv"
+    bom.write_text("\ufeffyear,records_held,incidents\n2023,1000,1\n", encoding="utf-8")
+    assert pc.IncidentHistory.from_csv(bom).total_incidents == 1
+
+
+def test_history_rows_are_a_sequence_of_years():
+    with pytest.raises(TypeError, match="a sequence of mappings, one per year; got a single dict"):
+        pc.IncidentHistory.from_rows({"year": 2023, "records_held": 1000, "incidents": 1})
 
 
 @pytest.mark.parametrize(

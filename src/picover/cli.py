@@ -17,7 +17,7 @@ import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from picover._table import Table
 from picover.files import Case, InputError, read
@@ -299,12 +299,15 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
     if not path.is_file():
         raise UsageError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not a column name
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not a text CSV file") from None
     rows = list(csv.DictReader(io.StringIO(text)))
     if not rows:
         raise UsageError(f"{path}: the table has no rows")
+    for i, row in enumerate(rows):  # rows count from 0, as in price_portfolio's messages
+        if None in row:
+            raise UsageError(f"{path}: row {i}: more cells than column names")
     outputs = args.outputs.split(",") if args.outputs else list(OUTPUTS)
     try:
         res = price_portfolio(
@@ -369,6 +372,14 @@ def _plot_target(path: str) -> Path:
     return target
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (then exit 2), as for bad input;
+    ``picover COMMAND --help`` still shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the documentation and tests).
 
@@ -378,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     >>> args.command, args.file, args.format, args.unit  # amounts in millions of KRW
     ('quote', 'shop.toml', 'table', '1e6')
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="picover",
         description="Price personal-information leak liability insurance (amounts in KRW).",
     )

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -161,7 +162,8 @@ def load(p: Path) -> dict[str, Any]:
     if p.is_dir():
         raise InputError(f"{p}: is a directory, not an input file")
     try:
-        text = p.read_text(encoding="utf-8")
+        # utf-8-sig: Excel and Notepad start UTF-8 files with a byte-order mark.
+        text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{p}: not a text file (expected TOML or JSON)") from None
     if not text.strip():
@@ -169,18 +171,50 @@ def load(p: Path) -> dict[str, Any]:
     kind = p.suffix.lower()
     try:
         if kind == ".json":
-            data = json.loads(text)
+            data = json.loads(
+                text,
+                object_pairs_hook=_unique_keys,
+                parse_float=_finite_float,
+                parse_constant=_no_constant,
+            )
         elif kind == ".toml":
             data = tomllib.loads(text)
         else:
             raise InputError(f"{p}: unknown file type {kind!r}; use .toml or .json")
     except json.JSONDecodeError as exc:
         raise InputError(f"{p}: not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    except _JSONValueError as exc:
+        raise InputError(f"{p}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{p}: not valid TOML: {exc}") from None
     if not isinstance(data, dict):
         raise InputError(f"{p}: the top level must be a table of sections {list(SECTIONS)}")
     return data
+
+
+class _JSONValueError(ValueError):
+    """A JSON file that parses but holds what TOML would refuse."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Python's json keeps the last of repeated keys; a repeated key is a typo here.
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _JSONValueError(f"the key {key!r} appears twice in one table")
+        out[key] = value
+    return out
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _JSONValueError(f"the number {text} is too large for a float")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise _JSONValueError(f"{text} is not a number picover accepts (JSON has no NaN or infinity)")
 
 
 def _keys(table: Any, where: str, allowed: tuple[str, ...], source: str) -> dict[str, Any]:

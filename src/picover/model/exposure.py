@@ -167,6 +167,11 @@ class IncidentHistory:
         ``costs`` (a list of ``{category: amount}``, one per incident).
         Errors name the row (counting from 1) and the field.
         """
+        if isinstance(rows, Mapping | str | bytes):
+            raise TypeError(
+                "history rows must be a sequence of mappings, one per year; got a single "
+                f"{type(rows).__name__}"
+            )
         years = []
         for i, row in enumerate(rows, start=1):
             if not isinstance(row, Mapping):
@@ -195,7 +200,7 @@ class IncidentHistory:
         per incident), e.g. ``cost_consolation``.
         """
         p = Path(path)
-        with p.open(newline="", encoding="utf-8") as fh:
+        with p.open(newline="", encoding="utf-8-sig") as fh:  # Excel writes a byte-order mark
             reader = csv.DictReader(fh)
             rows = []
             for i, raw in enumerate(reader, start=1):
