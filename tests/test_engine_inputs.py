@@ -99,6 +99,7 @@ def test_explicit_frequency_pmf():
         (dict(method="mc", seed="x"), TypeError, "seed must be"),
         (dict(bucket=-1.0), ValueError, "bucket must be > 0"),
         (dict(n_buckets=1), ValueError, "n_buckets must be a whole number"),
+        (dict(n_buckets=2**40), ValueError, r"n_buckets must be a whole number in \[2, 33554432\]"),
         (dict(tail_tol=0.0), ValueError, "tail_tol must be"),
         (dict(tail_tol=1.0), ValueError, "tail_tol must be"),
     ],

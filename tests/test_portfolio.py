@@ -176,6 +176,19 @@ def test_obligation_arrays_match_the_single_check():
             )
 
 
+def test_obligation_arrays_refuse_text_flags_and_broadcast_all():
+    kr = pc.statutory.kr
+    with pytest.raises(TypeError, match=r"ict_provider must be True/False .* \['false'\]"):
+        kr.obligation_arrays([50_000], [2e9], as_of=datetime.date(2024, 1, 1),
+                             ict_provider=["false"])  # fmt: skip
+    with pytest.raises(TypeError, match="equivalent_cover must be True/False"):
+        kr.obligation_arrays([50_000], [2e9], as_of=DAY, equivalent_cover=[0, 1])
+    # Flags as arrays with one organisation's figures as scalars: one row per flag.
+    req, amount = kr.obligation_arrays(50_000, 2e9, as_of=DAY, equivalent_cover=[False, True])
+    assert req.tolist() == [True, False]
+    assert amount[0] == 5e7 and math.isnan(amount[1])
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::UserWarning")

@@ -79,7 +79,11 @@ def check_method_options(
         high_open=True,
     )
     h = None if bucket is None else _checks.number("bucket", bucket, low=0.0, low_open=True)
-    nb = None if n_buckets is None else _checks.integer("n_buckets", n_buckets, low=min_buckets)
+    nb = (
+        None
+        if n_buckets is None
+        else _checks.integer("n_buckets", n_buckets, low=min_buckets, high=_grid.HARD_MAX_BUCKETS)
+    )
     return FFTOptions(tol, h, nb)
 
 

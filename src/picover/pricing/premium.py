@@ -6,9 +6,11 @@ minimum premium:
 
     gross = max(minimum, (pure + risk_load) / (1 - expense_ratio - profit_margin))
 
-with ``expenses = expense_ratio * gross`` and ``profit = profit_margin * gross``
-(when the minimum binds, whatever the minimum adds over the formula is
-reported as ``minimum_uplift``). Amounts are in the distribution's currency.
+with ``expenses`` and ``profit`` the expense ratio and profit margin of the
+formula's premium, ``(pure + risk_load) / (1 - expense_ratio - profit_margin)``;
+when the minimum binds, whatever it adds over the formula is reported apart as
+``minimum_uplift``, so that the parts always add up to ``gross``. Amounts are
+in the distribution's currency.
 """
 
 from __future__ import annotations

@@ -287,6 +287,17 @@ def obligation(org: Organisation, *, as_of: date, rule: str | None = None) -> Ob
     )
 
 
+def _flags(name: str, value: Any) -> Any:
+    # np.asarray(["false"], dtype=bool) is True: only real truth values pass.
+    flags = np.asarray(value)
+    if flags.dtype != np.bool_:
+        raise TypeError(
+            f"{name} must be True/False or an array of them; got {flags.dtype} values "
+            f"{flags.reshape(-1)[:3].tolist()}"
+        )
+    return flags
+
+
 def obligation_arrays(
     records: Any,
     annual_sales: Any,
@@ -321,9 +332,16 @@ def obligation_arrays(
     if unknown:
         raise ValueError(f"entity_type must be one of {list(ENTITY_TYPES)}; got {sorted(unknown)}")
     ict, equivalent, outsourced = (
-        np.asarray(v, dtype=bool) for v in (ict_provider, equivalent_cover, processing_outsourced)
+        _flags(name, v)
+        for name, v in (
+            ("ict_provider", ict_provider),
+            ("equivalent_cover", equivalent_cover),
+            ("processing_outsourced", processing_outsourced),
+        )
     )
-    shape = np.broadcast_shapes(subjects.shape, sales.shape, kinds.shape, ict.shape)
+    shape = np.broadcast_shapes(
+        subjects.shape, sales.shape, kinds.shape, ict.shape, equivalent.shape, outsourced.shape
+    )
     if rule is None and in_force_on(day) is None:
         return np.zeros(shape, dtype=bool), np.full(shape, np.nan)
     version = rule_for(day, rule)
