@@ -142,6 +142,22 @@ def test_variance_warns_when_the_tail_beyond_the_grid_matters():
     with pytest.warns(RuntimeWarning, match=r"of the variance even as a single atom"):
         var = d.var()
     assert var < 0.3 * math.exp(18)  # a lower bound, as the warning says
+    # A repr shows the std without the warning, which belongs to var() and std().
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "std=" in repr(d)
+
+
+def test_below_the_support_cdf_is_exactly_0_and_sf_exactly_1():
+    # The masses of an FFT result sum to 1 only up to rounding; below the smallest
+    # loss the answers are exact nonetheless.
+    d = pc.compound(stats.poisson(2.0), stats.lognorm(1.0, scale=1e6), deductible=5e5)
+    assert abs(float(d.probs.sum()) - 1.0) < 1e-12
+    assert d.cdf(-1.0) == 0.0
+    assert d.sf(-1.0) == 1.0
+    assert d.cdf([-math.inf, -1.0]).tolist() == [0.0, 0.0]
 
 
 def test_variance_is_silent_without_a_tail(small):

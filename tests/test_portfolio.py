@@ -186,7 +186,8 @@ def test_obligation_arrays_refuse_text_flags_and_broadcast_all():
     # Flags as arrays with one organisation's figures as scalars: one row per flag.
     req, amount = kr.obligation_arrays(50_000, 2e9, as_of=DAY, equivalent_cover=[False, True])
     assert req.tolist() == [True, False]
-    assert amount[0] == 5e7 and math.isnan(amount[1])
+    assert amount[0] == 5e7
+    assert math.isnan(amount[1])
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")

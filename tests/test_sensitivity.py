@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 
 import numpy as np
 import pytest
@@ -35,6 +36,22 @@ def test_tornado_swings_match_hand_finite_differences():
     assert [b.param for b in t.bars] == sorted(by, key=lambda p: -by[p].swing)
     assert t.to_records()[0]["swing"] == t.bars[0].swing
     assert "swing" in str(t)
+
+
+def test_tornado_to_a_certain_rate():
+    # frequency.shape = inf: the rate is known, the count Poisson. The bar's ends
+    # equal premiums priced directly under each model.
+    t = pc.sensitivity.tornado(
+        ORG, POLICY, model=MODEL, params={"frequency.shape": (1.0, math.inf)}, as_of=DAY
+    )
+    (bar,) = t.bars
+    for value, output in ((1.0, bar.output_low), (math.inf, bar.output_high)):
+        model = MODEL.with_params({"frequency.shape": value})
+        assert output == pc.quote(ORG, POLICY, model=model, as_of=DAY).premium.gross
+    with pytest.raises(ValueError, match="ConsolationCost.award must be finite"):
+        pc.sensitivity.tornado(
+            ORG, POLICY, model=MODEL, params={"consolation.award": (1e5, math.inf)}, as_of=DAY
+        )
 
 
 def test_tornado_on_premium_and_policy_terms():

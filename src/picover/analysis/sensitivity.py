@@ -222,8 +222,8 @@ class Bar:
     """
 
     param: str = attrs.field(validator=attrs.validators.instance_of(str))
-    low: float = attrs.field(validator=_checks.real())
-    high: float = attrs.field(validator=_checks.real())
+    low: float = attrs.field(validator=_checks.real(allow_inf=True))
+    high: float = attrs.field(validator=_checks.real(allow_inf=True))
     output_low: float = attrs.field(validator=_checks.real())
     output_high: float = attrs.field(validator=_checks.real())
 
@@ -302,8 +302,10 @@ def tornado(
             raise ValueError(f"params[{path!r}] must be a (low, high) pair; got {pair!r}")
     bars = []
     for path, (low, high) in track(list(params.items()), "tornado", progress):
-        lo = _checks.number(f"params[{path!r}] low", low)
-        hi = _checks.number(f"params[{path!r}] high", high)
+        # Infinity is a value some parameters take (a certain rate: frequency.shape);
+        # the model's own checks refuse it where it is not.
+        lo = _checks.number(f"params[{path!r}] low", low, allow_inf=True)
+        hi = _checks.number(f"params[{path!r}] high", high, allow_inf=True)
         out_lo = evaluate(apply(base, {path: lo}), output)
         out_hi = evaluate(apply(base, {path: hi}), output)
         bars.append(Bar(path, lo, hi, out_lo, out_hi))

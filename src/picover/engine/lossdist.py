@@ -159,10 +159,10 @@ class LossDistribution:
         """
         return self._variance(stacklevel=3)
 
-    def _variance(self, stacklevel: int) -> float:
+    def _variance(self, stacklevel: int, warn: bool = True) -> float:
         centred = (self.support - self.mean()) ** 2 * self.probs
         total = float(centred.sum())
-        if self.tail_mass > 0 and total > 0:
+        if warn and self.tail_mass > 0 and total > 0:
             share = float(centred[-1]) / total
             if share > _TAIL_VAR_SHARE:
                 warnings.warn(
@@ -199,14 +199,17 @@ class LossDistribution:
         """P(loss <= x), vectorised over ``x`` (currency units)."""
         xs = _checks.array("x", x, allow_inf=True)
         self._check_known(xs, "cdf")
-        out = 1.0 - self._at_or_above(self._index(xs))[0]
+        i = self._index(xs)
+        # Below the support exactly 0, not 1 minus the rounded total of all masses.
+        out = np.where(i == 0, 0.0, 1.0 - self._at_or_above(i)[0])
         return _scalar_or_array(out)
 
     def sf(self, x: Any) -> Any:
         """P(loss > x), vectorised over ``x`` (currency units)."""
         xs = _checks.array("x", x, allow_inf=True)
         self._check_known(xs, "sf")
-        out = self._at_or_above(self._index(xs))[0]
+        i = self._index(xs)
+        out = np.where(i == 0, 1.0, self._at_or_above(i)[0])
         return _scalar_or_array(np.asarray(out, dtype=np.float64))
 
     def pmf(self, x: Any) -> Any:
@@ -227,7 +230,7 @@ class LossDistribution:
             if beyond.any():
                 q_bad = float(qs[beyond].flat[0]) if qs.ndim else float(qs)
                 raise ValueError(
-                    f"the {q_bad:.6g} quantile lies beyond the grid, which ends at "
+                    f"the {q_bad!r} quantile lies beyond the grid, which ends at "
                     f"{self.tail_from:,.6g} with P(loss > {self.tail_from:,.6g}) = "
                     f"{self.tail_mass:.3g}; rebuild with tail_tol below {1 - q_bad:.3g} "
                     "or a larger n_buckets"
@@ -313,7 +316,9 @@ class LossDistribution:
         )
 
     def __repr__(self) -> str:
-        parts = [f"method={self.method!r}", f"mean={self.mean():,.6g}", f"std={self.std():,.6g}"]
+        # No warning from a repr: the tail's share of the variance is for var() to say.
+        std = math.sqrt(self._variance(stacklevel=2, warn=False))
+        parts = [f"method={self.method!r}", f"mean={self.mean():,.6g}", f"std={std:,.6g}"]
         if self.bucket is not None:
             parts.append(f"bucket={self.bucket:,.6g}")
         if self.n_sims is not None:
