@@ -179,10 +179,13 @@ def test_retained_loss_on_active_years_equals_all_years(policy):
     insurable = [incidents.costs[c] for c, cat in MODEL.costs.items() if cat.insurable]
     kept = incidents.yearly(np.sum(insurable, axis=0)) - incidents.payments(MODEL.terms(policy))
     assert retained.method == "mc"
-    # On all years, the TVaR from the sample's body and the exact mean (written
-    # out: VaR v, then (E[R] - E[(R - v) 1{R <= v}] - 0.99 v) / 0.01).
+    # On all years, written out: VaR v, Z = v + (R - v)+ / 0.01, and the exact
+    # mean as control variate with the fitted coefficient c.
     v = float(np.sort(kept)[kept.size - 1000])
-    body = np.where(kept <= v, kept - v, 0.0)
-    tvar = (retained.mean - body.mean() - 0.99 * v) / 0.01
+    z = v + np.maximum(kept - v, 0.0) / 0.01
+    cov = np.cov(z, kept, bias=True)
+    c = cov[0, 1] / cov[1, 1]
+    tvar = z.mean() + c * (retained.mean - kept.mean())
     assert retained.tvar99 == pytest.approx(tvar, rel=1e-9)
-    assert retained.tvar99_se == pytest.approx(body.std() / math.sqrt(kept.size) / 0.01, rel=1e-6)
+    residual = np.std(z - c * kept) / math.sqrt(kept.size)
+    assert retained.tvar99_se == pytest.approx(residual, rel=1e-6)

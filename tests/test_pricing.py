@@ -202,17 +202,41 @@ def test_simulated_retained_tvar_agrees_with_the_exact_one(records, sales, terms
     assert abs(simulated.tvar99 - exact.tvar99) <= tolerance
 
 
+def test_a_policy_that_pays_everything_leaves_nothing():
+    # Unlimited, no retention, every incident's investigation: the insured mean is
+    # the ground-up one up to the FFT's rounding, which must not surface as a
+    # negative (or positive) retained loss.
+    big = pc.Organisation(records=30_000_000, annual_sales=1e11, sector="retail")
+    q = pc.quote(big, pc.Policy(investigation="every"), as_of=DAY)
+    assert q.expected_insured["total"] == pytest.approx(q.expected_ground_up["total"], rel=1e-9)
+    assert (q.retained.mean, q.retained.tvar99) == (0.0, 0.0)
+
+
 def test_tvar_with_mean_against_the_plain_sample():
-    # With the sample's own mean the identity gives back the sample's TVaR;
-    # with the exact mean it adds what the sample missed, over 1 - level.
+    # With the sample's own mean, the control variate adds nothing: the sample's TVaR.
     rng = np.random.default_rng(5)
     values = rng.lognormal(0.0, 1.0, 50_000) * (rng.random(50_000) < 0.3)
     plain = float(np.sort(values)[-500:].mean())
     same, se = tvar_with_mean(values, values.size, float(values.mean()), 0.99)
     assert same == pytest.approx(plain, rel=1e-12)
-    assert 0 < se < 0.05 * plain
+    plain_se = float(np.sort(values)[-500:].std() / math.sqrt(500))
+    assert 0 < se <= plain_se  # never worse than the plain sample's
+    # Rare losses (fewer than 1% of years): the TVaR is E[R] / 0.01 whatever the
+    # sample shows. Seven years of 1e4 in 5e4 make a sample mean of 1.4; an exact
+    # mean of 1e4 (losses the sample missed) gives 1e4 / 0.01 = 1e6.
+    rare = np.zeros(50_000)
+    rare[:7] = 1e4
+    tvar, se = tvar_with_mean(rare, rare.size, 1e4, 0.99)
+    assert tvar == pytest.approx(1e6, rel=1e-12)
+    assert se == pytest.approx(0.0, abs=1e-9)
+    # Years not given count as zero losses.
+    assert tvar_with_mean(rare[:7], rare.size, 1e4, 0.99)[0] == pytest.approx(1e6, rel=1e-12)
+    # The correction is the regression on R of Z = v + (R - v)+ / 0.01, by hand.
+    v = float(np.sort(values)[-500])
+    z = v + np.maximum(values - v, 0.0) / 0.01
+    c = np.cov(z, values, bias=True)[0, 1] / values.var()
     shifted, _ = tvar_with_mean(values, values.size, float(values.mean()) + 1.0, 0.99)
-    assert shifted == pytest.approx(plain + 100.0, rel=1e-12)
+    assert shifted == pytest.approx(plain + c, rel=1e-9)
 
 
 # -- monotonicity, by hypothesis over organisations and policies -----------------------

@@ -28,7 +28,13 @@ from picover.model.breach_model import BreachModel
 from picover.model.exposure import Organisation
 from picover.model.policy import Policy
 from picover.pricing.premium import PremiumBasis
-from picover.pricing.quote import RETAINED_SEED, RETAINED_SIMS, _as_of, tvar_with_mean
+from picover.pricing.quote import (
+    RETAINED_SEED,
+    RETAINED_SIMS,
+    _as_of,
+    retained_mean,
+    tvar_with_mean,
+)
 from picover.statutory import kr
 
 #: Limits commonly offered in the Korean market (KRW): 50 million to 100 billion.
@@ -245,7 +251,7 @@ def _cost_of_risk(
             loss = model.annual_loss(org, policy)
             gross = basis.apply(loss).gross
             # The retained mean is exact; its TVaR takes the tail from that mean.
-            mean = ground_mean - loss.mean()
+            mean = retained_mean(ground_mean, loss.mean())
             kept = ground - incidents.payments(model.terms(policy))
             worst, _ = tvar_with_mean(kept, kept.size, mean, 0.99)
             cost = gross + mean + charge * (worst - mean)
