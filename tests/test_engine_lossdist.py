@@ -158,6 +158,11 @@ def test_below_the_support_cdf_is_exactly_0_and_sf_exactly_1():
     assert d.cdf(-1.0) == 0.0
     assert d.sf(-1.0) == 1.0
     assert d.cdf([-math.inf, -1.0]).tolist() == [0.0, 0.0]
+    # Masses summing to 1 + 1e-10 (allowed: within 1e-9) still give probabilities.
+    over = pc.LossDistribution([0.0, 1.0, 2.0], [0.0, 0.5, 0.5 + 1e-10])
+    assert over.sf(1.0) == pytest.approx(0.5 + 1e-10, abs=1e-15)
+    assert over.sf(0.0) == 1.0  # the masses above 0 sum to 1 + 1e-10
+    assert over.cdf(0.0) == 0.0
 
 
 def test_variance_is_silent_without_a_tail(small):

@@ -200,8 +200,9 @@ class LossDistribution:
         xs = _checks.array("x", x, allow_inf=True)
         self._check_known(xs, "cdf")
         i = self._index(xs)
-        # Below the support exactly 0, not 1 minus the rounded total of all masses.
-        out = np.where(i == 0, 0.0, 1.0 - self._at_or_above(i)[0])
+        # Below the support exactly 0, not 1 minus the rounded total of all masses;
+        # elsewhere within [0, 1] though the masses sum to 1 only up to rounding.
+        out = np.where(i == 0, 0.0, np.maximum(1.0 - self._at_or_above(i)[0], 0.0))
         return _scalar_or_array(out)
 
     def sf(self, x: Any) -> Any:
@@ -209,7 +210,7 @@ class LossDistribution:
         xs = _checks.array("x", x, allow_inf=True)
         self._check_known(xs, "sf")
         i = self._index(xs)
-        out = np.where(i == 0, 1.0, self._at_or_above(i)[0])
+        out = np.where(i == 0, 1.0, np.minimum(self._at_or_above(i)[0], 1.0))
         return _scalar_or_array(np.asarray(out, dtype=np.float64))
 
     def pmf(self, x: Any) -> Any:
