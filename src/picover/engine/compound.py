@@ -27,6 +27,8 @@ DEFAULT_TAIL_TOL = 1e-6
 DEFAULT_N_SIMS = 100_000
 # Relative error in the mean that the aggregate terms may make on the tail atom.
 _TERMS_TOL = 1e-9
+#: How far (a multiple of the grid's end) the grid jumps to reach annual terms.
+NEAR = 16.0
 _MAX_REGRIDS = 6
 
 
@@ -267,8 +269,15 @@ def fft_compound(
                 raise grid_too_short(agg, agg_d, agg_l, error)
             break
         if error > _TERMS_TOL * max(exact_mean, agg.bucket):
-            # Reach the retention plus limit, or at least the retention when unlimited.
-            top = agg_d + agg_l if math.isfinite(agg_l) else max(4.0 * top, agg_d)
+            # Reach the retention plus limit (the retention when unlimited): straight
+            # there when near, else in four-fold steps, so that amounts far beyond
+            # any plausible year do not stretch the grid until the transform's
+            # rounding (some 1e-13 of its end) swamps the losses.
+            end = agg_d + agg_l if math.isfinite(agg_l) else agg_d
+            if end > NEAR * top:
+                top *= 4.0
+            else:
+                top = end if math.isfinite(agg_l) else max(4.0 * top, end)
         elif unresolved_tail(agg, agg_d, agg_l) > tail_tol:
             top *= 4.0
         else:

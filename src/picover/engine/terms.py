@@ -19,7 +19,7 @@ from picover.engine.lossdist import LossDistribution
 
 
 def apply_incident_terms(
-    sev: GridSeverity, deductible: float, limit: float, share: float
+    sev: GridSeverity, deductible: float, limit: float, share: float, strict: bool = True
 ) -> GridSeverity:
     """The payment ``share * min((X - deductible)+, limit)`` of a loss X on a grid.
 
@@ -29,10 +29,15 @@ def apply_incident_terms(
     exactly when the grid reaches ``deductible + limit`` (it then pays the
     limit) or when the limit is infinite (the map is linear there).
 
+    With ``strict=False`` a grid ending inside the layer is allowed: the tail
+    atom then pays ``share * min(mean - deductible, limit)``, too much by at
+    most :func:`incident_terms_error`.
+
     Raises
     ------
     ValueError
-        If the grid ends inside the layer while probability lies beyond it.
+        If ``strict`` and the grid ends inside the layer while probability lies
+        beyond it.
 
     Examples
     --------
@@ -48,7 +53,7 @@ def apply_incident_terms(
     x = h * np.arange(n, dtype=np.float64)
     paid = share * np.minimum(np.maximum(x - deductible, 0.0), limit)
     tail_p, tail_m = sev.tail_prob, sev.tail_mean
-    if tail_p > 0 and math.isfinite(limit) and top < deductible + limit:
+    if strict and tail_p > 0 and math.isfinite(limit) and top < deductible + limit:
         raise ValueError(
             f"the grid ends at {top:,.6g}, inside the layer {limit:,.6g} xs {deductible:,.6g}, "
             f"with probability {tail_p:.3g} beyond it: extend the grid"
@@ -64,6 +69,28 @@ def apply_incident_terms(
     # that it still holds everything below its end.
     n_out = max(2, math.floor(share * (top - deductible) / h + 1e-9) + 1)
     return place_atoms(values, probs, h, min(n, n_out))
+
+
+def incident_terms_error(sev: GridSeverity, deductible: float, limit: float, share: float) -> float:
+    """Bound on the error in the mean payment when the grid ends inside the layer.
+
+    Beyond the grid's end the payment ``share * min((x - deductible)+, limit)``
+    is concave, so the tail atom's payment at the tail's mean exceeds the
+    true mean payment over the tail by at most its rise from the grid's end.
+
+    Examples
+    --------
+    >>> g = GridSeverity(1.0, np.array([0.5, 0.25, 0.25]), 0.01, 10.0)  # tail mean 10
+    >>> incident_terms_error(g, 1.0, 100.0, 1.0)  # 0.01 * (min(9, 100) - (2 - 1))
+    0.08
+    >>> incident_terms_error(g, 1.0, math.inf, 1.0)  # linear beyond: exact
+    0.0
+    """
+    top = sev.top
+    if sev.tail_prob == 0 or math.isinf(limit) or top >= deductible + limit:
+        return 0.0
+    rise = min(max(sev.tail_mean - deductible, 0.0), limit) - max(top - deductible, 0.0)
+    return sev.tail_prob * share * max(rise, 0.0)
 
 
 def unresolved_tail(agg: Aggregate, agg_d: float, agg_l: float) -> float:

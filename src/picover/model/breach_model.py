@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,7 @@ from picover._frozen import FrozenMap, freeze
 from picover.engine import fft
 from picover.engine import grid as _grid
 from picover.engine.compound import (
+    NEAR,
     FFTOptions,
     check_method_options,
     grid_too_short,
@@ -37,6 +39,7 @@ from picover.engine.terms import (
     annual_terms_error,
     apply_annual_terms,
     apply_incident_terms,
+    incident_terms_error,
     unresolved_tail,
 )
 from picover.model import params as _params
@@ -416,9 +419,13 @@ class BreachModel:
             # Payments c (X - r) beyond X's grid are a tail atom, so X's grid must
             # reach r + reach / c for the payments to cover the total's range, and
             # r + per-incident limit for every larger incident to pay the limit.
+            # A per-incident limit far beyond that (more than NEAR times) is left
+            # beyond the grid, its error bounded below: reaching it would stretch
+            # the grid until the transform's rounding swamps the losses.
             top = terms.retention + reach / terms.coinsurance
-            if math.isfinite(terms.per_incident_limit):
-                top = max(top, terms.retention + terms.per_incident_limit)
+            need = terms.retention + terms.per_incident_limit
+            if math.isfinite(need) and (not automatic or need <= NEAR * top):
+                top = max(top, need)
             return self._grid(top, k, w, ctx, terms, bucket, n_buckets, anchors)
 
         annual_end = terms.aggregate_retention + terms.aggregate_limit
@@ -430,18 +437,39 @@ class BreachModel:
             wider = max(2.0 * reach, annual_end)
             if grid_for(wider)[0] <= grid_for(reach)[0]:
                 reach = wider
-        for _ in range(_MAX_REGRIDS):
+        for attempt in range(_MAX_REGRIDS):
             h, n = grid_for(reach)
             builder = IncidentBuilder(
                 self.costs, self.litigation, k_used, w_used, ctx, terms.sublimits, h, n
             )
-            later = self._payment(builder.grid(terms.later), terms)
+            covered_later = builder.grid(terms.later)
+            covered_first = (
+                covered_later if terms.first == terms.later else builder.grid(terms.first)
+            )
+            later = self._payment(covered_later, terms, strict=not automatic)
             first = (
                 later
-                if terms.first == terms.later
-                else self._payment(builder.grid(terms.first), terms)
+                if covered_first is covered_later
+                else self._payment(covered_first, terms, strict=not automatic)
             )
             exact = p_any * first.mean() + (n_mean - p_any) * later.mean()
+            if automatic:
+                # A per-incident limit left beyond the grid: grow the grid while
+                # its bounded error in the mean matters.
+                beyond = p_any * self._payment_error(covered_first, terms) + (
+                    n_mean - p_any
+                ) * self._payment_error(covered_later, terms)
+                if beyond > 1e-9 * max(exact, h):
+                    if attempt < _MAX_REGRIDS - 1:
+                        reach *= 4.0
+                        continue
+                    warnings.warn(
+                        f"the per-incident limit {terms.per_incident_limit:,.6g} lies beyond "
+                        f"the grid's end {h * (n - 1):,.6g}; the mean may be too high by up "
+                        f"to {beyond:,.6g}",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
             # The year's grid ends where the payments' grids end: beyond, only their
             # tails are known, by their means.
             n_year = min(n, later.probs.size, first.probs.size)
@@ -454,9 +482,10 @@ class BreachModel:
                     )
                 break
             if error > 1e-9 * max(exact, h):
-                # Reach the aggregate retention plus limit, or at least the retention.
+                # Toward the aggregate retention plus limit (the retention when
+                # unlimited), as the engine does: straight there only when near.
                 end = annual_end if math.isfinite(annual_end) else terms.aggregate_retention
-                reach = max(2.0 * reach, end)
+                reach = max(2.0 * reach, end) if end <= NEAR * reach else 4.0 * reach
             elif unresolved_tail(agg, terms.aggregate_retention, terms.aggregate_limit) > tol:
                 reach *= 2.0
             else:
@@ -467,8 +496,13 @@ class BreachModel:
             agg, terms.aggregate_retention, terms.aggregate_limit, self.currency
         )
 
-    def _payment(self, covered: GridSeverity, terms: Terms) -> GridSeverity:
+    def _payment(self, covered: GridSeverity, terms: Terms, strict: bool) -> GridSeverity:
         return apply_incident_terms(
+            covered, terms.retention, terms.per_incident_limit, terms.coinsurance, strict
+        )
+
+    def _payment_error(self, covered: GridSeverity, terms: Terms) -> float:
+        return incident_terms_error(
             covered, terms.retention, terms.per_incident_limit, terms.coinsurance
         )
 

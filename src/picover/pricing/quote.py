@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import warnings
 from typing import Any
 
 import attrs
@@ -256,7 +257,8 @@ def retained_loss(
     """
     borne = _borne(model, policy)
     gu_mean = model.expected_losses(org)
-    mean = retained_mean(math.fsum(gu_mean[c] for c in borne), insured.mean())
+    floor = 0.0 if insured.bucket is None else 1e-12 * insured.bucket * insured.support.size
+    mean = retained_mean(math.fsum(gu_mean[c] for c in borne), insured.mean(), floor)
     if retained_is_exact(policy):
         # Then the payment is min((G - d)+, l) of the year's ground-up total G.
         gu = model.annual_loss(org) if ground_up is None else ground_up
@@ -286,19 +288,25 @@ def tvar_with_mean(values: np.ndarray, size: int, mean: float, level: float) -> 
 
         TVaR = mean(Z) + c (E[R] - mean(R)),   c = cov(Z, R) / var(R),
 
-    the regression estimator, whose variance is never above the plain
-    sample's. When few years lose anything, Z = R / (1 - level) and c = 1 / (1 - level):
-    the TVaR is E[R] / (1 - level), exactly, and a year far beyond the simulated
-    ones (a limit exhausted once in 10^5 years, say) counts through E[R] even
-    when no simulated year shows it. When R varies little, c is small and the
-    sample decides. Returns the TVaR and its standard error.
+    the regression estimator. When fewer than 1 - level of the years lose
+    anything, Z = R / (1 - level) and c = 1 / (1 - level): the TVaR is
+    E[R] / (1 - level), exactly, and a year far beyond the simulated ones (a
+    limit exhausted once in 10^5 years, say) counts through E[R] even when no
+    simulated year shows it. Otherwise what the simulation missed, E[R] -
+    mean(R), is placed in the tail in the proportion c the simulated years
+    suggest; since losses too rare to simulate may sit higher still, the
+    standard error adds the difference from placing all of it there,
+    (1 / (1 - level) - c) (E[R] - mean(R)), to the sampling error. The result
+    is at least v and E[R], as any TVaR is. Losses far rarer than one year
+    in ``size`` that carry much of the TVaR can still leave it low and the
+    error optimistic. Returns the TVaR and its standard error.
 
     Examples
     --------
     >>> tvar_with_mean(np.array([]), 1000, 0.5, 0.99)  # no simulated loss, E[R] = 0.5
     (50.0, 0.0)
-    >>> values = np.arange(1.0, 1001.0)  # 1..1000: mean 500.5, worst 1% mean 995.5
-    >>> tvar_with_mean(values, 1000, 500.5, 0.99)[0]
+    >>> values = np.arange(1.0, 1001.0)  # 1..1000: worst 1% are 991..1000, mean 995.5
+    >>> tvar_with_mean(values, 1000, 500.5, 0.99)[0]  # the sample's own mean: no correction
     995.5
     """
     share = 1.0 - level
@@ -311,13 +319,14 @@ def tvar_with_mean(values: np.ndarray, size: int, mean: float, level: float) -> 
     dz, dr = z - z_mean, values - r_mean
     var_z = (float((dz * dz).sum()) + n_zero * (v - z_mean) ** 2) / size
     var_r = (float((dr * dr).sum()) + n_zero * r_mean**2) / size
-    cov = (float((dz * dr).sum()) + n_zero * (v - z_mean) * -r_mean) / size
+    cov = (float((dz * dr).sum()) - n_zero * (v - z_mean) * r_mean) / size
     # Without spread in R the sample cannot fit c: every simulated year then lies
     # at or below v, and what E[R] adds lies above it, counted in full.
     c = cov / var_r if var_r > 0 else 1.0 / share
     tvar = z_mean + c * (mean - r_mean)
-    residual = max(var_z - c * cov, 0.0) if var_r > 0 else var_z
-    return tvar, math.sqrt(residual / size)
+    sampling = max(var_z - c * cov, 0.0) / size if var_r > 0 else 0.0
+    unseen = (1.0 / share - c) * max(mean - r_mean, 0.0)
+    return max(tvar, v, mean), math.sqrt(sampling + unseen * unseen)
 
 
 def _borne(model: BreachModel, policy: Policy) -> list[str]:
@@ -334,12 +343,15 @@ def ground_up_for(model: BreachModel, org: Organisation, policy: Policy) -> dict
     return expected
 
 
-def retained_mean(borne: float, paid: float) -> float:
+def retained_mean(borne: float, paid: float, rounding: float = 0.0) -> float:
     """Expected retained loss: what is borne less what the policy pays (currency units).
 
-    Both are exact up to rounding (the FFT mean to about 1e-12 relative), so
-    a difference within 1e-9 of the borne total is zero: a policy that pays
-    everything leaves nothing, not a rounding residue of either sign.
+    Both are exact up to rounding: the FFT mean to about 1e-12 relative, or
+    ``rounding`` (the transform's floor on a wide grid, about 1e-12 of its
+    end). A difference within that, or within 1e-9 of the borne total, is
+    zero: a policy that pays everything leaves nothing, not a residue of
+    either sign. A payment above the borne loss by more is numerical trouble:
+    a ``RuntimeWarning`` gives the figures and the retained loss is 0.
 
     Examples
     --------
@@ -347,7 +359,19 @@ def retained_mean(borne: float, paid: float) -> float:
     (0.0, 600000.0)
     """
     kept = borne - paid
-    return 0.0 if abs(kept) <= 1e-9 * abs(borne) else kept
+    if abs(kept) <= max(1e-9 * abs(borne), rounding):
+        return 0.0
+    if kept < 0:
+        warnings.warn(
+            f"the insured mean {paid:,.6g} exceeds the expected loss it covers "
+            f"({borne:,.6g}) by {-kept:.3g}, more than rounding: the FFT grid is too wide "
+            "for amounts this small (a limit far beyond any plausible loss?); the retained "
+            "loss is reported as 0",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return 0.0
+    return kept
 
 
 def retained_is_exact(policy: Policy) -> bool:
