@@ -276,6 +276,23 @@ def test_aggregate_deductible_beyond_the_reach_of_the_losses():
         pc.compound(n, sev, aggregate_deductible=d, bucket=1e4, n_buckets=1024)
 
 
+def test_far_aggregate_limit_on_a_very_heavy_tail():
+    # Pareto(1.3) losses over a 1e8 deductible, rare (rate 1e-4): with one event at
+    # most, as here to within 1e-4, E[min(S, L)] = rate * (pi(d) - pi(d + L)), pi the
+    # Pareto stop-loss transform s^b a^(1 - b) / (b - 1).
+    b, s, rate, d = 1.3, 1e5, 1e-4, 1e8
+
+    def pi(a: float) -> float:
+        return s**b * a ** (1 - b) / (b - 1)
+
+    sev = stats.pareto(b, scale=s)
+    near = pc.compound(stats.poisson(rate), sev, deductible=d, aggregate_limit=1e11)
+    assert near.mean() == pytest.approx(rate * (pi(d) - pi(d + 1e11)), rel=1e-4)
+    # So far out that the grid cannot reach it: a warning gives the bound.
+    with pytest.warns(RuntimeWarning, match="the mean may be off by up to"):
+        pc.compound(stats.poisson(rate), sev, deductible=d, aggregate_limit=1e14)
+
+
 def test_degenerate_inputs_give_a_point_mass_at_zero():
     assert pc.compound(stats.poisson(0.0), stats.expon()).mean() == 0.0
     d = pc.compound(stats.poisson(1.0), stats.uniform(0, 1), deductible=2.0)

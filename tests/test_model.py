@@ -251,6 +251,16 @@ def test_aggregate_retention_beyond_the_reach_of_the_losses():
     assert dist.mean() == pytest.approx(insured[-1], rel=1e-9)
 
 
+@pytest.mark.parametrize("records", [10, 3e6])
+@pytest.mark.parametrize("terms", [{"limit": 1e20}, {"per_incident_limit": 1e20}, {"limit": 1e14}])
+def test_limits_far_beyond_any_loss_change_nothing(records, terms):
+    # A limit no year can reach must give the unlimited mean: the grid is not
+    # stretched to it (rounding would swamp the losses), yet the mean stays exact.
+    o = org(records)
+    dist = MODEL.annual_loss(o, pc.Policy(investigation="every", **terms))
+    assert dist.mean() == pytest.approx(MODEL.expected_losses(o)["total"], rel=1e-6)
+
+
 # -- breach size quadrature ----------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scipy.stats import norm
 
 import picover as pc
-from picover.pricing.quote import ground_up_for, tvar_with_mean
+from picover.pricing.quote import ground_up_for, retained_mean, tvar_with_mean
 
 DAY = datetime.date(2025, 1, 1)
 MODEL = pc.BreachModel.preset("kr")
@@ -210,6 +210,12 @@ def test_a_policy_that_pays_everything_leaves_nothing():
     q = pc.quote(big, pc.Policy(investigation="every"), as_of=DAY)
     assert q.expected_insured["total"] == pytest.approx(q.expected_ground_up["total"], rel=1e-9)
     assert (q.retained.mean, q.retained.tvar99) == (0.0, 0.0)
+
+
+def test_a_payment_above_the_loss_beyond_rounding_warns():
+    assert retained_mean(1e6, 1e6 * (1 + 1e-12)) == 0.0  # rounding: nothing kept
+    with pytest.warns(RuntimeWarning, match="exceeds the expected loss it covers"):
+        assert retained_mean(1e6, 1.1e6) == 0.0
 
 
 def test_tvar_with_mean_against_the_plain_sample():

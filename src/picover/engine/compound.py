@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from picover import _checks
 from picover.engine import grid as _grid
 from picover.engine.discretise import GridSeverity, discretise
-from picover.engine.fft import Aggregate, aggregate
+from picover.engine.fft import MEAN_ROUNDING, Aggregate, aggregate
 from picover.engine.frequency import Frequency, as_frequency
 from picover.engine.lossdist import LossDistribution
 from picover.engine.severity import Layered, Severity, as_severity
@@ -105,8 +105,42 @@ def grid_too_short(agg: Aggregate, agg_d: float, agg_l: float, error: float) -> 
     )
 
 
-def warn_tail_left(agg: Aggregate, tail_tol: float, regrids: int) -> None:
-    """Warn that the automatic grid gave up with more than ``tail_tol`` beyond its end."""
+def toward_annual_end(top: float, agg_d: float, agg_l: float, error: float) -> float:
+    """The next grid end when the annual terms act on the tail with ``error`` in the mean.
+
+    The terms are exact once the grid reaches the aggregate deductible plus
+    limit (the deductible, when unlimited). The grid jumps there when it is
+    near (within ``NEAR`` times the current end) or when the error exceeds
+    the rounding a grid that long would make (``MEAN_ROUNDING`` of its end);
+    otherwise it grows four-fold, as the tail shrinks: an amount far beyond
+    any plausible year must not stretch the grid until rounding swamps it.
+
+    Examples
+    --------
+    >>> toward_annual_end(1e9, 0.0, 5e9, error=1.0)  # near: straight there
+    5000000000.0
+    >>> toward_annual_end(1e9, 0.0, 1e14, error=1.0)  # far, and 1.0 < 1e-12 * 1e14
+    4000000000.0
+    """
+    end = agg_d + agg_l if math.isfinite(agg_l) else agg_d
+    if end <= NEAR * top or MEAN_ROUNDING * end < error:
+        return max(2.0 * top, end)
+    return 4.0 * top
+
+
+def warn_grid_left(
+    agg: Aggregate, tail_tol: float, regrids: int, terms_error: float, terms_tol: float
+) -> None:
+    """Warn that the automatic grid gave up: annual terms still inexact, or too much tail."""
+    if terms_error > terms_tol:
+        warnings.warn(
+            f"after {regrids} grids ending at up to {agg.top:,.6g}, the annual terms act on "
+            f"a tail beyond the grid (P = {agg.tail_mass:.3g}): the mean may be off by up to "
+            f"{terms_error:,.6g}",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return
     warnings.warn(
         f"after {regrids} grids, probability {agg.tail_mass:.3g} still lies beyond "
         f"the grid's end {agg.top:,.6g} (tail_tol {tail_tol:.3g}); the mean and TVaR "
@@ -269,21 +303,13 @@ def fft_compound(
                 raise grid_too_short(agg, agg_d, agg_l, error)
             break
         if error > _TERMS_TOL * max(exact_mean, agg.bucket):
-            # Reach the retention plus limit (the retention when unlimited): straight
-            # there when near, else in four-fold steps, so that amounts far beyond
-            # any plausible year do not stretch the grid until the transform's
-            # rounding (some 1e-13 of its end) swamps the losses.
-            end = agg_d + agg_l if math.isfinite(agg_l) else agg_d
-            if end > NEAR * top:
-                top *= 4.0
-            else:
-                top = end if math.isfinite(agg_l) else max(4.0 * top, end)
+            top = toward_annual_end(top, agg_d, agg_l, error)
         elif unresolved_tail(agg, agg_d, agg_l) > tail_tol:
             top *= 4.0
         else:
             break
     else:
-        warn_tail_left(agg, tail_tol, _MAX_REGRIDS)
+        warn_grid_left(agg, tail_tol, _MAX_REGRIDS, error, _TERMS_TOL * max(exact_mean, agg.bucket))
     if body is not None and agg.bucket > body:
         warnings.warn(
             f"the grid's bucket ({agg.bucket:,.6g}) exceeds the median claim "

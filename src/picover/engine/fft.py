@@ -49,7 +49,7 @@ WRAP_TOL = 1e-12
 _ROUNDING = 1e-13
 # Error in the mean, as a share of the grid's end, that the transform's rounding
 # can make (measured: up to 1.5e-13 over breach-model grids of 1 to 10^6 records).
-_MEAN_ROUNDING = 1e-12
+MEAN_ROUNDING = 1e-12
 
 
 @attrs.frozen(eq=False)
@@ -337,7 +337,7 @@ def settle(probs: FloatArray, bucket: float, exact_mean: float, strong: bool = F
     # No tail worth an atom: what is left is rounding, checked before it is folded in.
     # The transform's rounding moves the mean by up to some 1e-13 of the grid's end
     # (see above); more than that, or than 1e-9 of the mean, is a grid problem.
-    allowed = max(1e-9 * max(abs(exact_mean), h), _MEAN_ROUNDING * top)
+    allowed = max(1e-9 * max(abs(exact_mean), h), MEAN_ROUNDING * top)
     if abs(residual) > allowed or abs(tail) > 1e-9:
         warnings.warn(
             f"the FFT grid holds probability {1 - tail:.12g} and mean {grid_mean:.10g} "

@@ -29,7 +29,8 @@ from picover.engine.compound import (
     FFTOptions,
     check_method_options,
     grid_too_short,
-    warn_tail_left,
+    toward_annual_end,
+    warn_grid_left,
 )
 from picover.engine.discretise import GridSeverity
 from picover.engine.frequency import Frequency
@@ -482,16 +483,15 @@ class BreachModel:
                     )
                 break
             if error > 1e-9 * max(exact, h):
-                # Toward the aggregate retention plus limit (the retention when
-                # unlimited), as the engine does: straight there only when near.
-                end = annual_end if math.isfinite(annual_end) else terms.aggregate_retention
-                reach = max(2.0 * reach, end) if end <= NEAR * reach else 4.0 * reach
+                reach = toward_annual_end(
+                    reach, terms.aggregate_retention, terms.aggregate_limit, error
+                )
             elif unresolved_tail(agg, terms.aggregate_retention, terms.aggregate_limit) > tol:
                 reach *= 2.0
             else:
                 break
         else:
-            warn_tail_left(agg, tol, _MAX_REGRIDS)
+            warn_grid_left(agg, tol, _MAX_REGRIDS, error, 1e-9 * max(exact, h))
         return apply_annual_terms(
             agg, terms.aggregate_retention, terms.aggregate_limit, self.currency
         )
