@@ -157,6 +157,8 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
 
 
 GOOD = (EXAMPLES / "retailer.toml").read_text(encoding="utf-8")
+GOOD_JSON = json.dumps({"organisation": {"records": 40_000, "annual_sales": 120e9,
+                                         "sector": "retail"}})  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -186,6 +188,13 @@ GOOD = (EXAMPLES / "retailer.toml").read_text(encoding="utf-8")
          "the key 'retention' appears twice in one table"),
         ("huge.json", '{"policy": {"limit": 1e999}}', "the number 1e999 is too large"),
         ("nan.json", '{"policy": {"limit": NaN}}', "NaN is not a number picover accepts"),
+        ("digits.json", GOOD_JSON.replace("120000000000.0", "9" * 400),
+         "Organisation.annual_sales must be finite; got a number of 400 digits"),
+        ("digits.toml", GOOD.replace("records = 3_000_000", "records = " + "9" * 5000),
+         "a number has more than 4,300 digits"),
+        ("bigint.toml", GOOD.replace("records = 3_000_000", "records = " + "9" * 400),
+         "Organisation.records must be a whole number in [1, 10000000000]; got a number of "
+         "400 digits"),
     ],
 )  # fmt: skip
 def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, message):

@@ -73,7 +73,10 @@ def number(
                 allow_inf=allow_inf,
             )
         raise TypeError(f"{name} must be a real number; got {_describe(value)}")
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an int beyond any float (a 400-digit number in a file)
+        raise ValueError(f"{name} must be finite; got {_whole_text(int(value))}") from None  # type: ignore[call-overload]
     if math.isnan(x):
         raise ValueError(f"{name} must be a number; got NaN")
     if math.isinf(x) and not allow_inf:
@@ -107,8 +110,18 @@ def integer(name: str, value: Any, *, low: int | None = None, high: int | None =
     if (low is not None and k < low) or (high is not None and k > high):
         lo = "-inf" if low is None else str(low)
         hi = "inf" if high is None else str(high)
-        raise ValueError(f"{name} must be a whole number in [{lo}, {hi}]; got {k}")
+        raise ValueError(f"{name} must be a whole number in [{lo}, {hi}]; got {_whole_text(k)}")
     return k
+
+
+def _whole_text(k: int) -> str:
+    # Python refuses to print ints of over 4,300 digits, and a 400-digit one helps no one.
+    if abs(k) < 10**30:
+        return str(k)
+    try:
+        return f"a number of {len(str(abs(k))):,} digits"
+    except ValueError:
+        return "a number of over 4,300 digits"
 
 
 def array(

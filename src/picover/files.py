@@ -169,6 +169,8 @@ def load(p: Path) -> dict[str, Any]:
     if not text.strip():
         raise InputError(f"{p}: the file is empty")
     kind = p.suffix.lower()
+    if kind not in (".json", ".toml"):
+        raise InputError(f"{p}: unknown file type {kind!r}; use .toml or .json")
     try:
         if kind == ".json":
             data = json.loads(
@@ -177,16 +179,16 @@ def load(p: Path) -> dict[str, Any]:
                 parse_float=_finite_float,
                 parse_constant=_no_constant,
             )
-        elif kind == ".toml":
-            data = tomllib.loads(text)
         else:
-            raise InputError(f"{p}: unknown file type {kind!r}; use .toml or .json")
+            data = tomllib.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{p}: not valid JSON: {exc.msg} (line {exc.lineno})") from None
     except _JSONValueError as exc:
         raise InputError(f"{p}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{p}: not valid TOML: {exc}") from None
+    except ValueError:  # Python's own limit: an int of over 4,300 digits
+        raise InputError(f"{p}: a number has more than 4,300 digits") from None
     if not isinstance(data, dict):
         raise InputError(f"{p}: the top level must be a table of sections {list(SECTIONS)}")
     return data

@@ -92,8 +92,9 @@ class OfferRow:
     limit: float = attrs.field(validator=_checks.real(low=0.0, low_open=True, allow_inf=True))
     retention: float = attrs.field(validator=_checks.real(low=0.0))
     expected_recovery: float = attrs.field(validator=_checks.real(low=0.0))
-    value_ratio: float = attrs.field(validator=_checks.real(low=0.0))
-    implied_loss_ratio: float = attrs.field(validator=_checks.real(low=0.0))
+    # Infinite for a premium so small that the ratio overflows.
+    value_ratio: float = attrs.field(validator=_checks.real(low=0.0, allow_inf=True))
+    implied_loss_ratio: float = attrs.field(validator=_checks.real(low=0.0, allow_inf=True))
     expected_retained: float = attrs.field(validator=_checks.real(low=0.0))
     retained_tvar99: float = attrs.field(validator=_checks.real(low=0.0))
     p_exhaust: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))

@@ -104,8 +104,8 @@ class Quote:
     organisation, policy : Organisation, Policy
     expected_ground_up, expected_insured : dict of str to float
         Expected annual loss by category plus ``"total"``. The ground-up total
-        sums what the policy may pay for: the insurable categories, and fines
-        too when the policy covers them, so that the two totals compare.
+        sums the insurable categories, and fines too when the policy covers
+        them, so that it compares with the insured total.
     loss : LossDistribution
         The insured annual loss.
     premium : Premium
@@ -336,8 +336,9 @@ def _borne(model: BreachModel, policy: Policy) -> list[str]:
 
 
 def ground_up_for(model: BreachModel, org: Organisation, policy: Policy) -> dict[str, float]:
-    """Expected ground-up loss by category, its ``"total"`` summing the categories
-    the policy may pay (:func:`_borne`), so that it compares with the insured total."""
+    """Expected ground-up loss by category, its ``"total"`` summing the insurable
+    categories and any other the policy covers (:func:`_borne`), so that it
+    compares with the insured total."""
     expected = model.expected_losses(org)
     expected["total"] = math.fsum(expected[c] for c in _borne(model, policy))
     return expected
