@@ -255,10 +255,11 @@ def test_aggregate_retention_beyond_the_reach_of_the_losses():
 @pytest.mark.parametrize("terms", [{"limit": 1e20}, {"per_incident_limit": 1e20}, {"limit": 1e14}])
 def test_limits_far_beyond_any_loss_change_nothing(records, terms):
     # A limit no year can reach must give the unlimited mean: the grid is not
-    # stretched to it (rounding would swamp the losses), yet the mean stays exact.
+    # stretched to it (rounding would swamp the losses), and the mean stays exact
+    # up to the transform's rounding (below 1e-5, or it would warn).
     o = org(records)
     dist = MODEL.annual_loss(o, pc.Policy(investigation="every", **terms))
-    assert dist.mean() == pytest.approx(MODEL.expected_losses(o)["total"], rel=1e-6)
+    assert dist.mean() == pytest.approx(MODEL.expected_losses(o)["total"], rel=1e-5)
 
 
 # -- breach size quadrature ----------------------------------------------------

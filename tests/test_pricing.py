@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import math
 
 import attrs
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from scipy.stats import norm
 
 import picover as pc
-from picover.pricing.quote import ground_up_for, retained_mean, tvar_with_mean
+from picover.pricing.quote import ground_up_for, retained_loss, retained_mean, tvar_with_mean
 
 DAY = datetime.date(2025, 1, 1)
 MODEL = pc.BreachModel.preset("kr")
@@ -210,6 +211,34 @@ def test_a_policy_that_pays_everything_leaves_nothing():
     q = pc.quote(big, pc.Policy(investigation="every"), as_of=DAY)
     assert q.expected_insured["total"] == pytest.approx(q.expected_ground_up["total"], rel=1e-9)
     assert (q.retained.mean, q.retained.tvar99) == (0.0, 0.0)
+
+
+def test_far_limits_keep_the_premium_and_the_recommendation_sound():
+    # Limits beyond any plausible year change the premium by no more than grid
+    # accuracy, and never lower it below a smaller limit's.
+    o = pc.Organisation(records=1_000_000, annual_sales=1e11, sector="online_platform")
+    gross = [
+        pc.quote(o, pc.Policy(limit=lim, investigation="every"), as_of=DAY).premium.gross
+        for lim in (1e10, 1e11, 1e13, 3e13, 1e14)
+    ]
+    for smaller, larger in itertools.pairwise(gross):
+        assert larger >= smaller * (1 - 1e-3)
+    # A tiny organisation under the cost-of-risk rule, whose ladder runs far beyond
+    # its losses: the exceedance beyond the grid is the tail bound, not an error.
+    tiny = pc.Organisation(records=10, annual_sales=1e9, sector="healthcare")
+    rec = pc.recommend_coverage(tiny, rule="cost_of_risk", as_of=DAY)
+    assert 0.0 <= rec.exceedance <= 1e-6
+
+
+def test_simulated_quote_keeps_nothing_under_full_cover():
+    # method="mc": the insured mean is simulated, the ground-up exact; their gap
+    # within three standard errors is noise, not a retained loss.
+    shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    policy = pc.Policy(investigation="every")
+    for seed in range(5):
+        insured = MODEL.annual_loss(shop, policy, method="mc", seed=seed)
+        assert insured.mean() != MODEL.expected_losses(shop)["total"]  # noise, of either sign
+        assert retained_loss(MODEL, shop, policy, insured).mean == 0.0
 
 
 def test_a_payment_above_the_loss_beyond_rounding_warns():

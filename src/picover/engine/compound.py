@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from picover import _checks
 from picover.engine import grid as _grid
 from picover.engine.discretise import GridSeverity, discretise
-from picover.engine.fft import MEAN_ROUNDING, Aggregate, aggregate
+from picover.engine.fft import Aggregate, aggregate
 from picover.engine.frequency import Frequency, as_frequency
 from picover.engine.lossdist import LossDistribution
 from picover.engine.severity import Layered, Severity, as_severity
@@ -28,7 +28,7 @@ DEFAULT_N_SIMS = 100_000
 # Relative error in the mean that the aggregate terms may make on the tail atom.
 _TERMS_TOL = 1e-9
 #: How far (a multiple of the grid's end) the grid jumps to reach annual terms.
-NEAR = 16.0
+NEAR = 4.0
 _MAX_REGRIDS = 6
 
 
@@ -105,25 +105,59 @@ def grid_too_short(agg: Aggregate, agg_d: float, agg_l: float, error: float) -> 
     )
 
 
+def excess_bound(freq: Frequency, sev: Severity, first: Severity | None, c: float) -> float:
+    """An upper bound on E[(S - c)+] for the year's total S (c > 0, currency units).
+
+    ``first`` is the first event's severity, when it differs. In a year of n
+    events the total exceeds c only by what its events exceed c / n, so
+    (S - c)+ <= sum_i (X_i - c / n)+, and
+
+        E[(S - c)+] <= sum_{n <= 256} P(N = n) (pi_1(c / n) + (n - 1) pi(c / n))
+                       + max(E[X_1], E[X]) E[N; N > 256],
+
+    pi and pi_1 the stop-loss transforms of the later and first events.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> from picover.engine.frequency import Poisson
+    >>> from picover.engine.severity import ScipySeverity
+    >>> sev = ScipySeverity(stats.expon(scale=1.0))  # E[(X - 30)+] = exp(-30)
+    >>> b = excess_bound(Poisson(0.1), sev, None, 30.0)  # years of 3 events weigh most
+    >>> 0.1 * math.exp(-30) < b < 1e-7
+    True
+    """
+    counts = np.arange(1, 257)
+    p = np.asarray(freq.pmf(counts), dtype=np.float64)
+    at = c / counts
+    later = sev.sf_stop_loss(at)[1]
+    lead = later if first is None else first.sf_stop_loss(at)[1]
+    within = float((p * (lead + (counts - 1) * later)).sum())
+    beyond = max(freq.mean() - float((counts * p).sum()), 0.0)
+    biggest = max(sev.mean(), 0.0 if first is None else first.mean())
+    return within + biggest * beyond
+
+
 def toward_annual_end(top: float, agg_d: float, agg_l: float, error: float) -> float:
     """The next grid end when the annual terms act on the tail with ``error`` in the mean.
 
     The terms are exact once the grid reaches the aggregate deductible plus
     limit (the deductible, when unlimited). The grid jumps there when it is
-    near (within ``NEAR`` times the current end) or when the error exceeds
-    the rounding a grid that long would make (``MEAN_ROUNDING`` of its end);
-    otherwise it grows four-fold, as the tail shrinks: an amount far beyond
-    any plausible year must not stretch the grid until rounding swamps it.
+    near (within ``NEAR`` times the current end); otherwise it grows
+    four-fold, as the tail shrinks. The error bound is loose (it cannot see
+    how the tail spreads), and a grid stretched far to honour it would need
+    buckets so coarse that they spread each loss and overstate what lies
+    beyond a deductible, or so far that rounding swamps the losses.
 
     Examples
     --------
-    >>> toward_annual_end(1e9, 0.0, 5e9, error=1.0)  # near: straight there
-    5000000000.0
-    >>> toward_annual_end(1e9, 0.0, 1e14, error=1.0)  # far, and 1.0 < 1e-12 * 1e14
+    >>> toward_annual_end(1e9, 0.0, 3e9, error=1.0)  # near: straight there
+    3000000000.0
+    >>> toward_annual_end(1e9, 0.0, 1e14, error=1.0)  # far: four-fold
     4000000000.0
     """
     end = agg_d + agg_l if math.isfinite(agg_l) else agg_d
-    if end <= NEAR * top or MEAN_ROUNDING * end < error:
+    if end <= NEAR * top:
         return max(2.0 * top, end)
     return 4.0 * top
 
@@ -287,8 +321,11 @@ def fft_compound(
         min(_grid._body_scale(s) for s, _ in sevs) if bucket is None and n_buckets is None else None
     )
     for _ in range(_MAX_REGRIDS):
+        # Amounts beyond the grid's end need no grid point (and a far limit must
+        # not push the deductible off one).
+        near = [a for a in anchors if a <= top]
         grid = _grid.choose(
-            freq, sevs, top=top, bucket=bucket, n_buckets=n_buckets, anchors=anchors, body=body
+            freq, sevs, top=top, bucket=bucket, n_buckets=n_buckets, anchors=near, body=body
         )
         agg = aggregate(
             freq,
@@ -298,12 +335,18 @@ def fft_compound(
             first=None if first is None else _on_grid(first, grid),
         )
         error = annual_terms_error(agg, agg_d, agg_l)
+        if error > 0 and agg.top >= agg_d and math.isfinite(agg_l):
+            # That bound sees only the tail's mean; the error is also at most
+            # E[(S - d - l)+], which the severities bound much more tightly.
+            error = min(error, excess_bound(freq, sev, first, agg_d + agg_l))
         if not grid.automatic:
             if error > _TERMS_TOL * max(exact_mean, agg.bucket):
                 raise grid_too_short(agg, agg_d, agg_l, error)
             break
         if error > _TERMS_TOL * max(exact_mean, agg.bucket):
-            top = toward_annual_end(top, agg_d, agg_l, error)
+            # The severities' bound says the tail truly reaches that far: so must the
+            # grid, to the deductible plus limit (the deductible when unlimited).
+            top = max(2.0 * top, agg_d + agg_l if math.isfinite(agg_l) else agg_d)
         elif unresolved_tail(agg, agg_d, agg_l) > tail_tol:
             top *= 4.0
         else:

@@ -47,9 +47,6 @@ STRONG_TILT = 32.0
 WRAP_TOL = 1e-12
 # Probability below this beyond the grid is indistinguishable from rounding.
 _ROUNDING = 1e-13
-# Error in the mean, as a share of the grid's end, that the transform's rounding
-# can make (measured: up to 1.5e-13 over breach-model grids of 1 to 10^6 records).
-MEAN_ROUNDING = 1e-12
 
 
 @attrs.frozen(eq=False)
@@ -316,11 +313,22 @@ def settle(probs: FloatArray, bucket: float, exact_mean: float, strong: bool = F
             RuntimeWarning,
             stacklevel=3,
         )
-    # Zeroing the negative rounding noise leaves its positive half, a bias in the
-    # mean of some 1e-16 of the grid's end per point: negligible unless the mean is
-    # a tiny fraction of that end. Zeroing both halves would be unbiased only where
-    # no real mass is as small as the noise, and far out on a wide grid real mass
-    # is (it carries real mean there): the lesser evil is this one.
+    # Zeroing the negative rounding noise leaves its positive half: the mean rises
+    # by about the moment of the negative half, measured here. Negligible unless
+    # the mean is a tiny fraction of the grid's end; above 0.1% the caller hears.
+    # (Zeroing both halves would drop real mass as small as the noise, which far
+    # out on a wide grid carries real mean.)
+    negative = probs < 0.0
+    noise = -float((support[negative] * probs[negative]).sum())
+    if noise > max(1e-3 * abs(exact_mean), 1e-9 * h):
+        top = h * (n - 1)
+        warnings.warn(
+            f"FFT rounding on a grid reaching {top:,.6g} moves the mean "
+            f"({exact_mean:,.6g}) by about {noise:.3g}: the grid is far wider than the "
+            "losses (a limit or deductible far beyond any plausible year?)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     np.maximum(probs, 0.0, out=probs)
 
     tail = 1.0 - float(probs.sum())
@@ -335,9 +343,9 @@ def settle(probs: FloatArray, bucket: float, exact_mean: float, strong: bool = F
         probs[n] = tail
         return Aggregate(h, support, probs, tail, residual / tail, strong)
     # No tail worth an atom: what is left is rounding, checked before it is folded in.
-    # The transform's rounding moves the mean by up to some 1e-13 of the grid's end
-    # (see above); more than that, or than 1e-9 of the mean, is a grid problem.
-    allowed = max(1e-9 * max(abs(exact_mean), h), MEAN_ROUNDING * top)
+    # The transform's rounding moves the mean by about the noise measured above;
+    # more than that, or than 1e-9 of the mean, is a grid problem.
+    allowed = max(1e-9 * max(abs(exact_mean), h), 2.0 * noise)
     if abs(residual) > allowed or abs(tail) > 1e-9:
         warnings.warn(
             f"the FFT grid holds probability {1 - tail:.12g} and mean {grid_mean:.10g} "

@@ -58,6 +58,10 @@ FloatArray = NDArray[np.float64]
 
 #: Largest grid the model chooses by itself (a user may pass n_buckets).
 MODEL_MAX_BUCKETS = 2**14
+# A grid extended to reach a far retention or limit keeps its bucket up to this
+# many points: a coarser one would spread each incident's cost and overstate
+# what lies beyond a retention.
+EXTENDED_MAX_BUCKETS = 2**16
 #: Grid points per typical incident cost aimed at by the automatic grid.
 POINTS_PER_INCIDENT = 16
 _MAX_REGRIDS = 6
@@ -242,12 +246,17 @@ class BreachModel:
         later = tuple(
             c for c in covered if not (c == "investigation" and policy.investigation == "first")
         )
+        per_incident = policy.per_incident_limit
+        if policy.coinsurance * per_incident >= policy.aggregate_retention + policy.limit:
+            # An incident paying that much exhausts the year's limit on its own: the
+            # per-incident limit never binds, and the grid need not reach it.
+            per_incident = math.inf
         return Terms(
             later=later,
             first=tuple(covered),
             sublimits={c: policy.sublimit(c) for c in covered},
             retention=policy.retention,
-            per_incident_limit=policy.per_incident_limit,
+            per_incident_limit=per_incident,
             coinsurance=policy.coinsurance,
             aggregate_retention=policy.aggregate_retention,
             aggregate_limit=policy.limit,
@@ -415,7 +424,7 @@ class BreachModel:
         # nothing to the mixture but would cost a transform each.
         k_used, w_used = (k, w) if np.all(w > 0) else (k[w > 0], w[w > 0])
 
-        def grid_for(reach: float) -> tuple[float, int]:
+        def grid_for(reach: float, keep: float | None = None) -> tuple[float, int]:
             # One grid carries the incident's covered cost X and the year's total.
             # Payments c (X - r) beyond X's grid are a tail atom, so X's grid must
             # reach r + reach / c for the payments to cover the total's range, and
@@ -427,7 +436,7 @@ class BreachModel:
             need = terms.retention + terms.per_incident_limit
             if math.isfinite(need) and (not automatic or need <= NEAR * top):
                 top = max(top, need)
-            return self._grid(top, k, w, ctx, terms, bucket, n_buckets, anchors)
+            return self._grid(top, k, w, ctx, terms, bucket, n_buckets, anchors, keep)
 
         annual_end = terms.aggregate_retention + terms.aggregate_limit
         if automatic and reach < annual_end < math.inf and math.isinf(terms.per_incident_limit):
@@ -438,8 +447,9 @@ class BreachModel:
             wider = max(2.0 * reach, annual_end)
             if grid_for(wider)[0] <= grid_for(reach)[0]:
                 reach = wider
+        keep: float | None = None  # the bucket to keep when the grid is stretched
         for attempt in range(_MAX_REGRIDS):
-            h, n = grid_for(reach)
+            h, n = grid_for(reach, keep)
             builder = IncidentBuilder(
                 self.costs, self.litigation, k_used, w_used, ctx, terms.sublimits, h, n
             )
@@ -463,6 +473,7 @@ class BreachModel:
                 if beyond > 1e-9 * max(exact, h):
                     if attempt < _MAX_REGRIDS - 1:
                         reach *= 4.0
+                        keep = h if keep is None else keep
                         continue
                     warnings.warn(
                         f"the per-incident limit {terms.per_incident_limit:,.6g} lies beyond "
@@ -486,6 +497,7 @@ class BreachModel:
                 reach = toward_annual_end(
                     reach, terms.aggregate_retention, terms.aggregate_limit, error
                 )
+                keep = h if keep is None else keep
             elif unresolved_tail(agg, terms.aggregate_retention, terms.aggregate_limit) > tol:
                 reach *= 2.0
             else:
@@ -556,6 +568,7 @@ class BreachModel:
         bucket: float | None,
         n_buckets: int | None,
         anchors: list[float],
+        keep: float | None = None,
     ) -> tuple[float, int]:
         if bucket is not None:
             # Per-incident terms act on the discretised sum of costs: exact only for
@@ -577,6 +590,8 @@ class BreachModel:
             return h, max(n_buckets, _grid.length(top, h))
         typical = float(sizing.typical(self, terms, k[None, :], w[None, :], ctx)[0])
         n = sizing.grid_points(top, typical, POINTS_PER_INCIDENT, MODEL_MAX_BUCKETS)
+        if keep is not None:
+            n = max(n, sizing.grid_points(top, keep, 1, EXTENDED_MAX_BUCKETS))
         h = _grid.align(top / (n - 1) * (1.0 + 1e-12), anchors)
         return h, _grid.length(top, h)
 

@@ -32,6 +32,7 @@ from picover.pricing.quote import (
     RETAINED_SEED,
     RETAINED_SIMS,
     _as_of,
+    paid_noise,
     retained_mean,
     tvar_with_mean,
 )
@@ -62,7 +63,8 @@ class Recommendation:
         What decided: ``"exceedance"``, ``"cost_of_risk"``, ``"statutory minimum"``
         or ``"top of ladder"`` (no limit on the ladder met the target).
     exceedance : float
-        P(the year's ground-up covered loss > limit).
+        P(the year's ground-up covered loss > limit); for a limit beyond any
+        plausible year, the bound P(loss > the grid's end) (at most 1e-6).
     target : float
         The exceedance target asked for.
     statutory_minimum : float or None
@@ -222,7 +224,12 @@ class _Exceedance:
         if not limit < self.cap:
             self.cap = max(4.0 * limit, self.guess)
             self.covered = self.model.annual_loss(self.org, Policy(limit=self.cap))
-        return float(self.covered.sf(limit))
+        covered = self.covered
+        if covered.tail_mass > 0 and limit > covered.tail_from:
+            # A cap far beyond any plausible year does not stretch the grid: beyond
+            # its end only P(loss > end), below the engine's tail tolerance, is known.
+            return float(covered.tail_mass)
+        return float(covered.sf(limit))
 
 
 def _cost_of_risk(
@@ -251,7 +258,7 @@ def _cost_of_risk(
             loss = model.annual_loss(org, policy)
             gross = basis.apply(loss).gross
             # The retained mean is exact; its TVaR takes the tail from that mean.
-            mean = retained_mean(ground_mean, loss.mean())
+            mean = retained_mean(ground_mean, loss.mean(), paid_noise(loss))
             kept = ground - incidents.payments(model.terms(policy))
             worst, _ = tvar_with_mean(kept, kept.size, mean, 0.99)
             cost = gross + mean + charge * (worst - mean)

@@ -257,8 +257,7 @@ def retained_loss(
     """
     borne = _borne(model, policy)
     gu_mean = model.expected_losses(org)
-    floor = 0.0 if insured.bucket is None else 1e-12 * insured.bucket * insured.support.size
-    mean = retained_mean(math.fsum(gu_mean[c] for c in borne), insured.mean(), floor)
+    mean = retained_mean(math.fsum(gu_mean[c] for c in borne), insured.mean(), paid_noise(insured))
     if retained_is_exact(policy):
         # Then the payment is min((G - d)+, l) of the year's ground-up total G.
         gu = model.annual_loss(org) if ground_up is None else ground_up
@@ -373,6 +372,23 @@ def retained_mean(borne: float, paid: float, rounding: float = 0.0) -> float:
         )
         return 0.0
     return kept
+
+
+def paid_noise(insured: LossDistribution) -> float:
+    """How far the insured mean may stray from the exact one (currency units): the
+    transform's rounding on an FFT grid (some 1e-12 of its end), or three standard
+    errors of a simulated mean.
+
+    Examples
+    --------
+    >>> paid_noise(LossDistribution.from_samples([0.0, 2.0, 4.0]))  # 3 * 1.633 / sqrt(3)
+    2.82842712474619
+    """
+    if insured.bucket is not None:
+        return 1e-12 * insured.bucket * insured.support.size
+    if insured.method == "mc" and insured.n_sims:
+        return 3.0 * insured.std() / math.sqrt(insured.n_sims)
+    return 0.0
 
 
 def retained_is_exact(policy: Policy) -> bool:
