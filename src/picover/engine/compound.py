@@ -138,8 +138,8 @@ def excess_bound(freq: Frequency, sev: Severity, first: Severity | None, c: floa
     return within + biggest * beyond
 
 
-def toward_annual_end(top: float, agg_d: float, agg_l: float, error: float) -> float:
-    """The next grid end when the annual terms act on the tail with ``error`` in the mean.
+def toward_annual_end(top: float, agg_d: float, agg_l: float) -> float:
+    """The next grid end when the annual terms act, inexactly, on the tail beyond ``top``.
 
     The terms are exact once the grid reaches the aggregate deductible plus
     limit (the deductible, when unlimited). The grid jumps there when it is
@@ -151,9 +151,9 @@ def toward_annual_end(top: float, agg_d: float, agg_l: float, error: float) -> f
 
     Examples
     --------
-    >>> toward_annual_end(1e9, 0.0, 3e9, error=1.0)  # near: straight there
+    >>> toward_annual_end(1e9, 0.0, 3e9)  # near: straight there
     3000000000.0
-    >>> toward_annual_end(1e9, 0.0, 1e14, error=1.0)  # far: four-fold
+    >>> toward_annual_end(1e9, 0.0, 1e14)  # far: four-fold
     4000000000.0
     """
     end = agg_d + agg_l if math.isfinite(agg_l) else agg_d

@@ -494,9 +494,7 @@ class BreachModel:
                     )
                 break
             if error > 1e-9 * max(exact, h):
-                reach = toward_annual_end(
-                    reach, terms.aggregate_retention, terms.aggregate_limit, error
-                )
+                reach = toward_annual_end(reach, terms.aggregate_retention, terms.aggregate_limit)
                 keep = h if keep is None else keep
             elif unresolved_tail(agg, terms.aggregate_retention, terms.aggregate_limit) > tol:
                 reach *= 2.0

@@ -346,12 +346,12 @@ def ground_up_for(model: BreachModel, org: Organisation, policy: Policy) -> dict
 def retained_mean(borne: float, paid: float, rounding: float = 0.0) -> float:
     """Expected retained loss: what is borne less what the policy pays (currency units).
 
-    Both are exact up to rounding: the FFT mean to about 1e-12 relative, or
-    ``rounding`` (the transform's floor on a wide grid, about 1e-12 of its
-    end). A difference within that, or within 1e-9 of the borne total, is
-    zero: a policy that pays everything leaves nothing, not a residue of
-    either sign. A payment above the borne loss by more is numerical trouble:
-    a ``RuntimeWarning`` gives the figures and the retained loss is 0.
+    Both are exact up to ``rounding``, how far the paid mean may stray
+    (:func:`paid_noise`: the transform's rounding, or a simulation's noise).
+    A difference within that, or within 1e-9 of the borne total, is zero: a
+    policy that pays everything leaves nothing, not a residue of either
+    sign. A payment above the borne loss by more is numerical trouble: a
+    ``RuntimeWarning`` gives the figures and the retained loss is 0.
 
     Examples
     --------
