@@ -187,7 +187,10 @@ def load(p: Path) -> dict[str, Any]:
         raise InputError(f"{p}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{p}: not valid TOML: {exc}") from None
-    except ValueError:  # Python's own limit: an int of over 4,300 digits
+    except ValueError as exc:
+        if "digits" not in str(exc):
+            raise
+        # Python's own limit on reading an int: 4,300 digits.
         raise InputError(f"{p}: a number has more than 4,300 digits") from None
     if not isinstance(data, dict):
         raise InputError(f"{p}: the top level must be a table of sections {list(SECTIONS)}")
