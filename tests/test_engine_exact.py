@@ -295,6 +295,15 @@ def test_far_aggregate_limit_on_a_very_heavy_tail():
     assert any("FFT rounding on a grid reaching 1e+14" in str(w.message) for w in caught)
 
 
+def test_a_deductible_taking_nearly_everything_says_the_figure_is_rough():
+    # Poisson(1) x lognormal(2): E[(S - 3e12)+] is about 0.046 KRW on a total of
+    # 7.4e6, beyond what a grid reaching 3e12 resolves (1e-9 of its bucket): warned.
+    sev = stats.lognorm(2.0, scale=1e6)
+    with pytest.warns(RuntimeWarning) as caught:
+        pc.compound(stats.poisson(1.0), sev, aggregate_deductible=3e12)
+    assert any("the figure is rough" in str(w.message) for w in caught)
+
+
 def test_degenerate_inputs_give_a_point_mass_at_zero():
     assert pc.compound(stats.poisson(0.0), stats.expon()).mean() == 0.0
     d = pc.compound(stats.poisson(1.0), stats.uniform(0, 1), deductible=2.0)

@@ -262,6 +262,19 @@ def test_limits_far_beyond_any_loss_change_nothing(records, terms):
     assert dist.mean() == pytest.approx(MODEL.expected_losses(o)["total"], rel=1e-5)
 
 
+@pytest.mark.parametrize("limit", [1e9, math.inf])
+def test_aggregate_retention_far_beyond_the_losses_pays_nothing(limit):
+    # A 1,000-record shop cannot lose 1e11 in a year: nothing is paid, the grid is
+    # not stretched to the retention (it used to be, until rounding paid 3,798 KRW
+    # at 1e17), and a finite limit no longer crashes on the tail's payment.
+    # The payment is known only to what the grid resolves, and a warning says so.
+    o = org(1e3)
+    for retention in (1e11, 1e13, 1e17):
+        with pytest.warns(RuntimeWarning, match="the figure is rough"):
+            paid = MODEL.annual_loss(o, pc.Policy(limit=limit, aggregate_retention=retention))
+        assert 0.0 <= paid.mean() <= 1e-6 * MODEL.expected_losses(o)["total"]
+
+
 # -- breach size quadrature ----------------------------------------------------
 
 

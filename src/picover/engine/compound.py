@@ -361,7 +361,30 @@ def fft_compound(
             RuntimeWarning,
             stacklevel=3,
         )
-    return apply_annual_terms(agg, agg_d, agg_l, currency)
+    paid = apply_annual_terms(agg, agg_d, agg_l, currency)
+    return checked_payment(paid, exact_mean, agg) if agg_d > 0 or math.isfinite(agg_l) else paid
+
+
+def checked_payment(paid: LossDistribution, total_mean: float, agg: Aggregate) -> LossDistribution:
+    """``paid`` (the year's payment under annual terms), with a warning when its mean
+    is too small for the grid to resolve.
+
+    The year's total is exact in mean to about 1e-9 of its mean or the bucket,
+    whichever is larger; when the terms take nearly everything (a deductible
+    far out) and leave a mean within ten times that, the payment is known only
+    roughly, and the caller hears of it with the figures.
+    """
+    accuracy = 1e-9 * max(abs(total_mean), agg.bucket)
+    paid_mean = paid.mean()
+    if total_mean > 0.0 and paid_mean < min(10.0 * accuracy, 0.01 * total_mean):
+        warnings.warn(
+            f"the mean payment ({paid_mean:.3g}) is within ten times of what this grid "
+            f"resolves ({accuracy:.3g}, the year's total being {total_mean:,.6g}): the "
+            "annual terms take nearly everything, and the figure is rough",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+    return paid
 
 
 def _on_grid(sev: Severity, grid: _grid.Grid) -> GridSeverity:

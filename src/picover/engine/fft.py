@@ -320,7 +320,7 @@ def settle(probs: FloatArray, bucket: float, exact_mean: float, strong: bool = F
     # out on a wide grid carries real mean.)
     negative = probs < 0.0
     noise = -float((support[negative] * probs[negative]).sum())
-    if noise > max(1e-3 * abs(exact_mean), 1e-9 * h):
+    if noise > max(1e-3 * abs(exact_mean), 1e-12 * h):
         top = h * (n - 1)
         warnings.warn(
             f"FFT rounding on a grid reaching {top:,.6g} moves the mean "

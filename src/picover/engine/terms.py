@@ -201,6 +201,10 @@ def apply_annual_terms(
                 # A grid ending below the retention leaves every payment unknown
                 # but for its mean (accurate within annual_terms_error).
                 tail_from = max(agg.top - agg_d, 0.0)
+                if x[-1] <= tail_from:
+                    # The tail's payment, at its mean, falls where the grid's own
+                    # payments lie (nothing, below a far retention): one of them.
+                    tail = 0.0
     if tail == 0.0:
         tail_from = math.inf
     x.flags.writeable = False

@@ -28,6 +28,7 @@ from picover.engine.compound import (
     NEAR,
     FFTOptions,
     check_method_options,
+    checked_payment,
     grid_too_short,
     toward_annual_end,
     warn_grid_left,
@@ -502,9 +503,12 @@ class BreachModel:
                 break
         else:
             warn_grid_left(agg, tol, _MAX_REGRIDS, error, 1e-9 * max(exact, h))
-        return apply_annual_terms(
+        paid = apply_annual_terms(
             agg, terms.aggregate_retention, terms.aggregate_limit, self.currency
         )
+        if terms.aggregate_retention > 0 or math.isfinite(terms.aggregate_limit):
+            return checked_payment(paid, exact, agg)
+        return paid
 
     def _payment(self, covered: GridSeverity, terms: Terms, strict: bool) -> GridSeverity:
         return apply_incident_terms(

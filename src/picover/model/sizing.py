@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from picover.engine import grid as _grid
+from picover.engine.compound import NEAR
 from picover.model.costs import CostContext
 from picover.model.incident import expected_cost
 
@@ -78,7 +79,11 @@ def reach(
     if math.isfinite(terms.aggregate_limit):
         top = np.minimum(top, terms.aggregate_retention + terms.aggregate_limit)
     elif terms.aggregate_retention > 0:
-        top = np.maximum(top, 2.0 * terms.aggregate_retention)
+        # Beyond the retention an unlimited payment is linear, exact on the tail
+        # atom; a retention far beyond the losses is left beyond the grid (its
+        # error bounded by the caller), not reached by a grid rounding swamps.
+        far = 2.0 * terms.aggregate_retention > NEAR * top
+        top = np.where(far, top, np.maximum(top, 2.0 * terms.aggregate_retention))
     return np.asarray(np.maximum(top, 1.0), dtype=np.float64)
 
 
