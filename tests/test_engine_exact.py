@@ -304,6 +304,32 @@ def test_a_deductible_taking_nearly_everything_says_the_figure_is_rough():
     assert any("the figure is rough" in str(w.message) for w in caught)
 
 
+@pytest.mark.parametrize(
+    ("freq", "totals"),
+    [
+        (stats.poisson(0.8), lambda f, n: panjer_poisson(0.8, f, n)),
+        (stats.nbinom(2.0, 0.4), lambda f, n: panjer_nbinom(2.0, 0.4, f, n)),
+    ],
+)
+def test_excess_bound_holds_against_exact_panjer(freq, totals):
+    # E[(S - c)+] exactly, from the Panjer distribution of S on the lattice 0..400,
+    # for claims of 1..6 with a heavy last atom; the bound must never fall below it,
+    # and for c far above the mean it must be small (it is what spares far grids).
+    from picover.engine.compound import excess_bound
+    from picover.engine.frequency import as_frequency
+    from picover.engine.severity import AtomicSeverity
+
+    f = np.array([0.0, 0.4, 0.25, 0.15, 0.1, 0.05, 0.05])
+    g = totals(f, 401)
+    s = np.arange(g.size, dtype=float)
+    sev = AtomicSeverity(np.arange(f.size, dtype=float), f)
+    n = as_frequency(freq)
+    for c in (0.5, 2.0, 5.0, 20.0, 60.0):
+        exact = float((np.maximum(s - c, 0.0) * g).sum())
+        assert excess_bound(n, sev, None, c) >= exact * (1 - 1e-12)
+    assert excess_bound(n, sev, None, 200.0) < 1e-6
+
+
 def test_degenerate_inputs_give_a_point_mass_at_zero():
     assert pc.compound(stats.poisson(0.0), stats.expon()).mean() == 0.0
     d = pc.compound(stats.poisson(1.0), stats.uniform(0, 1), deductible=2.0)

@@ -323,7 +323,7 @@ def test_insured_never_exceeds_ground_up_nor_the_limit(org, limit, retention, cl
     policy = pc.Policy(limit=limit, retention=retention, investigation=clause, covers=covers)
     insured = MODEL.expected_losses(org, policy)
     # What the quote reports as ground-up: its total counts the endorsed fines.
-    ground = ground_up_for(MODEL, org, policy)
+    ground = ground_up_for(MODEL, policy, MODEL.expected_losses(org))
     # The FFT's rounding on a grid up to the limit moves the insured mean by some
     # 1e-16 of the limit per grid point: a KRW-millionth on a tiny expected loss.
     slack = 1e-12 * limit

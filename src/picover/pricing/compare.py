@@ -206,12 +206,15 @@ def compare(
     exact = [retained_is_exact(offer.policy) for offer in offer_list]
     ground_up = model.annual_loss(org) if any(exact) else None
     incidents = None if all(exact) else retained_incidents(model, org)
+    expected = model.expected_losses(org)
     rows = []
     for offer in offer_list:
         policy = offer.policy
         loss = model.annual_loss(org, policy)
         recovery = loss.mean()
-        kept = retained_loss(model, org, policy, loss, ground_up=ground_up, incidents=incidents)
+        kept = retained_loss(
+            model, org, policy, loss, ground_up=ground_up, incidents=incidents, expected=expected
+        )
         rows.append(
             OfferRow(
                 insurer=offer.insurer,

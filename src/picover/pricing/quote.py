@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import math
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -231,13 +232,14 @@ def retained_loss(
     insured: LossDistribution,
     ground_up: LossDistribution | None = None,
     incidents: SimulatedIncidents | None = None,
+    expected: Mapping[str, float] | None = None,
 ) -> Retained:
     """Expected retained loss (exact) and its TVaR 99% (exact or simulated).
 
     ``insured`` is the policy's insured annual loss; ``ground_up`` the
-    ground-up one and ``incidents`` the years simulated by
-    :func:`retained_incidents`, when already at hand (several offers share
-    them). What is kept is counted over the
+    ground-up one, ``incidents`` the years simulated by
+    :func:`retained_incidents` and ``expected`` the ground-up expected losses
+    by category, when already at hand (several offers share them). What is kept is counted over the
     insurable categories and any other the policy covers (an endorsement for
     penalty surcharges); uncovered surcharges are reported apart, as in
     :meth:`BreachModel.expected_losses`.
@@ -256,7 +258,7 @@ def retained_loss(
     True
     """
     borne = _borne(model, policy)
-    gu_mean = model.expected_losses(org)
+    gu_mean = model.expected_losses(org) if expected is None else expected
     mean = retained_mean(math.fsum(gu_mean[c] for c in borne), insured.mean(), paid_noise(insured))
     if retained_is_exact(policy):
         # Then the payment is min((G - d)+, l) of the year's ground-up total G.
@@ -334,13 +336,15 @@ def _borne(model: BreachModel, policy: Policy) -> list[str]:
     return [c for c, cat in model.costs.items() if cat.insurable or c in (policy.covers or ())]
 
 
-def ground_up_for(model: BreachModel, org: Organisation, policy: Policy) -> dict[str, float]:
-    """Expected ground-up loss by category, its ``"total"`` summing the insurable
-    categories and any other the policy covers (:func:`_borne`), so that it
-    compares with the insured total."""
-    expected = model.expected_losses(org)
-    expected["total"] = math.fsum(expected[c] for c in _borne(model, policy))
-    return expected
+def ground_up_for(
+    model: BreachModel, policy: Policy, expected: Mapping[str, float]
+) -> dict[str, float]:
+    """The ground-up ``expected`` losses by category, their ``"total"`` summing the
+    insurable categories and any other the policy covers (:func:`_borne`), so that
+    it compares with the insured total."""
+    out = dict(expected)
+    out["total"] = math.fsum(expected[c] for c in _borne(model, policy))
+    return out
 
 
 def retained_mean(borne: float, paid: float, rounding: float = 0.0) -> float:
@@ -473,18 +477,19 @@ def quote(
     _checks.one_of("method", method, ("fft", "mc"))
     day = _as_of(as_of)
     loss = model.annual_loss(org, policy, method=method)
+    expected = model.expected_losses(org)
     price = basis.apply(loss)
     limit = policy.limit
     return Quote(
         organisation=org,
         policy=policy,
-        expected_ground_up=ground_up_for(model, org, policy),
+        expected_ground_up=ground_up_for(model, policy, expected),
         expected_insured=model.allocate(org, policy, loss.mean()),
         loss=loss,
         premium=price,
         rate_on_line=price.gross / limit if math.isfinite(limit) else math.nan,
         p_exhaust=float(loss.pmf(limit)) if math.isfinite(limit) else 0.0,
-        retained=retained_loss(model, org, policy, loss),
+        retained=retained_loss(model, org, policy, loss, expected=expected),
         frequency=model.frequency(org),
         statutory=compliance(org, policy, day, model.currency),
         currency=model.currency,
