@@ -164,6 +164,17 @@ def test_quote_errors():
         pc.quote(shop(), pc.Policy(), premium=0.2)
     with pytest.raises(TypeError, match="as_of must be a datetime.date"):
         pc.quote(shop(), pc.Policy(), as_of="2025-01-01")
+    with pytest.raises(ValueError, match="seed applies to method='mc' only"):
+        pc.quote(shop(), pc.Policy(), seed=1, as_of=DAY)
+
+
+def test_a_simulated_quote_repeats_with_its_seed():
+    policy = pc.Policy(limit=1e9, retention=1e7)
+    first, again, other = (
+        pc.quote(shop(), policy, method="mc", seed=s, as_of=DAY) for s in (7, 7, 8)
+    )
+    assert first.premium.gross == again.premium.gross
+    assert first.premium.gross != other.premium.gross
 
 
 def test_quote_ground_up_total_counts_what_the_policy_covers():

@@ -64,7 +64,9 @@ def _log_legendre(
     )
     a, b = edges[..., :-1, None], edges[..., 1:, None]
     half = (b - a) / 2.0
-    t = (a + b) / 2.0 + half * x
+    # In place: fresh (organisations x nodes) arrays cost as much as the arithmetic.
+    t = np.multiply(half, x)
+    t += (a + b) / 2.0
     weight = half * w
     shape = (*low.shape, -1)
     return t.reshape(shape), weight.reshape(shape), (half > 0).repeat(n, axis=-1).reshape(shape)

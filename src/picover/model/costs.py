@@ -421,13 +421,13 @@ class LinearCost:
 
 def log_ramp(k: Any, k_low: float, k_high: float, p_low: float, p_high: float) -> Any:
     """p_low up to k_low, p_high from k_high on, linear in log10 K between."""
-    t = np.clip(
-        (np.log10(np.asarray(k, dtype=np.float64)) - math.log10(k_low))
-        / (math.log10(k_high) - math.log10(k_low)),
-        0.0,
-        1.0,
-    )
-    return p_low + (p_high - p_low) * t
+    t = np.asarray(np.log10(np.asarray(k, dtype=np.float64)))
+    t -= math.log10(k_low)
+    t /= math.log10(k_high) - math.log10(k_low)
+    np.clip(t, 0.0, 1.0, out=t)
+    t *= p_high - p_low
+    t += p_low
+    return t if t.ndim else t[()]
 
 
 @attrs.frozen
@@ -468,8 +468,10 @@ class SurchargeCost:
         return log_ramp(k, self.k_small, self.k_large, self.p_small, self.p_large)
 
     def amount(self, k: Any, ctx: CostContext) -> Any:
-        share = self.share_at_reference * _ratio(k, self.reference_records) ** self.elasticity
-        return np.asarray(ctx.annual_sales, dtype=np.float64) * np.minimum(share, self.cap_share)
+        share = np.asarray(np.power(_ratio(k, self.reference_records), self.elasticity))
+        share *= self.share_at_reference
+        np.minimum(share, self.cap_share, out=share)
+        return np.asarray(ctx.annual_sales, dtype=np.float64) * share
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
         return self.probability(k) * self.amount(k, ctx)

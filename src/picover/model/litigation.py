@@ -57,6 +57,18 @@ class Litigation:
             return self.p_suit(k) * self.q_liable
         raise ValueError(f"unknown trigger {trigger!r}; expected incident, suit or liability")
 
+    def probabilities(self, k: Any) -> dict[str, Any]:
+        """P(trigger | K = k) for every trigger at once (the suit's ramp computed once).
+
+        Examples
+        --------
+        >>> lit = Litigation(p_suit_small=0.05, p_suit_large=1.0, q_liable=0.5)
+        >>> {t: float(p) for t, p in lit.probabilities(1e6).items()}
+        {'incident': 1.0, 'suit': 1.0, 'liability': 0.5}
+        """
+        suit = self.p_suit(k)
+        return {"incident": 1.0, "suit": suit, "liability": suit * self.q_liable}
+
     @property
     def breakpoints(self) -> tuple[float, float]:
         """Where p_suit changes slope (quadrature over K splits there)."""

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from picover import _checks
-from picover.model.costs import TRIGGERS, CostContext
+from picover.model.costs import CostContext
 
 if TYPE_CHECKING:
     from picover.model.breach_model import BreachModel
@@ -117,7 +117,7 @@ def expected_losses_arrays(
         k, w = model._nodes(r[part])
         ctx = CostContext(r[part][:, None], sales[part][:, None])
         # Each trigger's weight w * P(trigger | K) once for all its categories.
-        weighted = {t: w * model.litigation.probability(t, k) for t in TRIGGERS}
+        weighted = {t: w * p for t, p in model.litigation.probabilities(k).items()}
         for name, category in model.costs.items():
             if policy is None:
                 mean = category.mean(k, ctx)

@@ -434,6 +434,7 @@ def quote(
     model: BreachModel | None = None,
     premium: PremiumBasis | None = None,
     method: str = "fft",
+    seed: Any = None,
     as_of: datetime.date | None = None,
 ) -> Quote:
     """Price ``policy`` for ``org``.
@@ -449,6 +450,8 @@ def quote(
         25% expenses, 5% profit).
     method : {"fft", "mc"}
         How the insured distribution is computed.
+    seed : int, numpy Generator or SeedSequence, optional
+        ``method="mc"`` only: the same seed gives the same quote.
     as_of : datetime.date, optional
         Date of the statutory check (default: today).
 
@@ -476,7 +479,7 @@ def quote(
         raise TypeError(f"premium must be a PremiumBasis; got {type(basis).__name__}")
     _checks.one_of("method", method, ("fft", "mc"))
     day = _as_of(as_of)
-    loss = model.annual_loss(org, policy, method=method)
+    loss = model.annual_loss(org, policy, method=method, seed=seed)
     expected = model.expected_losses(org)
     price = basis.apply(loss)
     limit = policy.limit
