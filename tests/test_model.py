@@ -260,6 +260,89 @@ def test_limits_far_beyond_any_loss_change_nothing(records, terms):
     o = org(records)
     dist = MODEL.annual_loss(o, pc.Policy(investigation="every", **terms))
     assert dist.mean() == pytest.approx(MODEL.expected_losses(o)["total"], rel=1e-5)
+    # The incidents' own tails (stop_loss of each category) show that no year
+    # gets near the limit: the grid is the unlimited one, and so is the mean.
+    unlimited = MODEL.annual_loss(o, pc.Policy(investigation="every"))
+    # (A far limit on the grid's lattice may nudge the bucket, by 1e-7 or so.)
+    assert dist.bucket == pytest.approx(unlimited.bucket, rel=1e-6)
+    assert abs(dist.support.size - unlimited.support.size) <= 1
+    assert dist.mean() == pytest.approx(unlimited.mean(), rel=1e-9)
+
+
+class _NoStopLoss:
+    """A lognormal cost that offers only the required methods (no ``stop_loss``)."""
+
+    def __init__(self, base: pc.LognormalCost) -> None:
+        self.base, self.trigger, self.insurable = base, base.trigger, base.insurable
+
+    def mean(self, k, ctx):  # type: ignore[no-untyped-def]
+        return self.base.mean(k, ctx)
+
+    def limited_mean(self, k, ctx, limit):  # type: ignore[no-untyped-def]
+        return self.base.limited_mean(k, ctx, limit)
+
+    def severity(self, k, ctx):  # type: ignore[no-untyped-def]
+        return self.base.severity(k, ctx)
+
+    def rvs(self, k, ctx, rng):  # type: ignore[no-untyped-def]
+        return self.base.rvs(k, ctx, rng)
+
+
+def test_far_limits_without_stop_loss_still_give_the_unlimited_mean():
+    # Without stop_loss the tails are unknown beyond the grid: the grid grows
+    # toward the limit instead, and the mean is still right.
+    costs = dict(MODEL.costs)
+    costs["attorney_fees"] = _NoStopLoss(MODEL.costs["attorney_fees"])
+    model = pc.BreachModel(
+        frequency_model=MODEL.frequency_model,
+        breach_size=MODEL.breach_size,
+        litigation=MODEL.litigation,
+        costs=costs,
+    )
+    o = org(1e5)
+    far = model.annual_loss(o, pc.Policy(limit=1e13, retention=1e7))
+    near = model.annual_loss(o, pc.Policy(retention=1e7))
+    assert far.support.size > near.support.size
+    assert far.mean() == pytest.approx(near.mean(), rel=1e-6)
+
+
+@pytest.mark.parametrize("k", [1.0, 37.5, 1e4, 3.3e5])
+def test_each_category_stop_loss_matches_its_distribution(k):
+    # stop_loss(k, ctx, x) = E[(C - x)+ | K = k, trigger], against the engine's
+    # closed forms (lognormal) and atoms (the others) of the same category;
+    # below zero, E[(C - x)+] = E[C] - x.
+    ctx = pc.model.costs.CostContext(1e6, 1e11)
+    x = np.array([-5.0, 0.0, 1e5, 1e7, 3e8, 1e9, 1e11])
+    for name, category in MODEL.costs.items():
+        got = category.stop_loss(k, ctx, x)
+        want = category.severity(k, ctx).sf_stop_loss(np.maximum(x, 0.0))[1] + np.maximum(-x, 0.0)
+        assert got == pytest.approx(want, rel=1e-12, abs=1e-6), name
+
+
+@pytest.mark.parametrize("records", [1e3, 1e6])
+def test_the_incident_stop_loss_bound_holds_on_the_grid(records):
+    # The bound on E[(X - x)+] for one incident's covered cost, against the
+    # exact stop-loss of the incident's grid distribution (continuous costs move
+    # up by less than a bucket per category there, hence the shift of 5 buckets).
+    from picover.model.incident import IncidentBuilder, stop_loss_bound
+
+    o = org(records)
+    k, w = MODEL._nodes(o.records)
+    ctx = MODEL._context(o)
+    names = tuple(c for c, cat in MODEL.costs.items() if cat.insurable)
+    caps = dict.fromkeys(names, math.inf)
+    h, n = 1e6, 4096
+    grid = IncidentBuilder(MODEL.costs, MODEL.litigation, k, w, ctx, caps, h, n).grid(names)
+    values = np.append(h * np.arange(grid.probs.size), grid.tail_mean)
+    probs = np.append(grid.probs, grid.tail_prob)
+    x = np.array([0.0, 1e6, 1e7, 1e8, 1e9, 3e9])
+    exact = np.array([(probs * np.maximum(values - t, 0.0)).sum() for t in x])
+    bound = stop_loss_bound(
+        MODEL.costs, MODEL.litigation, k, w, ctx, caps, names, np.maximum(x - 5 * h, 0.0)
+    )
+    assert np.all(bound >= exact * (1 - 1e-9) - 1e-9 * exact[0])
+    # ... and it is not loose where it matters (far out, a heavy tail drives both).
+    assert bound[0] == pytest.approx(exact[0], rel=1e-9)
 
 
 @pytest.mark.parametrize("limit", [1e9, math.inf])

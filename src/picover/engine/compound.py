@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -127,15 +128,37 @@ def excess_bound(freq: Frequency, sev: Severity, first: Severity | None, c: floa
     >>> 0.1 * math.exp(-30) < b < 1e-7
     True
     """
+    later = _stop_loss_of(sev)
+    lead = later if first is None else _stop_loss_of(first)
+    biggest = max(sev.mean(), 0.0 if first is None else first.mean())
+    return count_excess_bound(freq, later, lead, biggest, c)
+
+
+def _stop_loss_of(sev: Severity) -> Callable[[FloatArray], FloatArray]:
+    return lambda x: sev.sf_stop_loss(x)[1]
+
+
+def count_excess_bound(
+    freq: Frequency,
+    stop_loss: Callable[[FloatArray], FloatArray],
+    first_stop_loss: Callable[[FloatArray], FloatArray],
+    biggest_mean: float,
+    c: float,
+) -> float:
+    """:func:`excess_bound` from the events' stop-loss transforms, or bounds on them.
+
+    ``stop_loss(x)`` and ``first_stop_loss(x)`` give (upper bounds on)
+    E[(X - x)+] for a later and the first event at the points x > 0;
+    ``biggest_mean`` is the larger of their means (currency units).
+    """
     counts = np.arange(1, 257)
     p = np.asarray(freq.pmf(counts), dtype=np.float64)
     at = c / counts
-    later = sev.sf_stop_loss(at)[1]
-    lead = later if first is None else first.sf_stop_loss(at)[1]
+    later = stop_loss(at)
+    lead = later if first_stop_loss is stop_loss else first_stop_loss(at)
     within = float((p * (lead + (counts - 1) * later)).sum())
     beyond = max(freq.mean() - float((counts * p).sum()), 0.0)
-    biggest = max(sev.mean(), 0.0 if first is None else first.mean())
-    return within + biggest * beyond
+    return within + biggest_mean * beyond
 
 
 def toward_annual_end(top: float, agg_d: float, agg_l: float) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -29,6 +29,7 @@ from picover.engine.compound import (
     FFTOptions,
     check_method_options,
     checked_payment,
+    count_excess_bound,
     grid_too_short,
     toward_annual_end,
     warn_grid_left,
@@ -50,12 +51,14 @@ from picover.model.breach import DEFAULT_NODES, BreachSize
 from picover.model.costs import CostCategory, CostContext
 from picover.model.exposure import Organisation
 from picover.model.frequency import FrequencyEstimate, FrequencyModel, estimate
-from picover.model.incident import IncidentBuilder, expected_cost
+from picover.model.incident import IncidentBuilder, expected_cost, stop_loss_bound
 from picover.model.litigation import Litigation
 from picover.model.policy import Policy
 from picover.model.simulate import SimulatedIncidents
 
 FloatArray = NDArray[np.float64]
+#: A bound t -> E[(P - t)+] on a payment's stop-loss transform (currency units).
+StopLoss = Callable[[FloatArray], FloatArray]
 
 #: Largest grid the model chooses by itself (a user may pass n_buckets).
 MODEL_MAX_BUCKETS = 2**14
@@ -446,7 +449,10 @@ class BreachModel:
             # below would redo the grid to reach that far. Start there, unless that
             # grid would be coarser.
             wider = max(2.0 * reach, annual_end)
-            if grid_for(wider)[0] <= grid_for(reach)[0]:
+            h0 = grid_for(reach)[0]
+            far = self._year_excess(freq, k_used, w_used, ctx, terms, h0, annual_end)
+            # ... and unless the incidents' own tails show no year gets that far.
+            if far > 1e-9 * h0 and grid_for(wider)[0] <= h0:
                 reach = wider
         keep: float | None = None  # the bucket to keep when the grid is stretched
         for attempt in range(_MAX_REGRIDS):
@@ -468,9 +474,11 @@ class BreachModel:
             if automatic:
                 # A per-incident limit left beyond the grid: grow the grid while
                 # its bounded error in the mean matters.
-                beyond = p_any * self._payment_error(covered_first, terms) + (
-                    n_mean - p_any
-                ) * self._payment_error(covered_later, terms)
+                beyond = p_any * self._payment_error(
+                    covered_first, terms, self._paid_excess(k_used, w_used, ctx, terms, True, h)
+                ) + (n_mean - p_any) * self._payment_error(
+                    covered_later, terms, self._paid_excess(k_used, w_used, ctx, terms, False, h)
+                )
                 if beyond > 1e-9 * max(exact, h):
                     if attempt < _MAX_REGRIDS - 1:
                         reach *= 4.0
@@ -488,6 +496,12 @@ class BreachModel:
             n_year = min(n, later.probs.size, first.probs.size)
             agg = fft.aggregate(freq, later, n_year, exact, first=None if first is later else first)
             error = annual_terms_error(agg, terms.aggregate_retention, terms.aggregate_limit)
+            if error > 0 and agg.top >= terms.aggregate_retention and math.isfinite(annual_end):
+                # That bound sees only the tail's mean; the error is also at most
+                # E[(S - d - l)+], which the incidents' costs bound much more tightly.
+                error = min(
+                    error, self._year_excess(freq, k_used, w_used, ctx, terms, h, annual_end)
+                )
             if not automatic:
                 if error > 1e-9 * max(exact, h):
                     raise grid_too_short(
@@ -515,10 +529,80 @@ class BreachModel:
             covered, terms.retention, terms.per_incident_limit, terms.coinsurance, strict
         )
 
-    def _payment_error(self, covered: GridSeverity, terms: Terms) -> float:
-        return incident_terms_error(
+    def _payment_error(
+        self, covered: GridSeverity, terms: Terms, excess: StopLoss | None = None
+    ) -> float:
+        """Bound on the error of a per-incident limit left beyond the grid.
+
+        The tail atom's payment overstates the tail's by at most what the
+        limit cuts off, E[c (X - r - l)+] = E[(c (X - r) - c l)+], which
+        ``excess`` (a bound on E[(c (X - r)+ - t)+], see :meth:`_paid_excess`
+        with the limit lifted) bounds far more tightly than the tail's mean.
+        """
+        error = incident_terms_error(
             covered, terms.retention, terms.per_incident_limit, terms.coinsurance
         )
+        if error > 0 and excess is not None:
+            cut = terms.coinsurance * terms.per_incident_limit
+            error = min(error, float(excess(np.array([cut]))[0]))
+        return error
+
+    def _paid_excess(
+        self,
+        k: FloatArray,
+        w: FloatArray,
+        ctx: CostContext,
+        terms: Terms,
+        first: bool,
+        h: float,
+    ) -> StopLoss | None:
+        """A bound t -> E[(P - t)+] on one incident's payment P on a grid of bucket ``h``.
+
+        On the grid each of the m categories' costs, and then the payment,
+        moves up by less than a bucket at most (their tails beyond the grid
+        are atoms at their means, which only lowers what lies above t), so
+        P <= c (X + m h - r)+ + h in the stop-loss order, and
+        E[(P - t)+] <= c E[(X - s)+] with s = r - m h + (t - h) / c. The
+        per-incident limit only lowers P. None when a category offers no
+        ``stop_loss``.
+        """
+        names = terms.first if first else terms.later
+        if not all(hasattr(self.costs[c], "stop_loss") for c in names):
+            return None
+        c, r, m = terms.coinsurance, terms.retention, len(names)
+
+        def bound(t: FloatArray) -> FloatArray:
+            s = r - m * h + (np.asarray(t, dtype=np.float64) - h) / c
+            x = stop_loss_bound(
+                self.costs, self.litigation, k, w, ctx, terms.sublimits, names, np.maximum(s, 0.0)
+            )
+            assert x is not None  # every category has stop_loss
+            # Below 0, E[(X - s)+] = E[X] - s: the bound at 0 plus -s.
+            return c * (x + np.maximum(-s, 0.0))
+
+        return bound
+
+    def _year_excess(
+        self,
+        freq: Frequency,
+        k: FloatArray,
+        w: FloatArray,
+        ctx: CostContext,
+        terms: Terms,
+        h: float,
+        at: float,
+    ) -> float:
+        """A bound on E[(S - at)+] for the year's total S of payments on a grid of
+        bucket ``h`` (inf when a category offers no ``stop_loss``)."""
+        later = self._paid_excess(k, w, ctx, terms, False, h)
+        first = self._paid_excess(k, w, ctx, terms, True, h)
+        if later is None or first is None:
+            return math.inf
+        if terms.first == terms.later:
+            first = later
+        # Each payment's mean is at most its bound at 0.
+        biggest = max(float(later(np.zeros(1))[0]), float(first(np.zeros(1))[0]))
+        return count_excess_bound(freq, later, first, biggest, at)
 
     def reach(self, org: Organisation, policy: Policy | None = None, tol: float = 1e-6) -> float:
         """A rough yearly loss (currency units) exceeded with probability ``tol`` or less.
