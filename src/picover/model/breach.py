@@ -49,12 +49,12 @@ class BreachSize(Protocol):
 
 def _log_legendre(
     low: FloatArray, high: FloatArray, breakpoints: Sequence[float], n: int
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray]:
     """Composite Gauss-Legendre in t = ln k on [ln low, ln high], split at breakpoints.
 
-    Returns t nodes, their weights (for integrals in t) and a mask of nodes
-    inside [low, high] (segments outside get zero weight), each of shape
-    ``low.shape + (segments * n,)``.
+    Returns t nodes and their weights (for integrals in t), each of shape
+    ``low.shape + (segments * n,)``. Segments outside [low, high] shrink to a
+    point: their nodes sit at an end, with weight exactly zero.
     """
     x, w = special.roots_legendre(n)
     cuts = np.log(np.sort(np.asarray([b for b in breakpoints if b > 0], dtype=np.float64)))
@@ -69,7 +69,7 @@ def _log_legendre(
     t += (a + b) / 2.0
     weight = half * w
     shape = (*low.shape, -1)
-    return t.reshape(shape), weight.reshape(shape), (half > 0).repeat(n, axis=-1).reshape(shape)
+    return t.reshape(shape), weight.reshape(shape)
 
 
 def _records(records: Any) -> FloatArray:
@@ -102,7 +102,7 @@ class PowerLawSize:
     ) -> tuple[FloatArray, FloatArray]:
         r = _records(records)
         low = np.minimum(self.k_min, r)
-        t, wt, inside = _log_legendre(low, r, breakpoints, n)
+        t, wt = _log_legendre(low, r, breakpoints, n)
         j = t.shape[-1]
         k = np.empty((*r.shape, j + 1))
         weights = np.empty((*r.shape, j + 1))
@@ -116,7 +116,6 @@ class PowerLawSize:
         np.multiply(t, -self.exponent, out=raw)
         np.exp(raw, out=raw)
         raw *= wt
-        raw *= inside
         partial = r > self.k_min
         total = raw.sum(axis=-1, keepdims=True)
         scale = np.where(partial, 1.0 - self.p_total, 0.0)[..., None] / np.where(
