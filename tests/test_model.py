@@ -263,10 +263,53 @@ def test_limits_far_beyond_any_loss_change_nothing(records, terms):
     # The incidents' own tails (stop_loss of each category) show that no year
     # gets near the limit: the grid is the unlimited one, and so is the mean.
     unlimited = MODEL.annual_loss(o, pc.Policy(investigation="every"))
-    # (A far limit on the grid's lattice may nudge the bucket, by 1e-7 or so.)
-    assert dist.bucket == pytest.approx(unlimited.bucket, rel=1e-6)
-    assert abs(dist.support.size - unlimited.support.size) <= 1
-    assert dist.mean() == pytest.approx(unlimited.mean(), rel=1e-9)
+    assert dist.bucket == unlimited.bucket
+    assert dist.mean() == pytest.approx(unlimited.mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("records", "sector", "terms"),
+    [
+        # A far aggregate limit with an aggregate retention: the retention stays on
+        # a grid point (the far limit is no anchor).
+        (100_000, "retail", {"aggregate_retention": 52_382_809.0, "limit": 1e14}),
+        (102_460_797, "retail",
+         {"aggregate_retention": 5.24e7, "coinsurance": 0.877, "limit": 2.4e14}),
+        # Two heavy tails (investigation and attorney fees) under a retention: the
+        # limit's bounded error is below the grid's own accuracy, so no stretching.
+        (100_885, "healthcare", {"retention": 7.3e7, "limit": 6.8e11}),
+        (1_183_553, "healthcare", {"retention": 7.3e7, "limit": 1.29e12}),
+        # A per-incident limit within reach of the grid that still never binds.
+        (30_302_154, "retail", {"retention": 3.17e6, "investigation": "none",
+                                "per_incident_limit": 2.05e12}),
+        # A far per-incident limit with an aggregate retention beyond the grid: the
+        # payment's tail stays a tail, which the annual terms see.
+        (44, "retail",
+         {"retention": 1.8e8, "aggregate_retention": 4e8, "per_incident_limit": 1e14}),
+    ],
+)  # fmt: skip
+def test_far_terms_leave_the_grid_and_the_mean_alone(records, sector, terms):
+    o = pc.Organisation(records=records, annual_sales=1e10, sector=sector)
+    far = pc.Policy(**terms)
+    near = pc.Policy(**{k: v for k, v in terms.items() if "limit" not in k})
+    got, base = MODEL.annual_loss(o, far), MODEL.annual_loss(o, near)
+    assert got.bucket == base.bucket
+    assert got.mean() == pytest.approx(base.mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize("limit", [1e9, 1e10, 1e12])
+def test_a_policy_paying_only_the_first_investigation(limit):
+    # Later incidents pay nothing (no categories: their excess is 0, not unknown).
+    # The year pays min(X, L) for the first incident's investigation X, so
+    # E = P(N >= 1) sum_i w_i (E[X | k_i] - E[(X - L)+ | k_i]), lognormal closed forms.
+    o = pc.Organisation(records=100_000, annual_sales=1e10, sector="retail")
+    got = MODEL.annual_loss(o, pc.Policy(covers={"investigation"}, limit=limit)).mean()
+    k, w = MODEL._nodes(o.records)
+    ctx = MODEL._context(o)
+    cost = MODEL.costs["investigation"]
+    p_any = 1.0 - float(MODEL.frequency(o).counts().pmf(0))
+    want = p_any * float((w * (cost.mean(k, ctx) - cost.stop_loss(k, ctx, limit))).sum())
+    assert got == pytest.approx(want, rel=1e-9)
 
 
 class _NoStopLoss:

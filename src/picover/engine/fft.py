@@ -315,12 +315,14 @@ def settle(probs: FloatArray, bucket: float, exact_mean: float, strong: bool = F
         )
     # Zeroing the negative rounding noise leaves its positive half: the mean rises
     # by about the moment of the negative half, measured here. Negligible unless
-    # the mean is a tiny fraction of the grid's end; above 0.1% the caller hears.
-    # (Zeroing both halves would drop real mass as small as the noise, which far
-    # out on a wide grid carries real mean.)
+    # the mean is a tiny fraction of the grid's end; above 0.1% the caller hears,
+    # unless it stays below what the grid resolves anyway (1e-9 of a bucket, the
+    # tolerance of the tail atom below: a mean of 1e-13 KRW moved by 1e-9 KRW is
+    # zero either way). (Zeroing both halves would drop real mass as small as the
+    # noise, which far out on a wide grid carries real mean.)
     negative = probs < 0.0
     noise = -float((support[negative] * probs[negative]).sum())
-    if noise > max(1e-3 * abs(exact_mean), 1e-12 * h):
+    if noise > max(1e-3 * abs(exact_mean), 1e-9 * h):
         top = h * (n - 1)
         warnings.warn(
             f"FFT rounding on a grid reaching {top:,.6g} moves the mean "

@@ -24,9 +24,9 @@ from picover._table import Table
 
 FloatArray = NDArray[np.float64]
 
+#: Share of the variance carried by the tail atom above which var() warns.
+TAIL_VARIANCE_SHARE = 1e-3
 #: Return periods (years) used by :meth:`LossDistribution.exceedance` by default.
-# Share of the variance carried by the tail atom above which var() warns.
-_TAIL_VAR_SHARE = 1e-3
 DEFAULT_RETURN_PERIODS = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
 
 
@@ -164,7 +164,7 @@ class LossDistribution:
         total = float(centred.sum())
         if warn and self.tail_mass > 0 and total > 0:
             share = float(centred[-1]) / total
-            if share > _TAIL_VAR_SHARE:
+            if share > TAIL_VARIANCE_SHARE:
                 warnings.warn(
                     f"the tail beyond the grid (P(loss > {self.tail_from:,.6g}) = "
                     f"{self.tail_mass:.3g}) carries {share:.1%} of the variance even as a "

@@ -62,11 +62,13 @@ def apply_incident_terms(
         return place_atoms(paid, sev.probs, h, n)
     values = np.append(paid, share * min(max(tail_m - deductible, 0.0), limit))
     probs = np.append(sev.probs, tail_p)
-    if math.isfinite(limit):
+    if math.isfinite(limit) and top >= deductible + limit:
         return place_atoms(values, probs, h, n)  # the whole tail pays the limit
-    # Beyond the grid the payment is linear, so the tail's mean maps exactly, but
-    # it now starts at share * (top - deductible): shorten the grid to there so
-    # that it still holds everything below its end.
+    # Beyond the grid the payment is linear (or, with a limit beyond the grid,
+    # concave: see incident_terms_error), so the tail's mean maps (nearly)
+    # exactly, but it now starts at share * (top - deductible): shorten the grid
+    # to there so that it still holds everything below its end, and the tail
+    # stays a tail that later terms can see (not an atom inside the grid).
     n_out = max(2, math.floor(share * (top - deductible) / h + 1e-9) + 1)
     return place_atoms(values, probs, h, min(n, n_out))
 

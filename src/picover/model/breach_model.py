@@ -36,7 +36,7 @@ from picover.engine.compound import (
 )
 from picover.engine.discretise import GridSeverity
 from picover.engine.frequency import Frequency
-from picover.engine.lossdist import LossDistribution
+from picover.engine.lossdist import TAIL_VARIANCE_SHARE, LossDistribution
 from picover.engine.simulate import as_generator
 from picover.engine.terms import (
     annual_terms_error,
@@ -415,12 +415,15 @@ class BreachModel:
         if n_mean == 0 or not terms.first:
             return LossDistribution([0.0], [1.0], method="fft", currency=self.currency)
         reach = self._reach(org, freq, terms, k, w, ctx, tol)
+        # Grid points for the policy's amounts, most needed first (the bucket may
+        # not honour them all): retentions, where a payment's mean feels the
+        # grid, then the limits, which only cap it.
         anchors = [
             terms.retention,
+            terms.aggregate_retention,
             terms.per_incident_limit,
             terms.retention + terms.per_incident_limit,
             terms.aggregate_limit,
-            terms.aggregate_retention,
             *terms.sublimits.values(),
         ]
         automatic = bucket is None and n_buckets is None
@@ -438,21 +441,47 @@ class BreachModel:
             # the grid until the transform's rounding swamps the losses.
             top = terms.retention + reach / terms.coinsurance
             need = terms.retention + terms.per_incident_limit
-            if math.isfinite(need) and (not automatic or need <= NEAR * top):
+            if math.isfinite(need) and (not automatic or (binds and need <= NEAR * top)):
                 top = max(top, need)
             return self._grid(top, k, w, ctx, terms, bucket, n_buckets, anchors, keep)
+
+        # Terms beyond the grid leave an error in the mean, bounded below; the grid
+        # grows to them while that bound exceeds this share of the mean (or of a
+        # bucket). Under a retention (per incident or annual), 1e-7: the grid's own
+        # accuracy there (each category's discretisation spreads the sum a little,
+        # and a retention feels it), which a grid stretched to far terms, with a
+        # coarser bucket, would only worsen. Otherwise the mean is exact on any
+        # grid: 1e-9.
+        far_tol = 1e-7 if terms.retention > 0 or terms.aggregate_retention > 0 else 1e-9
+        # Before any grid the payment's mean is unknown: the covered cost's mean
+        # stands in (it is larger, so the loop may still grow the grid).
+        covered = n_mean * math.fsum(
+            float(expected_cost(self.costs[c], self.litigation, k, w, ctx, terms.sublimits[c]))
+            for c in terms.first
+        )
+        binds = True  # whether the per-incident limit can matter at all
+        if automatic and math.isfinite(terms.per_incident_limit):
+            # A limit that the incidents' own tails show never binds (its error in
+            # the mean, bounded as in the loop below, is within far_tol) needs no
+            # grid out to it: reaching it would only coarsen the bucket.
+            h_plain = self._grid(
+                terms.retention + reach / terms.coinsurance, k, w, ctx, terms, None, None, anchors
+            )[0]
+            excess = self._paid_excess(k_used, w_used, ctx, terms, True, h_plain)
+            if excess is not None:
+                cut = terms.coinsurance * terms.per_incident_limit
+                error = n_mean * float(excess(np.array([cut]))[0])
+                binds = error > far_tol * max(terms.coinsurance * covered, h_plain)
 
         annual_end = terms.aggregate_retention + terms.aggregate_limit
         if automatic and reach < annual_end < math.inf and math.isinf(terms.per_incident_limit):
             # Unbounded payments leave years beyond the grid, short of the aggregate
-            # retention plus limit, where the annual terms are inexact: the loop
-            # below would redo the grid to reach that far. Start there, unless that
-            # grid would be coarser.
+            # retention plus limit, where the annual terms are inexact. Start there
+            # when that grid is no coarser: the tail then pays the limit exactly,
+            # and quantiles and the variance see it. (A coarser one is reached only
+            # if the loop below finds the error too large.)
             wider = max(2.0 * reach, annual_end)
-            h0 = grid_for(reach)[0]
-            far = self._year_excess(freq, k_used, w_used, ctx, terms, h0, annual_end)
-            # ... and unless the incidents' own tails show no year gets that far.
-            if far > 1e-9 * h0 and grid_for(wider)[0] <= h0:
+            if grid_for(wider)[0] <= grid_for(reach)[0]:
                 reach = wider
         keep: float | None = None  # the bucket to keep when the grid is stretched
         for attempt in range(_MAX_REGRIDS):
@@ -479,7 +508,7 @@ class BreachModel:
                 ) + (n_mean - p_any) * self._payment_error(
                     covered_later, terms, self._paid_excess(k_used, w_used, ctx, terms, False, h)
                 )
-                if beyond > 1e-9 * max(exact, h):
+                if beyond > far_tol * max(exact, h):
                     if attempt < _MAX_REGRIDS - 1:
                         reach *= 4.0
                         keep = h if keep is None else keep
@@ -508,8 +537,20 @@ class BreachModel:
                         agg, terms.aggregate_retention, terms.aggregate_limit, error
                     )
                 break
-            if error > 1e-9 * max(exact, h):
+            if error > far_tol * max(exact, h):
                 reach = toward_annual_end(reach, terms.aggregate_retention, terms.aggregate_limit)
+                keep = h if keep is None else keep
+            elif (
+                agg.top < annual_end < math.inf
+                and _tail_variance_share(agg, terms) > TAIL_VARIANCE_SHARE
+                and grid_for(max(2.0 * reach, annual_end), h)[0] <= h
+            ):
+                # The terms' error in the mean is negligible, but the tail beyond
+                # the grid carries enough of the variance that var() would warn. The
+                # annual end is within reach at this bucket: there the tail pays the
+                # limit exactly, and the variance and quantiles see it. (Otherwise a
+                # longer grid only adds rounding.)
+                reach = max(2.0 * reach, annual_end)
                 keep = h if keep is None else keep
             elif unresolved_tail(agg, terms.aggregate_retention, terms.aggregate_limit) > tol:
                 reach *= 2.0
@@ -564,10 +605,14 @@ class BreachModel:
         P <= c (X + m h - r)+ + h in the stop-loss order, and
         E[(P - t)+] <= c E[(X - s)+] with s = r - m h + (t - h) / c. The
         per-incident limit only lowers P. None when a category offers no
-        ``stop_loss``.
+        ``stop_loss``. A custom category's ``on_grid`` must keep to the same
+        rule (each cost moved up by less than a bucket, the tail beyond the grid
+        an atom at its mean) for the bound to hold. The transform's rounding
+        (about 1e-16 n^2 h on a grid of n points) is not in it: on very wide
+        grids it can exceed the bound far out, where both are negligible.
         """
         names = terms.first if first else terms.later
-        if not all(hasattr(self.costs[c], "stop_loss") for c in names):
+        if any(getattr(self.costs[c], "stop_loss", None) is None for c in names):
             return None
         c, r, m = terms.coinsurance, terms.retention, len(names)
 
@@ -576,7 +621,8 @@ class BreachModel:
             x = stop_loss_bound(
                 self.costs, self.litigation, k, w, ctx, terms.sublimits, names, np.maximum(s, 0.0)
             )
-            assert x is not None  # every category has stop_loss
+            if x is None:  # not reached: every category has stop_loss
+                raise RuntimeError("a category lost its stop_loss")
             # Below 0, E[(X - s)+] = E[X] - s: the bound at 0 plus -s.
             return c * (x + np.maximum(-s, 0.0))
 
@@ -669,6 +715,9 @@ class BreachModel:
                     "exact; choose a bucket that divides them, or give n_buckets instead"
                 )
             return bucket, n_buckets if n_buckets is not None else _grid.length(top, bucket)
+        # Amounts beyond the grid's end need no grid point (a far limit must not
+        # push the retention off one).
+        anchors = [a for a in anchors if a <= top]
         if n_buckets is not None:
             # A target: the bucket shrinks, and the grid grows, until the policy's
             # amounts fall on grid points.
@@ -708,6 +757,19 @@ class BreachModel:
 
         sims = _checks.integer("n_sims", n_sims, low=1)
         return simulate_incidents(self, org, sims, as_generator(seed))
+
+
+def _tail_variance_share(agg: fft.Aggregate, terms: Terms) -> float:
+    """The tail atom's share of the variance of the year's payment under the annual terms."""
+    if agg.tail_mass == 0.0:
+        return 0.0
+    paid = np.minimum(
+        np.maximum(agg.support - terms.aggregate_retention, 0.0), terms.aggregate_limit
+    )
+    mean = float((agg.probs * paid).sum())
+    spread = (paid - mean) ** 2 * agg.probs
+    total = float(spread.sum())
+    return float(spread[-1]) / total if total > 0 else 0.0
 
 
 @attrs.frozen(eq=False)

@@ -65,11 +65,15 @@ def stop_loss_bound(
 
         E[(X - x)+] <= sum_c P(trigger_c) E[(min(C_c, L_c) - x_c)+].
 
-    Two kinds of shares are tried at each node and the smaller bound kept:
-    equal shares x / m, and one category taking most of x (the others x / 4m
-    each), which suits one heavy tail among bounded costs. None when a
-    category has no ``stop_loss``. ``x`` (>= 0) may be an array; the result
-    has its shape.
+    Three kinds of shares are tried at each node and the smallest bound
+    kept: equal shares x / m; one category taking most of x; two categories
+    splitting most of it (the others x / 4m each in the last two). The last
+    suit one or two heavy tails among bounded costs. With no categories X is
+    0; None when a category has no ``stop_loss``. ``x`` (>= 0) may be an
+    array; the result has its shape.
+
+    The bound is for the costs themselves; on a grid of bucket h each
+    category's cost may sit up to h higher (see ``BreachModel._paid_excess``).
 
     Examples
     --------
@@ -85,16 +89,21 @@ def stop_loss_bound(
     >>> bool(np.isclose(b[0], mean, rtol=1e-12)), bool(b[1] < 1e-9)  # at 0: the mean
     (True, True)
     """
+    xs = np.asarray(x, dtype=np.float64)
+    if not names:
+        return np.zeros(xs.shape)
     found = [getattr(costs[c], "stop_loss", None) for c in names]
     pieces = [piece for piece in found if piece is not None]
-    if not names or len(pieces) < len(names):
+    if len(pieces) < len(names):
         return None
     m = len(names)
-    xs = np.asarray(x, dtype=np.float64)[..., None]
-    shares = (xs / m, xs / (4 * m), xs * (1.0 - (m - 1) / (4 * m)))
+    col = xs[..., None]
+    light = col / (4 * m)
+    # Shares: equal, one heavy (the rest light), two heavy (the rest light).
+    shares = (col / m, light, col - (m - 1) * light, (col - (m - 2) * light) / 2)
     even: Any = 0.0
-    small: Any = 0.0
-    lift = []  # what each category's excess grows by when it takes the big share
+    base: Any = 0.0  # every category at the light share
+    one, two = [], []  # what a category adds when it takes a heavy share instead
     for name, piece in zip(names, pieces, strict=True):
         cap = sublimits[name]
         p = litigation.probability(costs[name].trigger, k)
@@ -102,9 +111,15 @@ def stop_loss_bound(
         floor = piece(k, ctx, cap) if math.isfinite(cap) else 0.0
         at = [p * np.maximum(piece(k, ctx, np.minimum(t, cap)) - floor, 0.0) for t in shares]
         even = even + at[0]
-        small = small + at[1]
-        lift.append(at[2] - at[1])
-    best = np.minimum(even, small + np.min(lift, axis=0)) if m > 1 else even
+        base = base + at[1]
+        one.append(at[2] - at[1])
+        two.append(at[3] - at[1])
+    best = even
+    if m > 1:
+        best = np.minimum(best, base + np.min(one, axis=0))
+    if m > 2:
+        pair = np.sort(np.stack(two), axis=0)
+        best = np.minimum(best, base + pair[0] + pair[1])
     return np.asarray((w * best).sum(axis=-1), dtype=np.float64)
 
 
