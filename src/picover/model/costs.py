@@ -8,7 +8,10 @@ adds a category (say business interruption) by writing a small class with the
 same methods, without touching the engine. A category may also offer
 ``stop_loss(k, ctx, x)``, E[(C - x)+ | K = k, trigger]: it lets the model see
 that terms far beyond any plausible loss need no grid (without it the grid
-reaches them).
+reaches them). It may also offer a vectorised ``on_grid``; that must place
+each cost on one of the two grid points around it (so at most a bucket
+higher, as the bound from ``stop_loss`` assumes) and keep the tail beyond the
+grid as its probability and conditional mean.
 
 Triggers:
 
