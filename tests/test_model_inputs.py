@@ -256,9 +256,9 @@ def test_a_simulation_too_large_for_memory_is_refused_before_allocating():
 @pytest.mark.parametrize(
     ("field", "value", "match"),
     [
-        ("frequency_model", {"base_rate": 0.1}, "'frequency_model' must be <class"),
+        ("frequency_model", {"base_rate": 0.1}, "frequency_model must be a FrequencyModel"),
         ("breach_size", 0.5, "'breach_size' must follow the BreachSize interface"),
-        ("litigation", None, "'litigation' must be <class"),
+        ("litigation", None, "BreachModel.litigation must be a Litigation"),
         ("sources", {"consolation.award": 100000}, "must map parameter paths to text"),
     ],
 )

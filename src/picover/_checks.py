@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import math
 import numbers
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -212,6 +213,29 @@ def _label(instance: Any, attribute: Any) -> str:
     return f"{type(instance).__name__}.{attribute.name}"
 
 
+def to_float(value: Any) -> Any:
+    """An attrs converter: a real number (int, numpy scalar, 0-d array, Fraction) as a float.
+
+    Anything else, and ints too large for a float, pass through unchanged for
+    the validator to refuse with a message; stored amounts are then always
+    plain floats (hashable, formattable).
+
+    Examples
+    --------
+    >>> import fractions
+    >>> to_float(np.array(5.0)), to_float(fractions.Fraction(3, 2)), to_float("5")
+    (5.0, 1.5, '5')
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return value
+    try:
+        return float(value)
+    except OverflowError:
+        return value
+
+
 def real(*, allow_nan: bool = False, **bounds: Any) -> Callable[[Any, Any, Any], None]:
     """An attrs validator applying :func:`number` with these bounds.
 
@@ -235,6 +259,63 @@ def real(*, allow_nan: bool = False, **bounds: Any) -> Callable[[Any, Any, Any],
         if allow_nan and isinstance(value, float | np.floating) and math.isnan(value):
             return
         number(_label(instance, attribute), value, **bounds)
+
+    return validate
+
+
+def kind(*types: type) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator: the value is an instance of one of ``types``.
+
+    Unlike ``attrs.validators.instance_of``, the message is one plain line.
+
+    Examples
+    --------
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class Shop:
+    ...     sector: str = attrs.field(validator=kind(str))
+    >>> Shop(3)
+    Traceback (most recent call last):
+    ...
+    TypeError: Shop.sector must be a str; got int 3
+    """
+    names = " or ".join(t.__name__ for t in types)
+
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        if not isinstance(value, types):
+            raise TypeError(
+                f"{_label(instance, attribute)} must be a {names}; "
+                f"got {type(value).__name__} {_describe(value)}"
+            )
+
+    return validate
+
+
+def among(allowed: Any) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator: the value is one of ``allowed`` (a one-line message naming them).
+
+    Examples
+    --------
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class Clause:
+    ...     when: str = attrs.field(validator=among(("first", "every")))
+    >>> Clause("second")
+    Traceback (most recent call last):
+    ...
+    ValueError: Clause.when must be one of 'first', 'every'; got 'second'
+    """
+    options = ", ".join(repr(a) for a in allowed)
+
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        try:
+            known = value in allowed
+        except TypeError:  # unhashable, say
+            known = False
+        if not known:
+            raise ValueError(
+                f"{_label(instance, attribute)} must be one of {options}; got {_describe(value)}"
+            )
 
     return validate
 
@@ -279,16 +360,38 @@ def whole(**bounds: Any) -> Callable[[Any, Any, Any], None]:
     return validate
 
 
+# Digits grouped by threes with commas or underscores (one kind), as people write
+# amounts; anything else with a separator ("3,5", "1_0e9") is refused, not read.
+_GROUPED = re.compile(
+    r"[+-]?\d{1,3}(?:(,)\d{3}(?:,\d{3})*|(_)\d{3}(?:_\d{3})*)(?:\.\d*)?(?:[eE][+-]?\d+)?"
+)
+
+
 def text_number(name: str, text: str) -> float:
-    """A number written in a text file: ``"1,000,000"`` and ``"1_000_000"`` are allowed.
+    """A number written in a text file; thousands may be grouped: ``"1,000,000"``, ``"1_000_000"``.
+
+    A separator anywhere else is refused rather than dropped: ``"3,5"`` (a
+    decimal comma) is not 35.
 
     Examples
     --------
-    >>> text_number("sales", "1,200,000")
-    1200000.0
+    >>> text_number("sales", "1,200,000.5")
+    1200000.5
+    >>> text_number("sales", "3,5")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: sales must be a number (thousands grouped by threes, ...); got '3,5'
     """
+    plain = text.strip()
+    if "," in plain or "_" in plain:
+        if not _GROUPED.fullmatch(plain):
+            raise ValueError(
+                f"{name} must be a number (thousands grouped by threes, as 1,000,000, are "
+                f"allowed); got {text!r}"
+            )
+        plain = plain.replace(",", "").replace("_", "")
     try:
-        return float(text.replace(",", "").replace("_", ""))
+        return float(plain)
     except ValueError:
         raise ValueError(f"{name} must be a number; got {text!r}") from None
 

@@ -14,6 +14,8 @@ from typing import Any
 import attrs
 import numpy as np
 
+from picover import _checks
+
 
 def _freeze_columns(columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
     frozen: dict[str, np.ndarray] = {}
@@ -90,7 +92,7 @@ class Table:
     """
 
     columns: Mapping[str, np.ndarray] = attrs.field(converter=_freeze_columns)
-    title: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    title: str = attrs.field(default="", validator=_checks.kind(str))
 
     def __len__(self) -> int:
         return len(next(iter(self.columns.values()))) if self.columns else 0

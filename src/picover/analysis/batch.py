@@ -69,11 +69,9 @@ class PortfolioResult:
     """
 
     columns: dict[str, NDArray[Any]] = attrs.field(
-        validator=attrs.validators.deep_mapping(
-            attrs.validators.instance_of(str), attrs.validators.instance_of(np.ndarray)
-        )
+        validator=attrs.validators.deep_mapping(_checks.kind(str), _checks.kind(np.ndarray))
     )
-    currency: str = attrs.field(default="KRW", validator=attrs.validators.instance_of(str))
+    currency: str = attrs.field(default="KRW", validator=_checks.kind(str))
 
     def __len__(self) -> int:
         return len(next(iter(self.columns.values())))

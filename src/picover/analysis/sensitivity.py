@@ -221,11 +221,11 @@ class Bar:
     300000.0
     """
 
-    param: str = attrs.field(validator=attrs.validators.instance_of(str))
-    low: float = attrs.field(validator=_checks.real(allow_inf=True))
-    high: float = attrs.field(validator=_checks.real(allow_inf=True))
-    output_low: float = attrs.field(validator=_checks.real())
-    output_high: float = attrs.field(validator=_checks.real())
+    param: str = attrs.field(validator=_checks.kind(str))
+    low: float = attrs.field(converter=_checks.to_float, validator=_checks.real(allow_inf=True))
+    high: float = attrs.field(converter=_checks.to_float, validator=_checks.real(allow_inf=True))
+    output_low: float = attrs.field(converter=_checks.to_float, validator=_checks.real())
+    output_high: float = attrs.field(converter=_checks.to_float, validator=_checks.real())
 
     @property
     def swing(self) -> float:
@@ -250,12 +250,10 @@ class Tornado:
     ['frequency.modifier', 'consolation.award']
     """
 
-    output: str = attrs.field(validator=attrs.validators.instance_of(str))
-    base_value: float = attrs.field(validator=_checks.real())
+    output: str = attrs.field(validator=_checks.kind(str))
+    base_value: float = attrs.field(converter=_checks.to_float, validator=_checks.real())
     bars: tuple[Bar, ...] = attrs.field(
-        validator=attrs.validators.deep_iterable(
-            attrs.validators.instance_of(Bar), attrs.validators.instance_of(tuple)
-        )
+        validator=attrs.validators.deep_iterable(_checks.kind(Bar), _checks.kind(tuple))
     )
 
     def to_records(self) -> list[dict[str, Any]]:
@@ -333,8 +331,8 @@ class Sweep:
               200,000                   2             376,144
     """
 
-    output: str = attrs.field(validator=attrs.validators.instance_of(str))
-    table: Table = attrs.field(validator=attrs.validators.instance_of(Table))
+    output: str = attrs.field(validator=_checks.kind(str))
+    table: Table = attrs.field(validator=_checks.kind(Table))
 
     def to_records(self) -> list[dict[str, Any]]:
         return self.table.to_records()
@@ -398,9 +396,9 @@ class Elasticity:
     True
     """
 
-    param: str = attrs.field(validator=attrs.validators.instance_of(str))
-    value: float = attrs.field(validator=_checks.real())
-    elasticity: float = attrs.field(validator=_checks.real())
+    param: str = attrs.field(validator=_checks.kind(str))
+    value: float = attrs.field(converter=_checks.to_float, validator=_checks.real())
+    elasticity: float = attrs.field(converter=_checks.to_float, validator=_checks.real())
 
 
 def elasticity(

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from picover import _checks
 from picover.model.exposure import ENTITY_TYPES
 
 REQUIRED = ("records", "annual_sales", "sector")
@@ -125,9 +126,12 @@ def _numbers(values: NDArray[Any], column: str, *, low: float, whole: bool = Fal
             if isinstance(v, bool) or not isinstance(v, int | float | np.number | str):
                 raise ValueError(f"row {i}, column {column!r}: {v!r} is not a number")
             try:
-                arr[i] = float(v.replace(",", "").replace("_", "")) if isinstance(v, str) else v
+                arr[i] = _checks.text_number("x", v) if isinstance(v, str) else v
             except ValueError:
-                raise ValueError(f"row {i}, column {column!r}: {v!r} is not a number") from None
+                raise ValueError(
+                    f"row {i}, column {column!r}: {v!r} is not a number (thousands grouped by "
+                    "threes, as 1,000,000, are allowed)"
+                ) from None
     bad = ~np.isfinite(arr) | (arr < low)
     if whole:
         bad |= np.isfinite(arr) & (arr != np.floor(arr))

@@ -99,7 +99,7 @@ class Poisson:
     array([1.+0.j])
     """
 
-    mu: float = attrs.field(validator=_checks.real(low=0.0))
+    mu: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
 
     def mean(self) -> float:
         return self.mu
@@ -138,8 +138,12 @@ class NegativeBinomial:
     2.0
     """
 
-    n: float = attrs.field(validator=_checks.real(low=0.0, low_open=True))
-    p: float = attrs.field(validator=_checks.real(low=0.0, high=1.0, low_open=True))
+    n: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True)
+    )
+    p: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0, low_open=True)
+    )
 
     def mean(self) -> float:
         return self.n * (1.0 - self.p) / self.p
@@ -179,7 +183,7 @@ class Binomial:
     """
 
     n: int = attrs.field(validator=_checks.whole(low=0))
-    p: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
+    p: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0))
 
     def mean(self) -> float:
         return self.n * self.p

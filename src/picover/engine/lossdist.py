@@ -88,17 +88,18 @@ class LossDistribution:
 
     support: FloatArray = attrs.field(converter=_readonly)
     probs: FloatArray = attrs.field(converter=_readonly)
-    tail_mass: float = attrs.field(default=0.0, validator=_checks.real(low=0.0, high=1.0))
+    tail_mass: float = attrs.field(
+        converter=_checks.to_float, default=0.0, validator=_checks.real(low=0.0, high=1.0)
+    )
     tail_from: float = attrs.field(
+        converter=_checks.to_float,
         default=math.inf,
         validator=_checks.real(low=0.0, allow_inf=True),
     )
     bucket: float | None = attrs.field(default=None)
-    method: str = attrs.field(
-        default="exact", validator=attrs.validators.in_(("fft", "mc", "exact"))
-    )
+    method: str = attrs.field(default="exact", validator=_checks.among(("fft", "mc", "exact")))
     n_sims: int | None = attrs.field(default=None)
-    currency: str = attrs.field(default="KRW", validator=attrs.validators.instance_of(str))
+    currency: str = attrs.field(default="KRW", validator=_checks.kind(str))
     # _top_prob[k] and _top_moment[k]: probability and first moment of the k
     # largest support points, accumulated from the top so that small tail
     # probabilities keep their relative precision.

@@ -93,9 +93,13 @@ class PowerLawSize:
     (1.0, 1000000.0)
     """
 
-    p_total: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
-    k_min: float = attrs.field(validator=_checks.real(low=1.0))
-    exponent: float = attrs.field(validator=_checks.real(low=0.0, low_open=True, high=5.0))
+    p_total: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0)
+    )
+    k_min: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=1.0))
+    exponent: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True, high=5.0)
+    )
 
     def nodes(
         self, records: Any, breakpoints: Sequence[float] = (), n: int = DEFAULT_NODES
@@ -157,7 +161,9 @@ class FixedFractionSize:
     200.0
     """
 
-    fraction: float = attrs.field(validator=_checks.real(low=0.0, low_open=True, high=1.0))
+    fraction: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True, high=1.0)
+    )
 
     def _k(self, records: Any) -> FloatArray:
         r = _records(records)
@@ -189,8 +195,12 @@ class BetaFractionSize:
     251.0
     """
 
-    a: float = attrs.field(validator=_checks.real(low=0.0, low_open=True))
-    b: float = attrs.field(validator=_checks.real(low=0.0, low_open=True))
+    a: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True)
+    )
+    b: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True)
+    )
 
     def nodes(
         self, records: Any, breakpoints: Sequence[float] = (), n: int = DEFAULT_NODES

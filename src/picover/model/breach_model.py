@@ -153,14 +153,12 @@ class BreachModel:
     True
     """
 
-    frequency_model: FrequencyModel = attrs.field(
-        validator=attrs.validators.instance_of(FrequencyModel)
-    )
+    frequency_model: FrequencyModel = attrs.field(validator=_checks.kind(FrequencyModel))
     breach_size: BreachSize = attrs.field(validator=_breach_size)
-    litigation: Litigation = attrs.field(validator=attrs.validators.instance_of(Litigation))
+    litigation: Litigation = attrs.field(validator=_checks.kind(Litigation))
     costs: Mapping[str, CostCategory] = attrs.field(converter=_costs)
-    currency: str = attrs.field(default="KRW", validator=attrs.validators.instance_of(str))
-    name: str = attrs.field(default="custom", validator=attrs.validators.instance_of(str))
+    currency: str = attrs.field(default="KRW", validator=_checks.kind(str))
+    name: str = attrs.field(default="custom", validator=_checks.kind(str))
     sources: Mapping[str, str] = attrs.field(factory=dict, converter=_sources)
     nodes: int = attrs.field(default=DEFAULT_NODES, validator=_checks.whole(low=2, high=64))
 

@@ -144,14 +144,20 @@ class LognormalCost:
     56056523
     """
 
-    median: float = attrs.field(validator=_checks.real(low=0.0, low_open=True))
-    elasticity: float = attrs.field(validator=_checks.real(low=-2.0, high=2.0))
-    sigma: float = attrs.field(validator=_checks.real(low=0.0, low_open=True, high=5.0))
-    reference_records: float = attrs.field(
-        default=1e4, validator=_checks.real(low=0.0, low_open=True)
+    median: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True)
     )
-    trigger: str = attrs.field(default="incident", validator=attrs.validators.in_(TRIGGERS))
-    insurable: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    elasticity: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=-2.0, high=2.0)
+    )
+    sigma: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True, high=5.0)
+    )
+    reference_records: float = attrs.field(
+        converter=_checks.to_float, default=1e4, validator=_checks.real(low=0.0, low_open=True)
+    )
+    trigger: str = attrs.field(default="incident", validator=_checks.among(TRIGGERS))
+    insurable: bool = attrs.field(default=True, validator=_checks.kind(bool))
 
     def median_at(self, k: Any) -> Any:
         return self.median * _ratio(k, self.reference_records) ** self.elasticity
@@ -332,11 +338,15 @@ class ConsolationCost:
     300000000.0
     """
 
-    award: float = attrs.field(validator=_checks.real(low=0.0))
-    award_cap: float = attrs.field(validator=_checks.real(low=0.0, allow_inf=True))
-    claim_rate: float = attrs.field(validator=_checks.real(low=0.0, high=1.0, high_open=True))
-    trigger: str = attrs.field(default="liability", validator=attrs.validators.in_(TRIGGERS))
-    insurable: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    award: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    award_cap: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, allow_inf=True)
+    )
+    claim_rate: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0, high_open=True)
+    )
+    trigger: str = attrs.field(default="liability", validator=_checks.among(TRIGGERS))
+    insurable: bool = attrs.field(default=True, validator=_checks.kind(bool))
 
     @property
     def paid_award(self) -> float:
@@ -414,10 +424,10 @@ class LinearCost:
     510000000.0
     """
 
-    fixed: float = attrs.field(validator=_checks.real(low=0.0))
-    per_record: float = attrs.field(validator=_checks.real(low=0.0))
-    trigger: str = attrs.field(default="incident", validator=attrs.validators.in_(TRIGGERS))
-    insurable: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    fixed: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    per_record: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    trigger: str = attrs.field(default="incident", validator=_checks.among(TRIGGERS))
+    insurable: bool = attrs.field(default=True, validator=_checks.kind(bool))
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
         return self.fixed + self.per_record * np.asarray(k, dtype=np.float64)
@@ -474,18 +484,32 @@ class SurchargeCost:
     450000000.0
     """
 
-    p_small: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
-    p_large: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
-    share_at_reference: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
-    elasticity: float = attrs.field(validator=_checks.real(low=0.0, high=2.0))
-    cap_share: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
-    reference_records: float = attrs.field(
-        default=1e6, validator=_checks.real(low=0.0, low_open=True)
+    p_small: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0)
     )
-    k_small: float = attrs.field(default=1e4, validator=_checks.real(low=1.0))
-    k_large: float = attrs.field(default=1e6, validator=_checks.real(low=1.0))
-    trigger: str = attrs.field(default="incident", validator=attrs.validators.in_(TRIGGERS))
-    insurable: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    p_large: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0)
+    )
+    share_at_reference: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0)
+    )
+    elasticity: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=2.0)
+    )
+    cap_share: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0)
+    )
+    reference_records: float = attrs.field(
+        converter=_checks.to_float, default=1e6, validator=_checks.real(low=0.0, low_open=True)
+    )
+    k_small: float = attrs.field(
+        converter=_checks.to_float, default=1e4, validator=_checks.real(low=1.0)
+    )
+    k_large: float = attrs.field(
+        converter=_checks.to_float, default=1e6, validator=_checks.real(low=1.0)
+    )
+    trigger: str = attrs.field(default="incident", validator=_checks.among(TRIGGERS))
+    insurable: bool = attrs.field(default=False, validator=_checks.kind(bool))
 
     def __attrs_post_init__(self) -> None:
         if not self.k_small < self.k_large:

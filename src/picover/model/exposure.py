@@ -328,17 +328,15 @@ class Organisation:
     # Bounds of plausibility: more people than on Earth, or sales of ten
     # quadrillion KRW, are input errors, not organisations.
     records: int = attrs.field(converter=_exact_int, validator=_checks.whole(low=1, high=10**10))
-    annual_sales: float = attrs.field(validator=_checks.real(low=0.0, high=1e16))
-    sector: str = attrs.field(validator=attrs.validators.instance_of(str))
+    annual_sales: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1e16)
+    )
+    sector: str = attrs.field(validator=_checks.kind(str))
     history: IncidentHistory | None = attrs.field(default=None, converter=_history)
     name: str | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(str))
+        default=None, validator=attrs.validators.optional(_checks.kind(str))
     )
-    entity_type: str = attrs.field(default="private", validator=attrs.validators.in_(ENTITY_TYPES))
-    ict_provider: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    equivalent_cover: bool = attrs.field(
-        default=False, validator=attrs.validators.instance_of(bool)
-    )
-    processing_outsourced: bool = attrs.field(
-        default=False, validator=attrs.validators.instance_of(bool)
-    )
+    entity_type: str = attrs.field(default="private", validator=_checks.among(ENTITY_TYPES))
+    ict_provider: bool = attrs.field(default=False, validator=_checks.kind(bool))
+    equivalent_cover: bool = attrs.field(default=False, validator=_checks.kind(bool))
+    processing_outsourced: bool = attrs.field(default=False, validator=_checks.kind(bool))

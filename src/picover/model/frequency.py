@@ -62,10 +62,18 @@ class FrequencyModel:
     """
 
     base_rate: Mapping[str, float] = attrs.field(converter=_base_rates)
-    reference_records: float = attrs.field(validator=_checks.real(low=0.0, low_open=True))
-    size_elasticity: float = attrs.field(validator=_checks.real(low=0.0, high=2.0))
-    shape: float = attrs.field(validator=_checks.real(low=0.0, low_open=True, allow_inf=True))
-    modifier: float = attrs.field(default=1.0, validator=_checks.real(low=0.0, low_open=True))
+    reference_records: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True)
+    )
+    size_elasticity: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=2.0)
+    )
+    shape: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True, allow_inf=True)
+    )
+    modifier: float = attrs.field(
+        converter=_checks.to_float, default=1.0, validator=_checks.real(low=0.0, low_open=True)
+    )
 
     def rate_for(self, sector: str) -> float:
         """The base rate of a sector; an unknown sector is an error listing the known ones."""

@@ -31,11 +31,21 @@ class Litigation:
     0.5
     """
 
-    p_suit_small: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
-    p_suit_large: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
-    q_liable: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
-    k_small: float = attrs.field(default=1e4, validator=_checks.real(low=1.0))
-    k_large: float = attrs.field(default=1e6, validator=_checks.real(low=1.0))
+    p_suit_small: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0)
+    )
+    p_suit_large: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0)
+    )
+    q_liable: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0)
+    )
+    k_small: float = attrs.field(
+        converter=_checks.to_float, default=1e4, validator=_checks.real(low=1.0)
+    )
+    k_large: float = attrs.field(
+        converter=_checks.to_float, default=1e6, validator=_checks.real(low=1.0)
+    )
 
     def __attrs_post_init__(self) -> None:
         if not self.k_small < self.k_large:

@@ -85,20 +85,30 @@ class Policy:
     """
 
     limit: float = attrs.field(
-        default=math.inf, validator=_checks.real(low=0.0, low_open=True, allow_inf=True)
+        converter=_checks.to_float,
+        default=math.inf,
+        validator=_checks.real(low=0.0, low_open=True, allow_inf=True),
     )
-    retention: float = attrs.field(default=0.0, validator=_checks.real(low=0.0))
+    retention: float = attrs.field(
+        converter=_checks.to_float, default=0.0, validator=_checks.real(low=0.0)
+    )
     per_incident_limit: float = attrs.field(
-        default=math.inf, validator=_checks.real(low=0.0, low_open=True, allow_inf=True)
+        converter=_checks.to_float,
+        default=math.inf,
+        validator=_checks.real(low=0.0, low_open=True, allow_inf=True),
     )
-    aggregate_retention: float = attrs.field(default=0.0, validator=_checks.real(low=0.0))
+    aggregate_retention: float = attrs.field(
+        converter=_checks.to_float, default=0.0, validator=_checks.real(low=0.0)
+    )
     coinsurance: float = attrs.field(
-        default=1.0, validator=_checks.real(low=0.0, high=1.0, low_open=True)
+        converter=_checks.to_float,
+        default=1.0,
+        validator=_checks.real(low=0.0, high=1.0, low_open=True),
     )
     sublimits: Mapping[str, float] = attrs.field(factory=dict, converter=_sublimits)
     covers: frozenset[str] | None = attrs.field(default=None, converter=_covers)
     investigation: str = attrs.field(
-        default="first", validator=attrs.validators.in_(INVESTIGATION_CLAUSES)
+        default="first", validator=_checks.among(INVESTIGATION_CLAUSES)
     )
 
     def covered(self, categories: Mapping[str, Any]) -> list[str]:

@@ -44,8 +44,8 @@ class Offer:
     20000000.0
     """
 
-    insurer: str = attrs.field(validator=attrs.validators.instance_of(str))
-    policy: Policy = attrs.field(validator=attrs.validators.instance_of(Policy))
+    insurer: str = attrs.field(validator=_checks.kind(str))
+    policy: Policy = attrs.field(validator=_checks.kind(Policy))
     premium: float = attrs.field(converter=_premium)
 
 
@@ -87,17 +87,33 @@ class OfferRow:
     True
     """
 
-    insurer: str = attrs.field(validator=attrs.validators.instance_of(str))
-    premium: float = attrs.field(validator=_checks.real(low=0.0, low_open=True))
-    limit: float = attrs.field(validator=_checks.real(low=0.0, low_open=True, allow_inf=True))
-    retention: float = attrs.field(validator=_checks.real(low=0.0))
-    expected_recovery: float = attrs.field(validator=_checks.real(low=0.0))
+    insurer: str = attrs.field(validator=_checks.kind(str))
+    premium: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True)
+    )
+    limit: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True, allow_inf=True)
+    )
+    retention: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    expected_recovery: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0)
+    )
     # Infinite for a premium so small that the ratio overflows.
-    value_ratio: float = attrs.field(validator=_checks.real(low=0.0, allow_inf=True))
-    implied_loss_ratio: float = attrs.field(validator=_checks.real(low=0.0, allow_inf=True))
-    expected_retained: float = attrs.field(validator=_checks.real(low=0.0))
-    retained_tvar99: float = attrs.field(validator=_checks.real(low=0.0))
-    p_exhaust: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
+    value_ratio: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, allow_inf=True)
+    )
+    implied_loss_ratio: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, allow_inf=True)
+    )
+    expected_retained: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0)
+    )
+    retained_tvar99: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0)
+    )
+    p_exhaust: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0)
+    )
     compliant: bool | None = attrs.field(validator=attrs.validators.optional(_checks.flag))
 
 
@@ -123,11 +139,9 @@ class Comparison:
     """
 
     rows: tuple[OfferRow, ...] = attrs.field(
-        validator=attrs.validators.deep_iterable(
-            attrs.validators.instance_of(OfferRow), attrs.validators.instance_of(tuple)
-        )
+        validator=attrs.validators.deep_iterable(_checks.kind(OfferRow), _checks.kind(tuple))
     )
-    currency: str = attrs.field(default="KRW", validator=attrs.validators.instance_of(str))
+    currency: str = attrs.field(default="KRW", validator=_checks.kind(str))
 
     def __iter__(self) -> Iterator[OfferRow]:
         return iter(self.rows)

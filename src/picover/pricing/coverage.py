@@ -83,15 +83,21 @@ class Recommendation:
     ('exceedance', True)
     """
 
-    limit: float = attrs.field(validator=_checks.real(low=0.0, low_open=True))
-    retention: float = attrs.field(validator=_checks.real(low=0.0))
-    rule: str = attrs.field(validator=attrs.validators.in_(DECIDERS))
-    exceedance: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
-    target: float = attrs.field(validator=_checks.real(low=0.0, high=1.0, low_open=True))
+    limit: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True)
+    )
+    retention: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    rule: str = attrs.field(validator=_checks.among(DECIDERS))
+    exceedance: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0)
+    )
+    target: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0, low_open=True)
+    )
     statutory_minimum: float | None = attrs.field(
         validator=attrs.validators.optional(_checks.real(low=0.0, low_open=True))
     )
-    candidates: Table = attrs.field(validator=attrs.validators.instance_of(Table))
+    candidates: Table = attrs.field(validator=_checks.kind(Table))
 
     def __str__(self) -> str:
         lines = [

@@ -57,7 +57,7 @@ class ExpectedValue:
     20000.0
     """
 
-    loading: float = attrs.field(validator=_checks.real(low=0.0))
+    loading: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
 
     def risk_load(self, dist: LossDistribution) -> float:
         return self.loading * dist.mean()
@@ -74,7 +74,7 @@ class StandardDeviation:
     150000
     """
 
-    multiple: float = attrs.field(validator=_checks.real(low=0.0))
+    multiple: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
 
     def risk_load(self, dist: LossDistribution) -> float:
         return self.multiple * dist.std()
@@ -101,11 +101,15 @@ class CostOfCapital:
     82000.0
     """
 
-    rate: float = attrs.field(default=0.06, validator=_checks.real(low=0.0))
-    level: float = attrs.field(
-        default=0.99, validator=_checks.real(low=0.0, high=1.0, low_open=True, high_open=True)
+    rate: float = attrs.field(
+        converter=_checks.to_float, default=0.06, validator=_checks.real(low=0.0)
     )
-    measure: str = attrs.field(default="tvar", validator=attrs.validators.in_(("var", "tvar")))
+    level: float = attrs.field(
+        converter=_checks.to_float,
+        default=0.99,
+        validator=_checks.real(low=0.0, high=1.0, low_open=True, high_open=True),
+    )
+    measure: str = attrs.field(default="tvar", validator=_checks.among(("var", "tvar")))
 
     def risk_load(self, dist: LossDistribution) -> float:
         rho = float(dist.ppf(self.level) if self.measure == "var" else dist.tvar(self.level))
@@ -127,7 +131,7 @@ class WangTransform:
     0.0
     """
 
-    lam: float = attrs.field(validator=_checks.real(low=0.0))
+    lam: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
 
     def risk_load(self, dist: LossDistribution) -> float:
         if dist.tail_mass > 0:
@@ -178,13 +182,13 @@ class Premium:
     'ExpectedValue'
     """
 
-    pure: float = attrs.field(validator=_checks.real(low=0.0))
-    risk_load: float = attrs.field(validator=_checks.real())
-    expenses: float = attrs.field(validator=_checks.real())
-    profit: float = attrs.field(validator=_checks.real())
-    minimum_uplift: float = attrs.field(validator=_checks.real(low=0.0))
-    gross: float = attrs.field(validator=_checks.real(low=0.0))
-    principle: str = attrs.field(validator=attrs.validators.instance_of(str))
+    pure: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    risk_load: float = attrs.field(converter=_checks.to_float, validator=_checks.real())
+    expenses: float = attrs.field(converter=_checks.to_float, validator=_checks.real())
+    profit: float = attrs.field(converter=_checks.to_float, validator=_checks.real())
+    minimum_uplift: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    gross: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    principle: str = attrs.field(validator=_checks.kind(str))
 
     def __str__(self) -> str:
         rows = [
@@ -226,15 +230,21 @@ class PremiumBasis:
 
     principle: PremiumPrinciple = attrs.field(
         factory=CostOfCapital,
-        validator=attrs.validators.instance_of(PremiumPrinciple),  # type: ignore[type-abstract]
+        validator=_checks.kind(PremiumPrinciple),
     )
     expense_ratio: float = attrs.field(
-        default=0.25, validator=_checks.real(low=0.0, high=1.0, high_open=True)
+        converter=_checks.to_float,
+        default=0.25,
+        validator=_checks.real(low=0.0, high=1.0, high_open=True),
     )
     profit_margin: float = attrs.field(
-        default=0.05, validator=_checks.real(low=0.0, high=1.0, high_open=True)
+        converter=_checks.to_float,
+        default=0.05,
+        validator=_checks.real(low=0.0, high=1.0, high_open=True),
     )
-    minimum: float = attrs.field(default=0.0, validator=_checks.real(low=0.0))
+    minimum: float = attrs.field(
+        converter=_checks.to_float, default=0.0, validator=_checks.real(low=0.0)
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.expense_ratio + self.profit_margin >= 1.0:

@@ -38,7 +38,7 @@ RETAINED_SEED = 20_260_901
 
 
 _by_category = attrs.validators.deep_mapping(
-    attrs.validators.instance_of(str), _checks.real(low=0.0), attrs.validators.instance_of(dict)
+    _checks.kind(str), _checks.real(low=0.0), _checks.kind(dict)
 )
 
 
@@ -64,10 +64,10 @@ class Retained:
     True
     """
 
-    mean: float = attrs.field(validator=_checks.real(low=0.0))
-    tvar99: float = attrs.field(validator=_checks.real(low=0.0))
-    tvar99_se: float = attrs.field(validator=_checks.real(low=0.0))
-    method: str = attrs.field(validator=attrs.validators.in_(("exact", "mc")))
+    mean: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    tvar99: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    tvar99_se: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    method: str = attrs.field(validator=_checks.among(("exact", "mc")))
     n_sims: int | None = attrs.field(validator=attrs.validators.optional(_checks.whole(low=1)))
 
 
@@ -84,7 +84,7 @@ class Compliance:
     (True, 50000000.0, False)
     """
 
-    obligation: Obligation = attrs.field(validator=attrs.validators.instance_of(Obligation))
+    obligation: Obligation = attrs.field(validator=_checks.kind(Obligation))
     compliant: bool | None = attrs.field(validator=attrs.validators.optional(_checks.flag))
 
     @property
@@ -136,21 +136,23 @@ class Quote:
     0.0225
     """
 
-    organisation: Organisation = attrs.field(validator=attrs.validators.instance_of(Organisation))
-    policy: Policy = attrs.field(validator=attrs.validators.instance_of(Policy))
+    organisation: Organisation = attrs.field(validator=_checks.kind(Organisation))
+    policy: Policy = attrs.field(validator=_checks.kind(Policy))
     expected_ground_up: dict[str, float] = attrs.field(validator=_by_category)
     expected_insured: dict[str, float] = attrs.field(validator=_by_category)
-    loss: LossDistribution = attrs.field(validator=attrs.validators.instance_of(LossDistribution))
-    premium: Premium = attrs.field(validator=attrs.validators.instance_of(Premium))
+    loss: LossDistribution = attrs.field(validator=_checks.kind(LossDistribution))
+    premium: Premium = attrs.field(validator=_checks.kind(Premium))
     # NaN for a policy without an aggregate limit.
-    rate_on_line: float = attrs.field(validator=_checks.real(low=0.0, allow_nan=True))
-    p_exhaust: float = attrs.field(validator=_checks.real(low=0.0, high=1.0))
-    retained: Retained = attrs.field(validator=attrs.validators.instance_of(Retained))
-    frequency: FrequencyEstimate = attrs.field(
-        validator=attrs.validators.instance_of(FrequencyEstimate)
+    rate_on_line: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, allow_nan=True)
     )
-    statutory: Compliance = attrs.field(validator=attrs.validators.instance_of(Compliance))
-    currency: str = attrs.field(validator=attrs.validators.instance_of(str))
+    p_exhaust: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0)
+    )
+    retained: Retained = attrs.field(validator=_checks.kind(Retained))
+    frequency: FrequencyEstimate = attrs.field(validator=_checks.kind(FrequencyEstimate))
+    statutory: Compliance = attrs.field(validator=_checks.kind(Compliance))
+    currency: str = attrs.field(validator=_checks.kind(str))
 
     def by_category(self) -> Table:
         """Expected ground-up and insured annual loss by category."""

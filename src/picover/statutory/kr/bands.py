@@ -70,20 +70,22 @@ class CoverageBand:
     'data subjects in [10,000, 100,000), annual sales in [1,000,000,000, 5,000,000,000] KRW'
     """
 
-    rule: str = attrs.field(validator=attrs.validators.instance_of(str))
+    rule: str = attrs.field(validator=_checks.kind(str))
     subjects_min: int = attrs.field(validator=_checks.whole(low=0))
     subjects_max: int | None = attrs.field(
         validator=attrs.validators.optional(_checks.whole(low=1))
     )
-    sales_min: float = attrs.field(validator=_checks.real(low=0.0))
-    sales_min_inclusive: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    sales_min: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    sales_min_inclusive: bool = attrs.field(validator=_checks.kind(bool))
     sales_max: float | None = attrs.field(
         validator=attrs.validators.optional(_checks.real(low=0.0))
     )
-    sales_max_inclusive: bool = attrs.field(validator=attrs.validators.instance_of(bool))
-    amount: float = attrs.field(validator=_checks.real(low=0.0, low_open=True))
-    status: str = attrs.field(validator=attrs.validators.instance_of(str))
-    source: str = attrs.field(validator=attrs.validators.instance_of(str))
+    sales_max_inclusive: bool = attrs.field(validator=_checks.kind(bool))
+    amount: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True)
+    )
+    status: str = attrs.field(validator=_checks.kind(str))
+    source: str = attrs.field(validator=_checks.kind(str))
 
     def __attrs_post_init__(self) -> None:
         if self.subjects_max is not None and self.subjects_max <= self.subjects_min:

@@ -69,15 +69,15 @@ class Obligation:
         start date unverified)
     """
 
-    required: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    required: bool = attrs.field(validator=_checks.kind(bool))
     rule: RuleVersion | None = attrs.field(
-        validator=attrs.validators.optional(attrs.validators.instance_of(RuleVersion))
+        validator=attrs.validators.optional(_checks.kind(RuleVersion))
     )
     reasons: tuple[str, ...] = attrs.field(converter=_reason_tuple)
     minimum_coverage: float | None = attrs.field(
         validator=attrs.validators.optional(_checks.real(low=0.0))
     )
-    as_of: date = attrs.field(validator=attrs.validators.instance_of(date))
+    as_of: date = attrs.field(validator=_checks.kind(date))
 
     def __attrs_post_init__(self) -> None:
         if self.required != (self.minimum_coverage is not None):

@@ -63,25 +63,25 @@ class RuleVersion:
     ('pipa_2023', datetime.date(2024, 9, 15), 1000000000.0, 10000)
     """
 
-    key: str = attrs.field(validator=attrs.validators.instance_of(str))
-    title: str = attrs.field(validator=attrs.validators.instance_of(str))
-    basis: str = attrs.field(validator=attrs.validators.instance_of(str))
-    in_force: date | None = attrs.field(
-        validator=attrs.validators.optional(attrs.validators.instance_of(date))
-    )
+    key: str = attrs.field(validator=_checks.kind(str))
+    title: str = attrs.field(validator=_checks.kind(str))
+    basis: str = attrs.field(validator=_checks.kind(str))
+    in_force: date | None = attrs.field(validator=attrs.validators.optional(_checks.kind(date)))
     enforced_from: date | None = attrs.field(
-        validator=attrs.validators.optional(attrs.validators.instance_of(date))
+        validator=attrs.validators.optional(_checks.kind(date))
     )
-    sales_threshold: float = attrs.field(validator=_checks.real(low=0.0))
+    sales_threshold: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0)
+    )
     subjects_threshold: int = attrs.field(validator=_checks.whole(low=1))
-    subjects_label: str = attrs.field(validator=attrs.validators.instance_of(str))
-    ict_only: bool = attrs.field(validator=attrs.validators.instance_of(bool))
-    exemptions_apply: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    subjects_label: str = attrs.field(validator=_checks.kind(str))
+    ict_only: bool = attrs.field(validator=_checks.kind(bool))
+    exemptions_apply: bool = attrs.field(validator=_checks.kind(bool))
     fine_krw: float | None = attrs.field(validator=attrs.validators.optional(_checks.real(low=0.0)))
-    table: str = attrs.field(validator=attrs.validators.instance_of(str))
+    table: str = attrs.field(validator=_checks.kind(str))
     bands: tuple[CoverageBand, ...] = attrs.field(converter=_band_tuple, repr=False)
-    status: str = attrs.field(validator=attrs.validators.instance_of(str))
-    source: str = attrs.field(validator=attrs.validators.instance_of(str))
+    status: str = attrs.field(validator=_checks.kind(str))
+    source: str = attrs.field(validator=_checks.kind(str))
 
     @bands.default
     def _default_bands(self) -> tuple[CoverageBand, ...]:
