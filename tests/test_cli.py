@@ -276,7 +276,15 @@ def test_bad_portfolio_rows(capsys, tmp_path):
     extra = write(tmp_path, "extra.csv", "records,annual_sales,sector\n10,1e9,retail,7\n")
     code, _, err = cli(capsys, "portfolio", extra, "--policy", EXAMPLES / "portfolio_policy.toml")
     assert code == 2
-    assert "row 0: more cells than column names" in err
+    assert "row 0: 4 cell(s) for 3 column names" in err
+    # A short row is not padded (a missing sector read as 'None'), nor is a
+    # repeated column name resolved by keeping the last.
+    short = write(tmp_path, "short.csv", "name,records,annual_sales,sector\n10,1e9,retail\n")
+    code, _, err = cli(capsys, "portfolio", short, "--policy", EXAMPLES / "portfolio_policy.toml")
+    assert (code, "row 0: 3 cell(s) for 4 column names" in err) == (2, True)
+    twice = write(tmp_path, "twice.csv", "records,records,annual_sales,sector\n1,5,1e9,retail\n")
+    code, _, err = cli(capsys, "portfolio", twice, "--policy", EXAMPLES / "portfolio_policy.toml")
+    assert (code, "'records' appear more than once" in err) == (2, True)
 
 
 def test_python_dash_m_entry_point():

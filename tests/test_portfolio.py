@@ -121,6 +121,14 @@ def test_per_row_policies_and_inputs_as_rows_or_dataframe():
             r"row 0, column 'incidents'",
         ),
         (lambda c: c.update(records=np.arange(3)), "equal length"),
+        # The Organisation's bounds, whatever the outputs asked for.
+        (lambda c: c["records"].__setitem__(5, 10**12), r"row 5, column 'records'.*1e\+10\]"),
+        (lambda c: c["annual_sales"].__setitem__(0, 1e17), r"row 0, column 'annual_sales'"),
+        # A decimal comma is not a thousands separator: refused, not read as 35.
+        (
+            lambda c: c.update(annual_sales=np.array(["3,5"] + ["1,000,000"] * 5, dtype=object)),
+            r"row 0, column 'annual_sales': '3,5' is not a number",
+        ),
     ],
 )
 def test_bad_tables_name_the_row_and_column(change, match):
@@ -210,3 +218,19 @@ def test_dask_gives_the_in_process_numbers():
         )
     for name in outputs:
         assert np.array_equal(local[name], spread[name]), name
+
+
+def test_ground_up_total_counts_endorsed_categories_as_the_quote_does():
+    # A policy covering the fines by endorsement: the quote's ground-up total
+    # counts them (to compare with the insured), and so does each book row.
+    shop = pc.Organisation(records=3_000_000, annual_sales=120e9, sector="retail")
+    everything = pc.Policy(limit=1e9, covers=list(pc.BreachModel.preset("kr").costs))
+    table = {"records": [shop.records] * 2, "annual_sales": [shop.annual_sales] * 2,
+             "sector": [shop.sector] * 2}  # fmt: skip
+    got = pc.price_portfolio(
+        table, [pc.Policy(limit=1e9), everything], outputs=("expected_ground_up",), as_of=DAY
+    ).columns["expected_ground_up"]
+    for value, policy in zip(got, (pc.Policy(limit=1e9), everything), strict=True):
+        want = pc.quote(shop, policy, as_of=DAY).expected_ground_up["total"]
+        assert value == pytest.approx(want, rel=1e-12)
+    assert got[1] > got[0]  # the fines

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from picover import _csv
 from picover._table import Table
 from picover.files import Case, InputError, read
 
@@ -302,12 +303,12 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
         text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not a column name
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not a text CSV file") from None
-    rows = list(csv.DictReader(io.StringIO(text)))
+    try:
+        rows = _csv.records(text)  # rows count from 0, as in price_portfolio's messages
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
     if not rows:
         raise UsageError(f"{path}: the table has no rows")
-    for i, row in enumerate(rows):  # rows count from 0, as in price_portfolio's messages
-        if None in row:
-            raise UsageError(f"{path}: row {i}: more cells than column names")
     outputs = args.outputs.split(",") if args.outputs else list(OUTPUTS)
     try:
         res = price_portfolio(

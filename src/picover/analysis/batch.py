@@ -33,7 +33,7 @@ from picover.model.policy import Policy
 from picover.model.vectorised import expected_losses_arrays
 from picover.pricing.coverage import DEFAULT_LADDER, recommend_coverage
 from picover.pricing.premium import PremiumBasis
-from picover.pricing.quote import _as_of
+from picover.pricing.quote import _as_of, borne
 from picover.statutory import kr
 
 OUTPUTS = (
@@ -235,7 +235,7 @@ def _price(
     nodes = 4 * model.nodes
     chunk = max(1, min(vectorised.CHUNK, int(max_memory // (_BYTES_PER_NODE * nodes))))
     if "expected_ground_up" in wanted:
-        out["expected_ground_up"] = _expected(model, cols, exposure, None, chunk)
+        out["expected_ground_up"] = _ground_up(model, cols, exposure, policies, chunk)
     # policies is None only when neither output is wanted (checked by the caller).
     if policies is not None and ("expected_insured" in wanted or "premium" in wanted):
         insured = np.full(n, np.nan)
@@ -282,6 +282,30 @@ def _closed_form(policy: Policy) -> bool:
         and math.isinf(policy.per_incident_limit)
         and not (policy.has_annual_terms)
     )
+
+
+def _ground_up(
+    model: BreachModel,
+    cols: dict[str, NDArray[Any]],
+    exposure: NDArray[Any],
+    policies: Sequence[Policy] | None,
+    chunk: int,
+) -> NDArray[np.float64]:
+    """Each row's ground-up total as its quote reports it: the insurable categories,
+    plus any its policy covers by endorsement (fines), so it compares with the insured."""
+    by_category = expected_losses_arrays(
+        model, cols["records"], cols["annual_sales"], cols["sector"],
+        incidents=cols["incidents"], exposure=exposure, chunk=chunk,
+    )  # fmt: skip
+    total = by_category["total"]
+    if policies is None:
+        return total
+    for p in {id(p): p for p in policies}.values():
+        extra = [c for c in borne(model, p) if not model.costs[c].insurable]
+        if extra:
+            rows = np.array([i for i, q in enumerate(policies) if q is p])
+            total[rows] += np.sum([by_category[c][rows] for c in extra], axis=0)
+    return total
 
 
 def _expected(

@@ -33,7 +33,7 @@ from picover.model.exposure import Organisation
 from picover.model.policy import Policy
 from picover.pricing.coverage import recommend_coverage
 from picover.pricing.premium import PremiumBasis
-from picover.pricing.quote import _as_of
+from picover.pricing.quote import _as_of, ground_up_for
 
 
 @attrs.frozen
@@ -86,7 +86,10 @@ OUTPUTS: dict[str, Callable[[Setting], float]] = {
     "premium": _premium,
     "pure_premium": _insured,
     "expected_insured": _insured,
-    "expected_ground_up": lambda s: s.model.expected_losses(s.org)["total"],
+    # As the quote reports it: with the categories the policy covers by endorsement.
+    "expected_ground_up": lambda s: ground_up_for(
+        s.model, s.policy, s.model.expected_losses(s.org)
+    )["total"],
     "p_exhaust": _p_exhaust,
     "rate_on_line": _rate_on_line,
     "recommended_limit": lambda s: recommend_coverage(s.org, model=s.model, as_of=s.as_of).limit,

@@ -96,8 +96,9 @@ def organisations(table: Any, sectors: Sequence[str]) -> tuple[dict[str, NDArray
     if n == 0:
         raise ValueError("the table has no rows")
     out = dict(cols)
-    out["records"] = _numbers(cols["records"], "records", low=1.0, whole=True)
-    out["annual_sales"] = _numbers(cols["annual_sales"], "annual_sales", low=0.0)
+    # The bounds of an Organisation, checked here whatever the outputs asked for.
+    out["records"] = _numbers(cols["records"], "records", low=1.0, high=1e10, whole=True)
+    out["annual_sales"] = _numbers(cols["annual_sales"], "annual_sales", low=0.0, high=1e16)
     out["sector"] = _choices(cols["sector"], "sector", sectors)
     for name, default in OPTIONAL.items():
         if name not in cols:
@@ -116,7 +117,9 @@ def organisations(table: Any, sectors: Sequence[str]) -> tuple[dict[str, NDArray
     return out, list(cols)
 
 
-def _numbers(values: NDArray[Any], column: str, *, low: float, whole: bool = False) -> NDArray[Any]:
+def _numbers(
+    values: NDArray[Any], column: str, *, low: float, high: float = math.inf, whole: bool = False
+) -> NDArray[Any]:
     if values.dtype.kind in "iuf":
         arr = values.astype(np.float64)
     else:
@@ -132,15 +135,16 @@ def _numbers(values: NDArray[Any], column: str, *, low: float, whole: bool = Fal
                     f"row {i}, column {column!r}: {v!r} is not a number (thousands grouped by "
                     "threes, as 1,000,000, are allowed)"
                 ) from None
-    bad = ~np.isfinite(arr) | (arr < low)
+    bad = ~np.isfinite(arr) | (arr < low) | (arr > high)
     if whole:
         bad |= np.isfinite(arr) & (arr != np.floor(arr))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         kind = "a whole number" if whole else "a number"
+        span = f">= {low:g}" if math.isinf(high) else f"in [{low:g}, {high:g}]"
         raise ValueError(
             f"row {i}, column {column!r}: {_plain(values[i])!r} is not allowed; expected {kind} "
-            f">= {low:g}"
+            f"{span}"
         )
     return arr
 

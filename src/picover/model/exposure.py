@@ -6,7 +6,6 @@ number of distinct data subjects (people) whose information is held.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from picover import _checks
+from picover import _checks, _csv
 from picover._frozen import FrozenMap
 
 #: Kinds of entity the statutory rules distinguish.
@@ -201,13 +200,17 @@ class IncidentHistory:
         """
         p = Path(path)
         with p.open(newline="", encoding="utf-8-sig") as fh:  # Excel writes a byte-order mark
-            reader = csv.DictReader(fh)
-            rows = []
-            for i, raw in enumerate(reader, start=1):
-                try:
-                    rows.append(_csv_row(raw))
-                except (TypeError, ValueError) as exc:
-                    raise type(exc)(f"{p}: row {i}: {exc}") from None
+            text = fh.read()
+        try:
+            table = _csv.records(text, first_row=1)
+        except ValueError as exc:
+            raise ValueError(f"{p}: {exc}") from None
+        rows = []
+        for i, raw in enumerate(table, start=1):
+            try:
+                rows.append(_csv_row(raw))
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"{p}: row {i}: {exc}") from None
         try:
             return cls.from_rows(rows)
         except (TypeError, ValueError) as exc:

@@ -259,9 +259,11 @@ def retained_loss(
     >>> math.isclose(kept.mean + paid, model.expected_losses(shop)["total"])  # KRW a year
     True
     """
-    borne = _borne(model, policy)
+    kept_categories = borne(model, policy)
     gu_mean = model.expected_losses(org) if expected is None else expected
-    mean = retained_mean(math.fsum(gu_mean[c] for c in borne), insured.mean(), paid_noise(insured))
+    mean = retained_mean(
+        math.fsum(gu_mean[c] for c in kept_categories), insured.mean(), paid_noise(insured)
+    )
     if retained_is_exact(policy):
         # Then the payment is min((G - d)+, l) of the year's ground-up total G.
         gu = model.annual_loss(org) if ground_up is None else ground_up
@@ -275,9 +277,9 @@ def retained_loss(
         )
         return Retained(mean, float(dist.tvar(0.99)), 0.0, "exact", None)
     active = retained_incidents(model, org) if incidents is None else incidents
-    kept = active.yearly(np.sum([active.costs[c] for c in borne], axis=0)) - active.payments(
-        model.terms(policy)
-    )
+    kept = active.yearly(
+        np.sum([active.costs[c] for c in kept_categories], axis=0)
+    ) - active.payments(model.terms(policy))
     tvar, se = tvar_with_mean(kept, RETAINED_SIMS, mean, 0.99)
     return Retained(mean, tvar, se, "mc", RETAINED_SIMS)
 
@@ -332,7 +334,7 @@ def tvar_with_mean(values: np.ndarray, size: int, mean: float, level: float) -> 
     return max(tvar, v, mean), math.sqrt(sampling + unseen * unseen)
 
 
-def _borne(model: BreachModel, policy: Policy) -> list[str]:
+def borne(model: BreachModel, policy: Policy) -> list[str]:
     """Categories whose cost the organisation bears before insurance and the policy
     may pay: the insurable ones, plus any the policy covers by endorsement (fines)."""
     return [c for c, cat in model.costs.items() if cat.insurable or c in (policy.covers or ())]
@@ -342,10 +344,10 @@ def ground_up_for(
     model: BreachModel, policy: Policy, expected: Mapping[str, float]
 ) -> dict[str, float]:
     """The ground-up ``expected`` losses by category, their ``"total"`` summing the
-    insurable categories and any other the policy covers (:func:`_borne`), so that
+    insurable categories and any other the policy covers (:func:`borne`), so that
     it compares with the insured total."""
     out = dict(expected)
-    out["total"] = math.fsum(expected[c] for c in _borne(model, policy))
+    out["total"] = math.fsum(expected[c] for c in borne(model, policy))
     return out
 
 
