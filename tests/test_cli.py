@@ -300,3 +300,36 @@ def test_python_dash_m_entry_point():
     )  # fmt: skip
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1
+
+
+ORG = {"records": 1000, "annual_sales": 1e9, "sector": "retail"}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"organisation": {"records": 1000, "annual_sales": 1e9}},
+         "[organisation]: missing key(s) sector"),
+        ({"organisation": ORG, "premium": {"principle": "wang"}}, "[premium]: missing key(s) lam"),
+        ({"organisation": ORG, "policy": {"sublimits": {"investigaton": 1e7}}},
+         "[policy]: the policy names an unknown cost category 'investigaton'"),
+        ({"organisation": ORG, "policy": {"sublimits": 5}},
+         "[policy]: Policy.sublimits must be a mapping"),
+        ({"organisation": ORG, "history": [{"year": 2023, "records_held": 1000, "incidents": 1,
+                                            "costs": [{"investigaton": 5.0}]}]},
+         "[[history]] year 2023, incident 1: unknown cost category 'investigaton'"),
+        ({"organisation": ORG, "history": [{"year": 2023, "records_held": 1000, "incidents": 1,
+                                            "records_affected": 5}]},
+         "records_affected must be a list with one entry per incident; got 5"),
+        ({"organisation": ORG, "settings": {"target": 2}}, "(0, 1); got 2"),
+        ({"organisation": {**ORG, "sector": 3}}, "Organisation.sector must be a str; got int 3"),
+    ],
+)  # fmt: skip
+def test_case_files_name_the_section_and_the_key(data, message):
+    from picover.files import InputError, parse
+
+    with pytest.raises(InputError) as info:
+        parse(data, source="case.toml")
+    assert message in str(info.value)
+    assert str(info.value).startswith("case.toml: ")
+    assert "\n" not in str(info.value)

@@ -235,9 +235,26 @@ def _keys(table: Any, where: str, allowed: tuple[str, ...], source: str) -> dict
 
 
 def _build(make: Callable[..., T], where: str, source: str, **kwargs: Any) -> T:
+    if isinstance(make, type) and attrs.has(make):
+        # Name a missing key as the file knows it, not as Python's signature error.
+        missing = [
+            f.name
+            for f in attrs.fields(make)
+            if f.init and f.default is attrs.NOTHING and f.name not in kwargs
+        ]
+        if missing:
+            raise InputError(f"{source}: {where}: missing key(s) {', '.join(missing)}")
     try:
         return make(**kwargs)
     except (TypeError, ValueError) as exc:
+        raise InputError(f"{source}: {where}: {exc}") from None
+
+
+def _check_against(model: BreachModel, where: str, source: str, policy: Policy) -> None:
+    """The policy's category names must be the model's (say so with the section)."""
+    try:
+        policy.covered(model.costs)
+    except ValueError as exc:
         raise InputError(f"{source}: {where}: {exc}") from None
 
 
@@ -276,6 +293,15 @@ def parse(data: Mapping[str, Any], *, source: str = "<input>") -> Case:
                 raise InputError(f"{source}: [[history]] must be a list of tables, one per year")
             history = _build(IncidentHistory.from_rows, "[[history]]", source, rows=rows)
         org = _build(Organisation, "[organisation]", source, history=history, **values)
+        for year in () if history is None else history.years:
+            for i, incident in enumerate(year.details, start=1):
+                unknown = sorted(set(incident.costs) - set(model.costs))
+                if unknown:
+                    raise InputError(
+                        f"{source}: [[history]] year {year.year}, incident {i}: unknown cost "
+                        f"category {', '.join(map(repr, unknown))}; the model's categories are "
+                        f"{', '.join(model.costs)}"
+                    )
         if org.sector not in model.frequency_model.base_rate:
             known = ", ".join(sorted(model.frequency_model.base_rate))
             raise InputError(
@@ -285,6 +311,8 @@ def parse(data: Mapping[str, Any], *, source: str = "<input>") -> Case:
         raise InputError(f"{source}: [[history]] needs an [organisation]")
 
     policy = _policy(top["policy"], "[policy]", source) if "policy" in top else None
+    if policy is not None:
+        _check_against(model, "[policy]", source, policy)
     offers = []
     raw_offers = top.get("offers", [])
     if not isinstance(raw_offers, list):
@@ -296,6 +324,7 @@ def parse(data: Mapping[str, Any], *, source: str = "<input>") -> Case:
             if key not in table:
                 raise InputError(f"{source}: {where}: missing key {key!r}")
         offer_policy = _policy(table["policy"], f"{where}.policy", source)
+        _check_against(model, f"{where}.policy", source, offer_policy)
         offers.append(
             _build(Offer, where, source, insurer=table["insurer"], policy=offer_policy,
                    premium=table["premium"])
@@ -317,7 +346,9 @@ def parse(data: Mapping[str, Any], *, source: str = "<input>") -> Case:
         raise InputError(f"{source}: [settings].as_of must be a date like 2025-03-01")
     target = settings.get("target", 0.01)
     if isinstance(target, bool) or not isinstance(target, int | float) or not 0 < target < 1:
-        raise InputError(f"{source}: [settings].target must be a probability in (0, 1)")
+        raise InputError(
+            f"{source}: [settings].target must be a probability in (0, 1); got {target!r}"
+        )
     return Case(org, policy, tuple(offers), model, basis, as_of, float(target), source)
 
 

@@ -217,12 +217,21 @@ class IncidentHistory:
             raise type(exc)(f"{p}: {exc}") from None
 
 
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list | tuple)
+
+
 def _year_from_row(row: Mapping[str, Any]) -> HistoryYear:
     incidents = _checks.integer("incidents", row["incidents"], low=0)
     affected = row.get("records_affected")
     costs = row.get("costs")
     details: list[Incident] = []
     if affected is not None or costs is not None:
+        for name, value in (("records_affected", affected), ("costs", costs)):
+            if value is not None and (isinstance(value, str | Mapping) or not _is_list(value)):
+                raise TypeError(
+                    f"{name} must be a list with one entry per incident; got {value!r}"
+                )
         affected_list = list(affected) if affected is not None else [None] * incidents
         costs_list = list(costs) if costs is not None else [{}] * incidents
         for name, lst in (("records_affected", affected_list), ("costs", costs_list)):

@@ -27,11 +27,15 @@ INVESTIGATION_CLAUSES = ("first", "every", "none")
 
 
 def _sublimits(value: Mapping[str, float]) -> FrozenMap[str, float]:
-    out = dict(value)
-    for name, amount in out.items():
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"Policy.sublimits must be a mapping of category name to amount; got {value!r}"
+        )
+    out = {}
+    for name, amount in value.items():
         if not isinstance(name, str) or not name:
             raise TypeError(f"Policy.sublimits keys must be category names; got {name!r}")
-        _checks.number(
+        out[name] = _checks.number(
             f"Policy.sublimits[{name!r}]", amount, low=0.0, low_open=True, allow_inf=True
         )
     return FrozenMap(out)
@@ -40,7 +44,7 @@ def _sublimits(value: Mapping[str, float]) -> FrozenMap[str, float]:
 def _covers(value: Iterable[str] | None) -> frozenset[str] | None:
     if value is None:
         return None
-    if isinstance(value, str):
+    if isinstance(value, str) or not isinstance(value, Iterable):
         raise TypeError(f"Policy.covers must be a collection of category names; got {value!r}")
     out = frozenset(value)
     for name in out:
