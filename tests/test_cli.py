@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -333,3 +334,19 @@ def test_case_files_name_the_section_and_the_key(data, message):
     assert message in str(info.value)
     assert str(info.value).startswith("case.toml: ")
     assert "\n" not in str(info.value)
+
+
+def test_numerical_warnings_are_one_line_each(capsys, tmp_path):
+    # A retention that takes nearly everything: the figure is rough, and the
+    # user hears it as one line (no source path, no second line), output intact.
+    case = write(tmp_path, "far.toml", "[organisation]\nrecords = 1000\nannual_sales = 5e10\n"
+                 'sector = "retail"\n[policy]\naggregate_retention = 1e10\n')  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # run() records warnings itself, whatever the filters
+        code, out, err = cli(capsys, "quote", case)
+    assert code == 0
+    assert "Premium" in out
+    lines = err.strip().splitlines()
+    assert lines
+    assert all(line.startswith("picover: warning: ") for line in lines)
+    assert any("the figure is rough" in line for line in lines)

@@ -14,7 +14,9 @@ import datetime
 import io
 import json
 import math
+import os
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -486,6 +488,22 @@ def run(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed its one-line usage error
         return int(exc.code or 0)
+    # Numerical warnings reach the user as one line each, after the output, not as
+    # Python's two-line form with a source path. (Only within this call: the
+    # caller's warning filters are restored on return.)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status = _run(args)
+    seen: set[str] = set()
+    for w in caught:
+        text = " ".join(str(w.message).split())
+        if text not in seen:
+            seen.add(text)
+            print(f"picover: warning: {text}", file=sys.stderr)
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if getattr(args, "plot", None):
             _plot_target(args.plot)
@@ -518,6 +536,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except ImportError as exc:
         print(f"picover: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (``| head``): not bad input
+        raise
     except OSError as exc:  # a file named on the command line cannot be read or written
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"picover: error: {where}{exc.strerror or exc}", file=sys.stderr)
@@ -539,4 +559,12 @@ def main() -> None:
     >>> [ep.value for ep in entry_points(group="console_scripts", name="picover")]
     ['picover.cli:main']
     """
-    sys.exit(run())
+    try:
+        status = run()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's advice: point stdout at devnull so the flush at exit cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        status = 1
+    sys.exit(status)

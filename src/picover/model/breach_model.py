@@ -458,18 +458,33 @@ class BreachModel:
             for c in terms.first
         )
         binds = True  # whether the per-incident limit can matter at all
-        if automatic and math.isfinite(terms.per_incident_limit):
-            # A limit that the incidents' own tails show never binds (its error in
-            # the mean, bounded as in the loop below, is within far_tol) needs no
-            # grid out to it: reaching it would only coarsen the bucket.
+        excess = None
+        if automatic:
             h_plain = self._grid(
                 terms.retention + reach / terms.coinsurance, k, w, ctx, terms, None, None, anchors
             )[0]
             excess = self._paid_excess(k_used, w_used, ctx, terms, True, h_plain)
-            if excess is not None:
-                cut = terms.coinsurance * terms.per_incident_limit
-                error = n_mean * float(excess(np.array([cut]))[0])
-                binds = error > far_tol * max(terms.coinsurance * covered, h_plain)
+        if excess is not None:
+            # Retentions so far out that the incidents' own tails show nothing is
+            # paid, to 1e-9 of a bucket: the payment is 0, with no grid stretched
+            # out to them (where rounding would make up a payment).
+            most = n_mean * float(excess(np.zeros(1))[0])
+            if terms.aggregate_retention > 0:
+                most = min(
+                    most,
+                    self._year_excess(
+                        freq, k_used, w_used, ctx, terms, h_plain, terms.aggregate_retention
+                    ),
+                )
+            if most <= 1e-9 * h_plain:
+                return LossDistribution([0.0], [1.0], method="fft", currency=self.currency)
+        if excess is not None and math.isfinite(terms.per_incident_limit):
+            # A limit that the incidents' own tails show never binds (its error in
+            # the mean, bounded as in the loop below, is within far_tol) needs no
+            # grid out to it: reaching it would only coarsen the bucket.
+            cut = terms.coinsurance * terms.per_incident_limit
+            error = n_mean * float(excess(np.array([cut]))[0])
+            binds = error > far_tol * max(terms.coinsurance * covered, h_plain)
 
         annual_end = terms.aggregate_retention + terms.aggregate_limit
         if automatic and reach < annual_end < math.inf and math.isinf(terms.per_incident_limit):
