@@ -350,3 +350,16 @@ def test_numerical_warnings_are_one_line_each(capsys, tmp_path):
     assert lines
     assert all(line.startswith("picover: warning: ") for line in lines)
     assert any("the figure is rough" in line for line in lines)
+
+
+def test_sensitivity_needs_a_policy_and_each_parameter_once(capsys, tmp_path):
+    bare = write(tmp_path, "bare.toml", "[organisation]\nrecords = 1000\nannual_sales = 1e9\n"
+                 'sector = "retail"\n')  # fmt: skip
+    code, _, err = cli(capsys, "sensitivity", bare, "--param", "consolation.award=5e4:2e5")
+    assert code == 2
+    assert "needs a [policy] section" in err
+    code, _, err = cli(capsys, "sensitivity", EXAMPLES / "retailer.toml",
+                       "--param", "consolation.award=5e4:2e5",
+                       "--param", "consolation.award=1e4:3e5")  # fmt: skip
+    assert code == 2
+    assert "--param consolation.award is given more than once" in err

@@ -507,3 +507,24 @@ def test_retained_loss_of_a_surcharge_only_endorsement():
     q = pc.quote(shop(), pc.Policy(covers={"fines"}), as_of=DAY)
     assert q.premium.pure == pytest.approx(gu["fines"], rel=1e-6)
     assert q.retained.mean == pytest.approx(gu["total"], rel=1e-6)
+
+
+def test_a_history_from_after_the_quote_date_is_refused():
+    late = pc.Organisation(
+        records=40_000, annual_sales=3e9, sector="retail",
+        history=pc.IncidentHistory.from_rows([{"year": 2030, "records_held": 40_000,
+                                               "incidents": 3}]),
+    )  # fmt: skip
+    for call in (
+        lambda: pc.quote(late, pc.Policy(limit=1e9), as_of=DAY),
+        lambda: pc.recommend_coverage(late, as_of=DAY),
+        lambda: pc.compare(late, [pc.Offer("A", pc.Policy(limit=1e9), 1e6)], as_of=DAY),
+    ):
+        with pytest.raises(ValueError, match="history holds year 2030, after the date"):
+            call()
+
+
+def test_offers_from_one_insurer_name_twice_are_refused():
+    offers = [pc.Offer("A", pc.Policy(limit=1e9), 1e6), pc.Offer("A", pc.Policy(limit=2e9), 2e6)]
+    with pytest.raises(ValueError, match=r"insurer\(s\) \['A'\] more than once"):
+        pc.compare(shop(), offers, as_of=DAY)

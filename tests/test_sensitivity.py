@@ -149,3 +149,16 @@ def test_rate_on_line_of_an_unlimited_policy_is_refused():
             ORG, pc.Policy(), model=MODEL, params={"consolation.award": (5e4, 2e5)},
             output="rate_on_line", as_of=DAY,
         )  # fmt: skip
+
+
+def test_parameter_collections_of_the_wrong_shape_are_refused():
+    org = pc.Organisation(records=1_000_000, annual_sales=5e10, sector="retail")
+    with pytest.raises(TypeError, match="params must map each parameter path"):
+        pc.sensitivity.tornado(org, pc.Policy(limit=1e9), params=["consolation.award"])
+    with pytest.raises(TypeError, match="grid must map each parameter path"):
+        pc.sensitivity.sweep(org, pc.Policy(limit=1e9), grid=["consolation.award"])
+    with pytest.raises(TypeError, match="params must be a list of parameter paths"):
+        pc.sensitivity.elasticity(org, pc.Policy(limit=1e9), params="consolation.award")
+    with pytest.raises(TypeError, match="outputs must be a list of output names"):
+        pc.price_portfolio({"records": [10], "annual_sales": [1e9], "sector": ["retail"]},
+                           pc.Policy(), outputs="premium")  # fmt: skip

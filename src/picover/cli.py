@@ -264,11 +264,17 @@ def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
     from picover.analysis import sensitivity
 
     org = _need(case, "organisation", "sensitivity")
+    # As quote does: a tornado of a premium needs the terms it prices (no silent default).
+    policy = _need(case, "policy", "sensitivity")
     if not args.param:
         raise UsageError("sensitivity needs at least one --param NAME=LOW:HIGH")
-    params = {name: (lo, hi) for name, lo, hi in (_param(p) for p in args.param)}
+    params: dict[str, tuple[float, float]] = {}
+    for name, lo, hi in (_param(p) for p in args.param):
+        if name in params:
+            raise UsageError(f"--param {name} is given more than once")
+        params[name] = (lo, hi)
     t = sensitivity.tornado(
-        org, case.policy, model=case.model, params=params, output=args.output,
+        org, policy, model=case.model, params=params, output=args.output,
         premium=case.premium, as_of=_as_of(case),
     )  # fmt: skip
     money = args.output not in ("p_exhaust", "rate_on_line")

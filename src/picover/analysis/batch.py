@@ -188,6 +188,8 @@ def price_portfolio(
     """
     model = BreachModel.preset("kr") if model is None else model
     basis = PremiumBasis() if premium is None else premium
+    if isinstance(outputs, str):
+        raise TypeError(f"outputs must be a list of output names; got the string {outputs!r}")
     wanted = list(outputs)
     for name in wanted:
         _checks.one_of("outputs", name, OUTPUTS)

@@ -296,6 +296,11 @@ def tornado(
     """
     base = _setting(org, policy, model, premium, as_of)
     _checks.one_of("output", output, tuple(OUTPUTS))
+    if not isinstance(params, Mapping):
+        raise TypeError(
+            "params must map each parameter path to a (low, high) pair; got "
+            f"{type(params).__name__}"
+        )
     if not params:
         raise ValueError("params must name at least one parameter")
     for path, pair in params.items():
@@ -368,6 +373,10 @@ def sweep(
     """
     base = _setting(org, policy, model, premium, as_of)
     _checks.one_of("output", output, tuple(OUTPUTS))
+    if not isinstance(grid, Mapping):
+        raise TypeError(
+            f"grid must map each parameter path to its values; got {type(grid).__name__}"
+        )
     if not grid:
         raise ValueError("grid must name at least one parameter")
     names = list(grid)
@@ -430,6 +439,8 @@ def elasticity(
     base = _setting(org, policy, model, premium, as_of)
     _checks.one_of("output", output, tuple(OUTPUTS))
     eps = _checks.number("step", step, low=0.0, high=0.5, low_open=True)
+    if isinstance(params, str):
+        raise TypeError(f"params must be a list of parameter paths; got the string {params!r}")
     values = parameters(base)
     out = []
     for path in params:

@@ -229,9 +229,7 @@ def _year_from_row(row: Mapping[str, Any]) -> HistoryYear:
     if affected is not None or costs is not None:
         for name, value in (("records_affected", affected), ("costs", costs)):
             if value is not None and (isinstance(value, str | Mapping) or not _is_list(value)):
-                raise TypeError(
-                    f"{name} must be a list with one entry per incident; got {value!r}"
-                )
+                raise TypeError(f"{name} must be a list with one entry per incident; got {value!r}")
         affected_list = list(affected) if affected is not None else [None] * incidents
         costs_list = list(costs) if costs is not None else [{}] * incidents
         for name, lst in (("records_affected", affected_list), ("costs", costs_list)):

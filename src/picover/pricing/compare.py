@@ -23,6 +23,7 @@ from picover.model.policy import Policy
 from picover.pricing.quote import (
     _as_of,
     compliance,
+    history_known_by,
     retained_incidents,
     retained_is_exact,
     retained_loss,
@@ -213,7 +214,13 @@ def compare(
     for i, offer in enumerate(offer_list):
         if not isinstance(offer, Offer):
             raise TypeError(f"offers[{i}] must be a picover Offer; got {type(offer).__name__}")
+    names = [offer.insurer for offer in offer_list]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        # Rows are told apart by insurer: two of one name would be indistinguishable.
+        raise ValueError(f"offers name the insurer(s) {repeated} more than once")
     day = _as_of(as_of)
+    history_known_by(org, day)
     # Offers share what their retained losses are computed from: the ground-up
     # distribution, and one set of simulated years (the comparison between
     # offers is then free of simulation noise).

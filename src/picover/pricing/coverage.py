@@ -32,6 +32,7 @@ from picover.pricing.quote import (
     RETAINED_SEED,
     RETAINED_SIMS,
     _as_of,
+    history_known_by,
     paid_noise,
     retained_mean,
     tvar_with_mean,
@@ -168,6 +169,7 @@ def recommend_coverage(
     _checks.one_of("rule", rule, RULES)
     charge = _checks.number("risk_charge", risk_charge, low=0.0)
     day = _as_of(as_of)
+    history_known_by(org, day)
     kr.require_krw(model.currency)
     duty = kr.obligation(org, as_of=day)
     minimum = duty.minimum_coverage if duty.required else None

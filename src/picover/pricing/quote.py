@@ -201,6 +201,30 @@ def _as_of(value: Any) -> datetime.date:
     return datetime.date.today() if value is None else _checks.day("as_of", value)
 
 
+def history_known_by(org: Organisation, day: datetime.date) -> None:
+    """Refuse a history with years after ``day``'s: a quote cannot learn from the future.
+
+    (The year of ``day`` itself may be a partly observed year, and is allowed.)
+
+    Examples
+    --------
+    >>> import picover as pc
+    >>> late = pc.Organisation(1000, 1e9, "retail", history=pc.IncidentHistory.from_rows(
+    ...     [{"year": 2030, "records_held": 1000, "incidents": 3}]))
+    >>> history_known_by(late, datetime.date(2025, 3, 1))
+    Traceback (most recent call last):
+    ...
+    ValueError: Organisation.history holds year 2030, after the date of the quote (2025-03-01)
+    """
+    if org.history is None:
+        return
+    future = [y.year for y in org.history.years if y.year > day.year]
+    if future:
+        raise ValueError(
+            f"Organisation.history holds year {max(future)}, after the date of the quote ({day})"
+        )
+
+
 def compliance(
     org: Organisation, policy: Policy, as_of: datetime.date, currency: str = "KRW"
 ) -> Compliance:
@@ -483,6 +507,7 @@ def quote(
         raise TypeError(f"premium must be a PremiumBasis; got {type(basis).__name__}")
     _checks.one_of("method", method, ("fft", "mc"))
     day = _as_of(as_of)
+    history_known_by(org, day)
     loss = model.annual_loss(org, policy, method=method, seed=seed)
     expected = model.expected_losses(org)
     price = basis.apply(loss)
