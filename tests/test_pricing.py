@@ -401,6 +401,11 @@ def test_recommendation_by_cost_of_risk():
     assert rec.retention == table["retention"][best]
     assert rec.limit >= 1e8  # statutory minimum for 200,000 subjects and 3bn sales
     assert rec.rule in ("cost_of_risk", "statutory minimum")
+    # Each cost's simulated part: risk_charge (0.1) times the TVaR's standard error,
+    # positive where anything is kept, and small beside the cost itself.
+    se = np.asarray(table["cost_of_risk_se"])
+    assert np.all(se >= 0)
+    assert np.all(se <= 0.01 * np.asarray(table["cost_of_risk"]))
 
 
 def test_recommendation_errors():
@@ -434,6 +439,10 @@ def test_compare_three_offers():
     assert [r.compliant for r in rows] == [True, True, False]
     by_value = rows.sorted("value_ratio")
     assert [r.value_ratio for r in by_value] == sorted((r.value_ratio for r in rows), reverse=True)
+    cheapest = rows.sorted("premium")  # best first: the cheapest
+    assert [r.premium for r in cheapest] == sorted(r.premium for r in rows)
+    assert [r.insurer for r in rows.sorted("insurer")] == sorted(r.insurer for r in rows)
+    assert [r.p_exhaust for r in rows.sorted("p_exhaust")] == sorted(r.p_exhaust for r in rows)
     cheapest = rows.sorted("premium", descending=False)
     assert cheapest[0].insurer == "C"
     records = rows.to_records()

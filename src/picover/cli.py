@@ -220,7 +220,10 @@ def cmd_compare(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
     offers = _need(case, "offers", "compare")
     rows = compare(org, offers, model=case.model, as_of=_as_of(case))
     if args.sort_by:
-        rows = rows.sorted(args.sort_by, descending=args.sort_by not in ("premium",))
+        try:
+            rows = rows.sorted(args.sort_by)  # best first
+        except ValueError as exc:
+            raise UsageError(str(exc).replace("by must be", "--sort-by must be", 1)) from None
     report = Report({"offers": rows.to_records()})
     table = rows.table().columns
     report.add(
@@ -428,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sort-by",
         dest="sort_by",
         default=None,
-        help="order by a column, e.g. value_ratio or premium",
+        help="order by a column, best first, e.g. value_ratio or premium",
     )
     common(p, plot=True)
     p = sub.add_parser("check", help="the statutory duty to insure and its minimum amount")

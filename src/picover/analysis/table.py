@@ -161,7 +161,7 @@ def _choices(values: NDArray[Any], column: str, allowed: Sequence[str]) -> NDArr
         i = int(np.flatnonzero(bad)[0])
         options = ", ".join(sorted(allowed))
         raise ValueError(
-            f"row {i}, column {column!r}: unknown value {texts[i]!r}; known: {options}"
+            f"row {i}, column {column!r}: unknown value {str(texts[i])!r}; known: {options}"
         )
     return texts
 

@@ -119,6 +119,21 @@ class OfferRow:
 
 
 _SORT_KEYS = tuple(f.name for f in attrs.fields(OfferRow))
+#: Whether larger is better for each column: the order that puts the best offer
+#: first (insurers alphabetically; premiums, retentions and risks kept, low first).
+LARGER_IS_BETTER = {
+    "insurer": False,
+    "premium": False,
+    "limit": True,
+    "retention": False,
+    "expected_recovery": True,
+    "value_ratio": True,
+    "implied_loss_ratio": True,
+    "expected_retained": False,
+    "retained_tvar99": False,
+    "p_exhaust": False,
+    "compliant": True,
+}
 
 
 @attrs.frozen
@@ -153,9 +168,12 @@ class Comparison:
     def __getitem__(self, i: int) -> OfferRow:
         return self.rows[i]
 
-    def sorted(self, by: str = "value_ratio", *, descending: bool = True) -> Comparison:
-        """The rows ordered by one attribute (``None`` compliance sorts last)."""
+    def sorted(self, by: str = "value_ratio", *, descending: bool | None = None) -> Comparison:
+        """The rows ordered by one attribute, best first unless ``descending`` says
+        otherwise (see :data:`LARGER_IS_BETTER`; ``None`` compliance sorts last)."""
         _checks.one_of("by", by, _SORT_KEYS)
+        if descending is None:
+            descending = LARGER_IS_BETTER[by]
         known = [r for r in self.rows if getattr(r, by) is not None]
         unknown = [r for r in self.rows if getattr(r, by) is None]
         known.sort(key=lambda r: getattr(r, by), reverse=descending)

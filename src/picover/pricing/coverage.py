@@ -71,7 +71,9 @@ class Recommendation:
     statutory_minimum : float or None
         The minimum amount when the organisation must insure.
     candidates : Table
-        Every limit (and retention) considered, with its figures.
+        Every limit (and retention) considered, with its figures (currency
+        units; under the cost-of-risk rule ``cost_of_risk_se`` is the standard
+        error the simulated TVaR leaves in each cost).
 
     Examples
     --------
@@ -259,7 +261,7 @@ def _cost_of_risk(
     insurable = [c for c, cat in model.costs.items() if cat.insurable]
     ground = incidents.yearly(np.sum([incidents.costs[c] for c in insurable], axis=0))
     ground_mean = model.expected_losses(org)["total"]
-    rows: list[tuple[float, float, float, float, float, float]] = []
+    rows: list[tuple[float, float, float, float, float, float, float]] = []
     for r in retentions:
         for lim in candidates:
             policy = Policy(limit=float(lim), retention=float(r))
@@ -268,9 +270,11 @@ def _cost_of_risk(
             # The retained mean is exact; its TVaR takes the tail from that mean.
             mean = retained_mean(ground_mean, loss.mean(), paid_noise(loss))
             kept = ground - incidents.payments(model.terms(policy))
-            worst, _ = tvar_with_mean(kept, kept.size, mean, 0.99)
+            worst, se = tvar_with_mean(kept, kept.size, mean, 0.99)
             cost = gross + mean + charge * (worst - mean)
-            rows.append((float(lim), float(r), gross, mean, worst, cost))
+            # The cost's only simulated part is the TVaR: its noise, for judging
+            # how clearly the best candidate wins.
+            rows.append((float(lim), float(r), gross, mean, worst, cost, charge * se))
     table = Table(
         {
             "limit": [row[0] for row in rows],
@@ -279,11 +283,12 @@ def _cost_of_risk(
             "retained_mean": [row[3] for row in rows],
             "retained_tvar99": [row[4] for row in rows],
             "cost_of_risk": [row[5] for row in rows],
+            "cost_of_risk_se": [row[6] for row in rows],
         }
     )
-    unconstrained = min(rows, key=lambda row: row[-1])
+    unconstrained = min(rows, key=lambda row: row[5])
     legal = [row for row in rows if minimum is None or row[0] >= minimum]
-    best = min(legal, key=lambda row: row[-1])
+    best = min(legal, key=lambda row: row[5])
     # The law decided only if it moved the answer onto the minimum itself.
     forced = minimum is not None and best[0] == minimum and unconstrained[0] < minimum
     decided = "statutory minimum" if forced else "cost_of_risk"
