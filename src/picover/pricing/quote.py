@@ -75,6 +75,12 @@ class Retained:
 class Compliance:
     """The statutory duty and whether the policy's limit meets the minimum amount.
 
+    ``compliant`` compares the aggregate limit with the minimum amount the
+    law sets (None when there is no duty). It does not judge the policy's
+    other terms: a policy that leaves out consolation payments, or whose
+    retention or per-incident limit keeps most of a leak's cost with the
+    organisation, may still show True; read them from the quote.
+
     Examples
     --------
     >>> import datetime, picover as pc
