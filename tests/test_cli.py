@@ -363,3 +363,12 @@ def test_sensitivity_needs_a_policy_and_each_parameter_once(capsys, tmp_path):
                        "--param", "consolation.award=1e4:3e5")  # fmt: skip
     assert code == 2
     assert "--param consolation.award is given more than once" in err
+
+
+def test_options_that_would_be_ignored_are_refused(capsys):
+    code, _, err = cli(capsys, "quote", EXAMPLES / "retailer.toml", "--format", "json",
+                       "--unit", "1e6")  # fmt: skip
+    assert (code, "--unit applies to the table and csv formats" in err) == (2, True)
+    table = {"records": [10], "annual_sales": [1e9], "sector": ["retail"]}
+    with pytest.raises(ValueError, match="partitions applies to engine='dask' only"):
+        pc.price_portfolio(table, pc.Policy(), outputs=("expected_ground_up",), partitions=0)

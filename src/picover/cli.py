@@ -53,6 +53,10 @@ class Report:
 
     def render(self, fmt: str, unit: str) -> str:
         if fmt == "json":
+            if unit != "KRW":
+                # JSON carries full figures, named by field (a scaled copy would be a
+                # second, ambiguous record of them).
+                raise UsageError("--unit applies to the table and csv formats, not to json")
             return json.dumps(_jsonable(self.data), indent=2, ensure_ascii=False)
         divisor, label = UNITS[unit]
         parts = []

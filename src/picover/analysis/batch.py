@@ -196,6 +196,10 @@ def price_portfolio(
     if {"premium", "recommended_limit", "statutory_minimum", "obligation"} & set(wanted):
         kr.require_krw(model.currency)  # every one of these consults the KRW statutory check
     _checks.one_of("engine", engine, ("numpy", "dask"))
+    if engine != "dask":
+        for name, value in (("client", client), ("partitions", partitions)):
+            if value is not None:
+                raise ValueError(f"{name} applies to engine='dask' only; got {name}={value!r}")
     memory = _checks.number("max_memory", max_memory, low=2**20)
     day = _as_of(as_of)
     cols, given = organisations(table, sorted(model.frequency_model.base_rate))
