@@ -103,8 +103,12 @@ def organisations(table: Any, sectors: Sequence[str]) -> tuple[dict[str, NDArray
     for name, default in OPTIONAL.items():
         if name not in cols:
             out[name] = np.full(n, default)
-    for name in ("years_observed", "incidents"):
-        out[name] = _numbers(out[name], name, low=0.0, whole=True)
+    # A history spans at most the years 1900-2200 (as HistoryYear allows).
+    out["years_observed"] = _numbers(out["years_observed"], "years_observed", low=0.0, high=301,
+                                     whole=True)  # fmt: skip
+    out["incidents"] = _numbers(out["incidents"], "incidents", low=0.0, high=1e12, whole=True)
+    for name in ("records", "years_observed", "incidents"):
+        out[name] = out[name].astype(np.int64)  # counts, checked whole (and below 1e10)
     bad = np.flatnonzero((out["incidents"] > 0) & (out["years_observed"] == 0))
     if bad.size:
         raise ValueError(
