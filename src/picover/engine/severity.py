@@ -405,6 +405,28 @@ class Layered:
 _MAX_ATOMS = 10_000_000
 
 
+def _discrete_top(value: Any, low: float) -> float:
+    """The smallest support point k with P(X > k) <= 1e-17 (inf past the tabulation limit).
+
+    scipy's ``isf`` answers directly, but returns nan or inf for some families
+    (Poisson, geometric) that far out; ``sf`` does not fail there, so a doubling
+    and bisection search on it takes over.
+    """
+    with np.errstate(all="ignore"):  # geom's isf divides by zero on the way to inf
+        top = float(value.isf(1e-17))
+    if math.isfinite(top):
+        return top
+    lo, hi = low, max(low + 1.0, 1.0)
+    while float(value.sf(hi)) > 1e-17:
+        if hi - low > _MAX_ATOMS:
+            return math.inf
+        lo, hi = hi, 2.0 * hi
+    while hi - lo > 1.0:
+        mid = math.floor((lo + hi) / 2.0)
+        lo, hi = (lo, mid) if float(value.sf(mid)) <= 1e-17 else (mid, hi)
+    return hi
+
+
 def _scipy_discrete(value: Any, name: str) -> AtomicSeverity:
     dist = value.dist
     if hasattr(dist, "xk") and hasattr(dist, "pk"):
@@ -413,7 +435,7 @@ def _scipy_discrete(value: Any, name: str) -> AtomicSeverity:
     low, high = (float(v) for v in value.support())
     if low < 0:
         raise ValueError(f"{name} must be a distribution of losses >= 0; support starts at {low}")
-    top = high if math.isfinite(high) else float(value.isf(1e-17))
+    top = high if math.isfinite(high) else _discrete_top(value, low)
     if top - low + 1 > _MAX_ATOMS:
         raise ValueError(
             f"{name}: the discrete {dist.name} has {top - low + 1:.3g} support points above "

@@ -445,11 +445,11 @@ class BreachModel:
 
         # Terms beyond the grid leave an error in the mean, bounded below; the grid
         # grows to them while that bound exceeds this share of the mean (or of a
-        # bucket). Under a retention (per incident or annual), 1e-7: the grid's own
-        # accuracy there (each category's discretisation spreads the sum a little,
-        # and a retention feels it), which a grid stretched to far terms, with a
-        # coarser bucket, would only worsen. Otherwise the mean is exact on any
-        # grid: 1e-9.
+        # bucket). Under a retention (per incident or annual), 1e-7: still below
+        # the grid's own accuracy there (each category's discretisation spreads
+        # the sum a little, and a retention feels it: 1e-6 or more of the mean on
+        # the automatic grid), which a grid stretched to far terms, with a coarser
+        # bucket, would only worsen. Otherwise the mean is exact on any grid: 1e-9.
         far_tol = 1e-7 if terms.retention > 0 or terms.aggregate_retention > 0 else 1e-9
         # Before any grid the payment's mean is unknown: the covered cost's mean
         # stands in (it is larger, so the loop may still grow the grid).
