@@ -108,7 +108,7 @@ def organisations(table: Any, sectors: Sequence[str]) -> tuple[dict[str, NDArray
                                      whole=True)  # fmt: skip
     out["incidents"] = _numbers(out["incidents"], "incidents", low=0.0, high=1e12, whole=True)
     for name in ("records", "years_observed", "incidents"):
-        out[name] = out[name].astype(np.int64)  # counts, checked whole (and below 1e10)
+        out[name] = out[name].astype(np.int64)  # counts, checked whole and bounded above
     bad = np.flatnonzero((out["incidents"] > 0) & (out["years_observed"] == 0))
     if bad.size:
         raise ValueError(

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 FloatArray = NDArray[np.float64]
 
 #: Organisations per chunk (each chunk holds a few arrays of chunk x nodes floats).
-CHUNK = 20_000
+#: Small enough that those arrays (under 1 MB) are reused from the allocator's
+#: heap: larger ones are fresh pages each time, and faulting them in costs as
+#: much as the arithmetic (1.5 s instead of 2 s for a million organisations).
+CHUNK = 4_000
 
 
 def frequency_arrays(
