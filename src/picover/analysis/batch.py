@@ -290,6 +290,14 @@ def _closed_form(policy: Policy) -> bool:
     )
 
 
+def _distinct(policies: Sequence[Policy]) -> list[Policy]:
+    """The distinct policy objects of a book (one, usually: checked first, fast)."""
+    first = policies[0]
+    if all(p is first for p in policies):
+        return [first]
+    return list({id(p): p for p in policies}.values())
+
+
 def _ground_up(
     model: BreachModel,
     cols: dict[str, NDArray[Any]],
@@ -306,7 +314,7 @@ def _ground_up(
     total = by_category["total"]
     if policies is None:
         return total
-    for p in {id(p): p for p in policies}.values():
+    for p in _distinct(policies):
         extra = [c for c in borne(model, p) if not model.costs[c].insurable]
         if extra:
             rows = np.array([i for i, q in enumerate(policies) if q is p])

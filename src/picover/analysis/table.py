@@ -159,8 +159,12 @@ def _plain(value: Any) -> Any:
 
 
 def _choices(values: NDArray[Any], column: str, allowed: Sequence[str]) -> NDArray[Any]:
-    texts = values.astype(str)
-    bad = ~np.isin(texts, np.asarray(list(allowed), dtype=str))
+    texts = values if values.dtype.kind == "U" else values.astype(str)
+    # A comparison per allowed value: the lists are short, and np.isin would
+    # sort a million strings.
+    bad = np.ones(texts.shape, dtype=bool)
+    for value in allowed:
+        bad &= texts != value
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         options = ", ".join(sorted(allowed))
