@@ -234,3 +234,11 @@ def test_ground_up_total_counts_endorsed_categories_as_the_quote_does():
         want = pc.quote(shop, policy, as_of=DAY).expected_ground_up["total"]
         assert value == pytest.approx(want, rel=1e-12)
     assert got[1] > got[0]  # the fines
+
+
+def test_the_result_shares_no_memory_with_the_table():
+    table = {"records": np.array([10, 20]), "annual_sales": np.array([1e9, 2e9]),
+             "sector": np.array(["retail", "finance"])}  # fmt: skip
+    res = pc.price_portfolio(table, pc.Policy(), outputs=("expected_ground_up",), as_of=DAY)
+    for name, column in table.items():
+        assert not np.shares_memory(res.columns[name], column), name

@@ -159,7 +159,8 @@ def _plain(value: Any) -> Any:
 
 
 def _choices(values: NDArray[Any], column: str, allowed: Sequence[str]) -> NDArray[Any]:
-    texts = values if values.dtype.kind == "U" else values.astype(str)
+    # A copy either way: the result must not share memory with the caller's table.
+    texts = values.copy() if values.dtype.kind == "U" else values.astype(str)
     # A comparison per allowed value: the lists are short, and np.isin would
     # sort a million strings.
     bad = np.ones(texts.shape, dtype=bool)
