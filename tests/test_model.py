@@ -495,3 +495,17 @@ def test_nbinom_frequency_scipy_object_is_consistent():
     k = np.arange(6)
     assert np.allclose(counts.pmf(k), est.dist.pmf(k), rtol=1e-12)
     assert isinstance(est.dist, stats.distributions.rv_frozen)
+
+
+def test_tail_variance_share_by_hand():
+    # Payment min((S - 1)+, 10) on atoms 0, 1, 2 and a tail atom at 5:
+    # paid 0, 0, 1, 4 with probabilities 1/2, 1/4, 1/8, 1/8; mean 5/8;
+    # variance = 1/8 (3/8)^2 + 1/8 (27/8)^2 + 3/4 (5/8)^2 = (9 + 729 + 150) / 512;
+    # the tail's share = (729 / 512) / (888 / 512) = 729 / 888.
+    from picover.engine.fft import Aggregate
+    from picover.model.breach_model import Terms, _tail_variance_share
+
+    agg = Aggregate(1.0, np.array([0.0, 1.0, 2.0, 5.0]), np.array([0.5, 0.25, 0.125, 0.125]),
+                    0.125, 5.0)  # fmt: skip
+    terms = Terms(("a",), ("a",), {"a": math.inf}, 0.0, math.inf, 1.0, 1.0, 10.0)
+    assert _tail_variance_share(agg, terms) == pytest.approx(729 / 888, rel=1e-12)

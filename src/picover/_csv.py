@@ -7,7 +7,18 @@ import io
 
 
 def records(text: str, first_row: int = 0) -> list[dict[str, str]]:
-    """Rows of a CSV text as mappings from column name to cell.
+    """Rows of a CSV text as mappings from column name to cell (see :func:`table`).
+
+    Examples
+    --------
+    >>> records("a,b\\n1,2\\n")
+    [{'a': '1', 'b': '2'}]
+    """
+    return table(text, first_row)[1]
+
+
+def table(text: str, first_row: int = 0) -> tuple[list[str], list[dict[str, str]]]:
+    """The column names of a CSV text, and its rows as mappings from name to cell.
 
     ``csv.DictReader`` pads a short row with None and keeps only the last of
     two equal column names; both are refused here, naming the row (counted
@@ -15,8 +26,8 @@ def records(text: str, first_row: int = 0) -> list[dict[str, str]]:
 
     Examples
     --------
-    >>> records("a,b\\n1,2\\n")
-    [{'a': '1', 'b': '2'}]
+    >>> table("a,b\\n1,2\\n")
+    (['a', 'b'], [{'a': '1', 'b': '2'}])
     >>> records("a,b\\n1\\n")
     Traceback (most recent call last):
     ...
@@ -29,7 +40,7 @@ def records(text: str, first_row: int = 0) -> list[dict[str, str]]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None:
-        return []
+        return [], []
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         names = ", ".join(repr(name) for name in repeated)
@@ -43,4 +54,4 @@ def records(text: str, first_row: int = 0) -> list[dict[str, str]]:
                 f"row {len(rows) + first_row}: {len(cells)} cell(s) for {len(header)} column names"
             )
         rows.append(dict(zip(header, cells, strict=True)))
-    return rows
+    return header, rows

@@ -464,7 +464,13 @@ class BreachModel:
                 terms.retention + reach / terms.coinsurance, k, w, ctx, terms, None, None, anchors
             )[0]
             excess = self._paid_excess(k_used, w_used, ctx, terms, True, h_plain)
-        if excess is not None:
+        # A retention within a hundred times the mean covered cost (per incident, or
+        # a year's) is surely reached: the bound below (about a millisecond) is
+        # worth computing only beyond that.
+        far_retention = terms.retention * n_mean > 100.0 * covered or (
+            terms.aggregate_retention > 100.0 * covered
+        )
+        if excess is not None and far_retention:
             # Retentions so far out that the incidents' own tails show nothing is
             # paid, to 1e-9 of a bucket: the payment is 0, with no grid stretched
             # out to them (where rounding would make up a payment).

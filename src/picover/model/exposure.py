@@ -253,13 +253,11 @@ def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(";") if part.strip()]
 
 
-def _csv_row(raw: Mapping[str, str | None]) -> dict[str, Any]:
+def _csv_row(raw: Mapping[str, str]) -> dict[str, Any]:
     row: dict[str, Any] = {}
     costs: dict[str, list[float]] = {}
     for key, cell in raw.items():
-        if key is None:
-            raise ValueError("more cells than column names")
-        text = (cell or "").strip()
+        text = cell.strip()
         if key in ("year", "records_held", "incidents"):
             if not text:
                 raise ValueError(f"{key} is empty")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 from importlib import resources
 from typing import Any
@@ -11,7 +9,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from picover import _checks
+from picover import _checks, _csv
 
 _DATA_FILE = "kr_minimum_coverage.csv"
 _COLUMNS = (
@@ -204,13 +202,14 @@ def _band_from_row(row: dict[str, str]) -> CoverageBand:
 
 
 def _parse_bands(text: str, origin: str) -> tuple[CoverageBand, ...]:
-    reader = csv.DictReader(io.StringIO(text))
-    if tuple(reader.fieldnames or ()) != _COLUMNS:
-        raise ValueError(f"{origin}: columns must be {list(_COLUMNS)}; got {reader.fieldnames}")
+    try:
+        header, rows = _csv.table(text, first_row=1)
+    except ValueError as exc:
+        raise ValueError(f"{origin}: {exc}") from None
+    if tuple(header) != _COLUMNS:
+        raise ValueError(f"{origin}: columns must be {list(_COLUMNS)}; got {header}")
     bands = []
-    for i, row in enumerate(reader, start=1):
-        if None in row:
-            raise ValueError(f"{origin}: row {i}: more cells than column names")
+    for i, row in enumerate(rows, start=1):
         try:
             bands.append(_band_from_row(row))
         except (TypeError, ValueError) as exc:
