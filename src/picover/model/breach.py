@@ -24,6 +24,10 @@ from picover import _checks
 
 FloatArray = NDArray[np.float64]
 
+#: K where costs bend: one sequence for all organisations, or an array with a
+#: last axis per organisation (NaN for none).
+Breakpoints = Sequence[float] | NDArray[np.float64]
+
 #: Gauss-Legendre nodes per segment of log K.
 DEFAULT_NODES = 8
 
@@ -33,9 +37,14 @@ class BreachSize(Protocol):
     """What the model asks of a breach-size distribution."""
 
     def nodes(
-        self, records: Any, breakpoints: Sequence[float] = (), n: int = DEFAULT_NODES
+        self, records: Any, breakpoints: Breakpoints = (), n: int = DEFAULT_NODES
     ) -> tuple[FloatArray, FloatArray]:
-        """Nodes k (shape ``records.shape + (m,)``, each in [1, R]) and weights summing to 1."""
+        """Nodes k (shape ``records.shape + (m,)``, each in [1, R]) and weights summing to 1.
+
+        ``breakpoints`` are K where the costs bend: a sequence for all, or an
+        array of shape ``records.shape + (j,)`` per organisation (NaN for
+        none). A distribution without continuous parts may ignore them.
+        """
         ...
 
     def rvs(self, records: Any, rng: np.random.Generator) -> FloatArray:
@@ -48,20 +57,27 @@ class BreachSize(Protocol):
 
 
 def _log_legendre(
-    low: FloatArray, high: FloatArray, breakpoints: Sequence[float], n: int
+    low: FloatArray, high: FloatArray, breakpoints: Breakpoints, n: int
 ) -> tuple[FloatArray, FloatArray]:
     """Composite Gauss-Legendre in t = ln k on [ln low, ln high], split at breakpoints.
 
     Returns t nodes and their weights (for integrals in t), each of shape
     ``low.shape + (segments * n,)``. Segments outside [low, high] shrink to a
     point: their nodes sit at an end, with weight exactly zero.
+    ``breakpoints`` is a sequence shared by all, or an array with a last axis
+    of breakpoints per organisation (NaN for none).
     """
     x, w = special.roots_legendre(n)
-    cuts = np.log(np.sort(np.asarray([b for b in breakpoints if b > 0], dtype=np.float64)))
     lo, hi = np.log(low)[..., None], np.log(high)[..., None]
-    edges = np.concatenate(
-        (lo, np.clip(np.broadcast_to(cuts, lo.shape[:-1] + cuts.shape), lo, hi), hi), axis=-1
-    )
+    points = np.asarray(breakpoints, dtype=np.float64)
+    if points.ndim <= 1:
+        points = np.sort(points[points > 0])
+    else:
+        # Breakpoints per organisation (NaN for none): sorted, the NaN last, at R.
+        points = np.sort(points, axis=-1)
+        points = np.where(np.isnan(points), high[..., None], points)
+    cuts = np.log(np.broadcast_to(points, lo.shape[:-1] + points.shape[-1:]))
+    edges = np.concatenate((lo, np.clip(cuts, lo, hi), hi), axis=-1)
     a, b = edges[..., :-1, None], edges[..., 1:, None]
     half = (b - a) / 2.0
     # In place: fresh (organisations x nodes) arrays cost as much as the arithmetic.
@@ -102,7 +118,7 @@ class PowerLawSize:
     )
 
     def nodes(
-        self, records: Any, breakpoints: Sequence[float] = (), n: int = DEFAULT_NODES
+        self, records: Any, breakpoints: Breakpoints = (), n: int = DEFAULT_NODES
     ) -> tuple[FloatArray, FloatArray]:
         r = _records(records)
         low = np.minimum(self.k_min, r)
@@ -170,7 +186,7 @@ class FixedFractionSize:
         return np.maximum(1.0, self.fraction * r)
 
     def nodes(
-        self, records: Any, breakpoints: Sequence[float] = (), n: int = DEFAULT_NODES
+        self, records: Any, breakpoints: Breakpoints = (), n: int = DEFAULT_NODES
     ) -> tuple[FloatArray, FloatArray]:
         k = self._k(records)[..., None]
         return k, np.ones_like(k)
@@ -203,7 +219,7 @@ class BetaFractionSize:
     )
 
     def nodes(
-        self, records: Any, breakpoints: Sequence[float] = (), n: int = DEFAULT_NODES
+        self, records: Any, breakpoints: Breakpoints = (), n: int = DEFAULT_NODES
     ) -> tuple[FloatArray, FloatArray]:
         r = _records(records)[..., None]
         x, w = special.roots_jacobi(max(n, 2) * 2, self.b - 1.0, self.a - 1.0)
@@ -257,7 +273,7 @@ class EmpiricalSize:
             )
 
     def nodes(
-        self, records: Any, breakpoints: Sequence[float] = (), n: int = DEFAULT_NODES
+        self, records: Any, breakpoints: Breakpoints = (), n: int = DEFAULT_NODES
     ) -> tuple[FloatArray, FloatArray]:
         r = _records(records)[..., None]
         k = np.maximum(1.0, self.fractions * r)

@@ -47,6 +47,7 @@ from picover.engine.terms import (
 )
 from picover.model import params as _params
 from picover.model import sizing
+from picover.model.bends import bends
 from picover.model.breach import DEFAULT_NODES, BreachSize
 from picover.model.costs import CostCategory, CostContext
 from picover.model.exposure import Organisation
@@ -69,6 +70,9 @@ EXTENDED_MAX_BUCKETS = 2**16
 #: Grid points per typical incident cost aimed at by the automatic grid.
 POINTS_PER_INCIDENT = 16
 _MAX_REGRIDS = 6
+#: Share of the mean above which the rough estimate of the grid's bias at a
+#: retention (or retention plus per-incident limit) makes the bucket shrink.
+KINK_BIAS_TRIGGER = 2e-4
 
 
 def _breach_size(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -215,7 +219,13 @@ class BreachModel:
 
     # -- expected losses -------------------------------------------------------
 
-    def _nodes(self, records: Any) -> tuple[FloatArray, FloatArray]:
+    def _nodes(
+        self, records: Any, terms: Terms | None = None, ctx: CostContext | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Quadrature nodes and weights of K, split where the costs bend: where the
+        lawsuit and fine probabilities change slope and, given ``terms`` and the
+        organisations' ``ctx``, where nearly fixed costs meet the policy's amounts
+        (see :mod:`picover.model.bends`)."""
         breaks = [*self.litigation.breakpoints]
         for category in self.costs.values():
             for attr in ("k_small", "k_large"):
@@ -223,7 +233,23 @@ class BreachModel:
                 # TOML and users write whole numbers (30000): ints are breakpoints too.
                 if not isinstance(value, bool) and isinstance(value, numbers.Real):
                     breaks.append(float(value))
-        return self.breach_size.nodes(records, sorted(set(breaks)), self.nodes)
+        fixed: Any = sorted(set(breaks))
+        if terms is not None and ctx is not None:
+            bent = bends(
+                self.costs,
+                {terms.first, terms.later},
+                terms.sublimits,
+                [terms.retention, terms.retention + terms.per_incident_limit],
+                ctx,
+                1.0,
+                records,
+            )
+            if bent.shape[-1] and bent.ndim == 1:
+                fixed = sorted(set(fixed) | {float(b) for b in bent if not np.isnan(b)})
+            elif bent.shape[-1]:
+                shared = np.broadcast_to(np.asarray(fixed), (*bent.shape[:-1], len(fixed)))
+                fixed = np.concatenate((shared, bent), axis=-1)
+        return self.breach_size.nodes(records, fixed, self.nodes)
 
     def _context(self, org: Organisation) -> CostContext:
         return CostContext(float(org.records), float(org.annual_sales))
@@ -288,9 +314,9 @@ class BreachModel:
         """
         freq = self.frequency(org)
         n_mean = freq.posterior_mean
-        k, w = self._nodes(org.records)
-        ctx = self._context(org)
         if policy is None:
+            k, w = self._nodes(org.records)
+            ctx = self._context(org)
             out = {
                 c: n_mean * float(expected_cost(cat, self.litigation, k, w, ctx, math.inf))
                 for c, cat in self.costs.items()
@@ -318,9 +344,9 @@ class BreachModel:
         freq = self.frequency(org) if freq is None else freq
         counts = freq.counts()
         p_any = 1.0 - float(counts.pgf(np.zeros(1, dtype=np.complex128)).real[0])
-        k, w = self._nodes(org.records)
         ctx = self._context(org)
         terms = self.terms(policy)
+        k, w = self._nodes(org.records, terms, ctx)
         out: dict[str, float] = {}
         for c, category in self.costs.items():
             if c not in terms.first:
@@ -406,8 +432,8 @@ class BreachModel:
         bucket: float | None,
         n_buckets: int | None,
     ) -> LossDistribution:
-        k, w = self._nodes(org.records)
         ctx = self._context(org)
+        k, w = self._nodes(org.records, terms, ctx)
         n_mean = freq.mean()
         p_any = 1.0 - float(freq.pmf(0))
         if n_mean == 0 or not terms.first:
@@ -444,8 +470,10 @@ class BreachModel:
             return self._grid(top, k, w, ctx, terms, bucket, n_buckets, anchors, keep)
 
         # Terms beyond the grid leave an error in the mean, bounded below; the grid
-        # grows to them while that bound exceeds this share of the mean (or of a
-        # bucket). Under a retention (per incident or annual), 1e-7: still below
+        # grows to them while that bound exceeds this share of the mean (plus 1e-9
+        # of a bucket, for payments that are all but never made: a small firm's
+        # yearly mean can be far below one bucket, so a bucket's share would be a
+        # loose tolerance). Under a retention (per incident or annual), 1e-7: still below
         # the grid's own accuracy there (each category's discretisation spreads
         # the sum a little, and a retention feels it: 1e-6 or more of the mean on
         # the automatic grid), which a grid stretched to far terms, with a coarser
@@ -503,6 +531,9 @@ class BreachModel:
             if grid_for(wider)[0] <= grid_for(reach)[0]:
                 reach = wider
         keep: float | None = None  # the bucket to keep when the grid is stretched
+        # Whether the bucket was checked against the bias at the policy's bends
+        # (payments without a retention or per-incident limit have none).
+        refined = terms.retention == 0 and math.isinf(terms.per_incident_limit)
         for attempt in range(_MAX_REGRIDS):
             h, n = grid_for(reach, keep)
             builder = IncidentBuilder(
@@ -519,6 +550,25 @@ class BreachModel:
                 else self._payment(covered_first, terms, strict=not automatic)
             )
             exact = p_any * first.mean() + (n_mean - p_any) * later.mean()
+            if automatic and not refined:
+                # Each category's discretisation spreads the incident's cost a
+                # little, and a retention (or the limit above it) feels that as a
+                # bias that falls with the square of the bucket. Where its rough
+                # estimate is a visible share of the mean (a retention far out in
+                # a small firm's incidents), the bucket shrinks by 2 or 4 (grids
+                # have power-of-two lengths), aiming at half that share.
+                bias = p_any * _kink_bias(covered_first, len(terms.first), terms) + (
+                    n_mean - p_any
+                ) * _kink_bias(covered_later, len(terms.later), terms)
+                refined = True
+                if bias > KINK_BIAS_TRIGGER * exact:
+                    wanted = math.sqrt(bias / (0.5 * KINK_BIAS_TRIGGER * exact))
+                    # The power of two at or below the shrunk grid's length: asking
+                    # for a bucket just under it would double the grid again.
+                    points = 2 ** math.floor(math.log2((2 if wanted <= 2 else 4) * (n - 1)))
+                    finer = h * (n - 1) / points * (1.0 + 1e-9)
+                    keep = finer if keep is None else min(keep, finer)
+                    continue
             if automatic:
                 # A per-incident limit left beyond the grid: grow the grid while
                 # its bounded error in the mean matters.
@@ -527,7 +577,7 @@ class BreachModel:
                 ) + (n_mean - p_any) * self._payment_error(
                     covered_later, terms, self._paid_excess(k_used, w_used, ctx, terms, False, h)
                 )
-                if beyond > far_tol * max(exact, h):
+                if beyond > far_tol * exact + 1e-9 * h:
                     if attempt < _MAX_REGRIDS - 1:
                         reach *= 4.0
                         keep = h if keep is None else keep
@@ -551,12 +601,12 @@ class BreachModel:
                     error, self._year_excess(freq, k_used, w_used, ctx, terms, h, annual_end)
                 )
             if not automatic:
-                if error > 1e-9 * max(exact, h):
+                if error > 1e-9 * (exact + h):
                     raise grid_too_short(
                         agg, terms.aggregate_retention, terms.aggregate_limit, error
                     )
                 break
-            if error > far_tol * max(exact, h):
+            if error > far_tol * exact + 1e-9 * h:
                 reach = toward_annual_end(reach, terms.aggregate_retention, terms.aggregate_limit)
                 keep = h if keep is None else keep
             elif (
@@ -576,7 +626,7 @@ class BreachModel:
             else:
                 break
         else:
-            warn_grid_left(agg, tol, _MAX_REGRIDS, error, 1e-9 * max(exact, h))
+            warn_grid_left(agg, tol, _MAX_REGRIDS, error, far_tol * exact + 1e-9 * h)
         paid = apply_annual_terms(
             agg, terms.aggregate_retention, terms.aggregate_limit, self.currency
         )
@@ -685,10 +735,9 @@ class BreachModel:
         True
         """
         p = _checks.number("tol", tol, low=1e-14, high=1.0, low_open=True, high_open=True)
-        k, w = self._nodes(org.records)
-        return self._reach(
-            org, self.frequency(org).counts(), self.terms(policy), k, w, self._context(org), p
-        )
+        terms, ctx = self.terms(policy), self._context(org)
+        k, w = self._nodes(org.records, terms, ctx)
+        return self._reach(org, self.frequency(org).counts(), terms, k, w, ctx, p)
 
     def _reach(
         self,
@@ -776,6 +825,39 @@ class BreachModel:
 
         sims = _checks.integer("n_sims", n_sims, low=1)
         return simulate_incidents(self, org, sims, as_generator(seed))
+
+
+def _kink_bias(covered: GridSeverity, names: int, terms: Terms) -> float:
+    """A rough estimate, meant to err high, of how far the grid moves one
+    incident's mean payment at the policy's bends (currency units).
+
+    Each of the ``names`` categories is put on the grid keeping its mean,
+    which spreads it by a variance of at most h^2 / 4; one of them can be
+    spread without effect (a lone cost's layer means are exact on the grid),
+    so the sum's spread is at most (m - 1) h^2 / 4. A payment bending at an
+    amount a (the retention, and the retention plus the per-incident limit)
+    then moves by about half its bend's density times that variance:
+    c f(a) (m - 1) h^2 / 8, with f(a) read from the grid around a. Against
+    finer grids it mostly came out 2 to 15 times the actual bias (a lone
+    fixed cost near a, which has none, can make it far higher).
+
+    Examples
+    --------
+    >>> g = GridSeverity(1.0, np.full(100, 0.01), 0.0, math.nan)  # density 0.01
+    >>> t = Terms((), (), {}, 50.0, math.inf, 1.0, 0.0, math.inf)
+    >>> _kink_bias(g, 3, t)  # 0.01 * 2 / 8
+    0.0025
+    """
+    h = covered.bucket
+    total = 0.0
+    for a in (terms.retention, terms.retention + terms.per_incident_limit):
+        if 0.0 < a < math.inf:
+            j = round(a / h)
+            if j + 1 < covered.probs.size:
+                # The density around a, averaged over three buckets: a nearly
+                # fixed cost puts spikes on single points.
+                total += float(covered.probs[max(j - 1, 0) : j + 2].mean()) / h
+    return terms.coinsurance * total * max(names - 1, 0) * h * h / 8.0
 
 
 def _tail_variance_share(agg: fft.Aggregate, terms: Terms) -> float:

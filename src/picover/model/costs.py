@@ -11,7 +11,10 @@ that terms far beyond any plausible loss need no grid (without it the grid
 reaches them). It may also offer a vectorised ``on_grid``; that must place
 each cost on one of the two grid points around it (so at most a bucket
 higher, as the bound from ``stop_loss`` assumes) and keep the tail beyond the
-grid as its probability and conditional mean.
+grid as its probability and conditional mean. A cost that is nearly fixed
+given K offers ``levels(k, ctx)``, the few amounts it takes when its trigger
+happens: where a policy's retention, limit or sublimit meets them, the
+insured cost bends in K, and the model's quadrature splits there.
 
 Triggers:
 
@@ -356,6 +359,11 @@ class ConsolationCost:
     def mean(self, k: Any, ctx: CostContext) -> Any:
         return self.claim_rate * np.asarray(k, dtype=np.float64) * self.paid_award
 
+    def levels(self, k: Any, ctx: CostContext) -> tuple[Any, ...]:
+        """The amount C is close to given K = k: its mean (the claimants' count
+        concentrates around K ``claim_rate``)."""
+        return (self.mean(k, ctx),)
+
     def quantile(self, q: Any, k: Any, ctx: CostContext) -> Any:
         """The q-quantile of C given K = k, rounded up to whole claimants (broadcasts)."""
         lo, theta = _split_k(k)
@@ -431,6 +439,10 @@ class LinearCost:
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
         return self.fixed + self.per_record * np.asarray(k, dtype=np.float64)
+
+    def levels(self, k: Any, ctx: CostContext) -> tuple[Any, ...]:
+        """The amount C takes given K = k (certain)."""
+        return (self.mean(k, ctx),)
 
     def quantile(self, q: Any, k: Any, ctx: CostContext) -> Any:
         """The cost itself: it is certain given K (broadcasts)."""
@@ -528,6 +540,10 @@ class SurchargeCost:
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
         return self.probability(k) * self.amount(k, ctx)
+
+    def levels(self, k: Any, ctx: CostContext) -> tuple[Any, ...]:
+        """The two amounts C takes given K = k: none, or the surcharge."""
+        return (np.zeros_like(np.asarray(k, dtype=np.float64)), self.amount(k, ctx))
 
     def quantile(self, q: Any, k: Any, ctx: CostContext) -> Any:
         """The q-quantile of C given K = k: the surcharge if q exceeds the chance of none."""

@@ -117,8 +117,8 @@ def expected_losses_arrays(
     step = _checks.integer("chunk", chunk, low=1)
     for start in range(0, r.size, step):
         part = slice(start, start + step)
-        k, w = model._nodes(r[part])
         ctx = CostContext(r[part][:, None], sales[part][:, None])
+        k, w = model._nodes(r[part], terms, ctx)
         # Each trigger's weight w * P(trigger | K) once for all its categories.
         weighted = {t: w * p for t, p in model.litigation.probabilities(k).items()}
         for name, category in model.costs.items():
