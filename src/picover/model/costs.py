@@ -252,14 +252,37 @@ def _split_k(k: Any) -> tuple[Any, Any]:
 
 
 def _binomial_stop_loss(k: Any, c: float, award: float, x: Any) -> tuple[Any, Any]:
-    """P(award M > x) and E[(award M - x)+] for the real-K binomial mixture."""
-    lo, theta = _split_k(k)
-    j = np.floor(np.asarray(x, dtype=np.float64) / award)
-    sf_lo, above_lo = _binomial_tail(lo, c, j)
-    sf_hi, above_hi = _binomial_tail(lo + 1.0, c, j)
-    sf = (1.0 - theta) * sf_lo + theta * sf_hi
-    above = (1.0 - theta) * above_lo + theta * above_hi
-    return sf, award * above - x * sf
+    """P(award M > x) and E[(award M - x)+] for the real-K binomial mixture.
+
+    The binomial tails (incomplete beta functions, slow) are evaluated only
+    where x falls inside the claimants' window: outside it M is below or
+    above x but with probability under 2e-18, and the answer is the mean's
+    excess over x, or nothing.
+    """
+    ks = np.asarray(k, dtype=np.float64)
+    xs = np.asarray(x, dtype=np.float64)
+    shape = np.broadcast_shapes(ks.shape, xs.shape)
+    lo, theta = (np.broadcast_to(a, shape).reshape(-1) for a in _split_k(ks))
+    j = np.broadcast_to(np.floor(xs / award), shape).reshape(-1)
+    low, high = (
+        np.broadcast_to(a, shape).reshape(-1) for a in _claimant_window(ks, np.floor(ks) + 1.0, c)
+    )
+    below = j < low  # M > j all but surely
+    sf = below.astype(np.float64)
+    above = np.where(below, np.broadcast_to(ks * c, shape).reshape(-1), 0.0)
+    inside = ~below & (j < high)
+    if inside.any():
+        t, n, m = theta[inside], lo[inside], j[inside]
+        sf_lo, above_lo = _binomial_tail(n, c, m)
+        # One more trial: M' = M + B, so P(M' > j) = P(M > j) + c P(M = j) and
+        # E[M'; M' > j] = (n + 1) c P(M >= j), without two more incomplete betas.
+        at = stats.binom.pmf(m, n, c)
+        sf_hi = sf_lo + c * at
+        above_hi = (n + 1.0) * c * (sf_lo + at)
+        sf[inside] = (1.0 - t) * sf_lo + t * sf_hi
+        above[inside] = (1.0 - t) * above_lo + t * above_hi
+    sf = sf.reshape(shape)
+    return sf, award * above.reshape(shape) - np.broadcast_to(xs, shape) * sf
 
 
 def _claimant_window(k: Any, n_hi: Any, c: float) -> tuple[Any, Any]:
