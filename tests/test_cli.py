@@ -90,6 +90,7 @@ def test_compare(capsys, tmp_path):
                          "--sort-by", "value_ratio", "--plot", plot)  # fmt: skip
     assert code == 0, err
     rows = json.loads(out)["offers"]
+    assert json.loads(out)["currency"] == "KRW"  # the unit of the records' amounts
     case = read(EXAMPLES / "offers.toml")
     direct = pc.compare(case.organisation, case.offers, as_of=DAY).sorted("value_ratio")
     assert [r["insurer"] for r in rows] == [r.insurer for r in direct]
@@ -105,6 +106,7 @@ def test_sensitivity(capsys, tmp_path):
     code, out, err = cli(capsys, *argv)
     assert code == 0, err
     bars = json.loads(out)["bars"]
+    assert json.loads(out)["currency"] == "KRW"
     case = read(EXAMPLES / "retailer.toml")
     t = pc.sensitivity.tornado(case.organisation, case.policy, output="expected_ground_up",
                                params={"consolation.award": (1e5, 3e5),
@@ -126,6 +128,7 @@ def test_portfolio(capsys):
                          EXAMPLES / "portfolio_policy.toml", "--format", "json")  # fmt: skip
     assert code == 0, err
     rows = json.loads(out)["rows"]
+    assert json.loads(out)["currency"] == "KRW"
     assert [r["name"] for r in rows][:2] == ["corner shop", "clinic"]
     retailer = next(r for r in rows if r["name"] == "online retailer")
     history = pc.IncidentHistory.from_rows(

@@ -228,7 +228,8 @@ def cmd_compare(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
             rows = rows.sorted(args.sort_by)  # best first
         except ValueError as exc:
             raise UsageError(str(exc).replace("by must be", "--sort-by must be", 1)) from None
-    report = Report({"offers": rows.to_records()})
+    # Records name their fields without a unit: the one currency of every amount.
+    report = Report({"currency": case.model.currency, "offers": rows.to_records()})
     table = rows.table().columns
     report.add(
         "Offers under one model",
@@ -286,7 +287,14 @@ def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
     )  # fmt: skip
     money = args.output not in ("p_exhaust", "rate_on_line")
     out_name = f"{args.output}_krw" if money else args.output
-    report = Report({"output": t.output, "base_value": t.base_value, "bars": t.to_records()})
+    report = Report(
+        {
+            "currency": case.model.currency,
+            "output": t.output,
+            "base_value": t.base_value,
+            "bars": t.to_records(),
+        }
+    )
     report.add(
         f"Tornado of {t.output} (base {t.base_value:,.6g})",
         {
@@ -335,7 +343,7 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
     money = {"annual_sales", "expected_ground_up", "expected_insured", "premium",
              "recommended_limit", "statutory_minimum"}  # fmt: skip
     columns = {(f"{k}_krw" if k in money else k): v.tolist() for k, v in res.columns.items()}
-    report = Report({"rows": res.to_records()})
+    report = Report({"currency": policy_case.model.currency, "rows": res.to_records()})
     report.add(f"Portfolio of {len(res):,} organisations", columns)
     return report, res
 
