@@ -74,6 +74,12 @@ class LossDistribution:
         Number of simulated years for ``"mc"``.
     currency : str, default "KRW"
         Unit of every amount.
+    exact_var : float, default nan
+        The variance of the loss that the distribution stands for, when it is
+        known in closed form (currency units squared). The grid's own spread
+        differs from it slightly: each cost's discretisation adds up to h^2 / 4
+        of variance, and the tail beyond the grid is one atom. When given,
+        :meth:`var` and :meth:`std` return it.
 
     Examples
     --------
@@ -100,6 +106,11 @@ class LossDistribution:
     method: str = attrs.field(default="exact", validator=_checks.among(("fft", "mc", "exact")))
     n_sims: int | None = attrs.field(default=None)
     currency: str = attrs.field(default="KRW", validator=_checks.kind(str))
+    exact_var: float = attrs.field(
+        converter=_checks.to_float,
+        default=math.nan,
+        validator=_checks.real(low=0.0, allow_nan=True),
+    )
     # _top_prob[k] and _top_moment[k]: probability and first moment of the k
     # largest support points, accumulated from the top so that small tail
     # probabilities keep their relative precision.
@@ -153,14 +164,18 @@ class LossDistribution:
     def var(self) -> float:
         """Variance of annual loss (currency units squared).
 
-        Exact on the grid. A tail beyond the grid (``tail_mass > 0``) enters
-        as one atom at its mean, so its own spread is missing and the figure
-        is a lower bound; a ``RuntimeWarning`` gives the atom's share of the
-        variance when it exceeds 0.1%, a sign that the missing spread matters.
+        ``exact_var`` when the distribution carries it (a model's loss without
+        retention or limits). Otherwise the variance on the grid: a tail beyond
+        it (``tail_mass > 0``) enters as one atom at its mean, so its own
+        spread is missing and the figure is a lower bound; a ``RuntimeWarning``
+        gives the atom's share of the variance when it exceeds 0.1%, a sign
+        that the missing spread matters.
         """
         return self._variance(stacklevel=3)
 
     def _variance(self, stacklevel: int, warn: bool = True) -> float:
+        if not math.isnan(self.exact_var):
+            return self.exact_var
         centred = (self.support - self.mean()) ** 2 * self.probs
         total = float(centred.sum())
         if warn and self.tail_mass > 0 and total > 0:

@@ -52,7 +52,12 @@ from picover.model.breach import DEFAULT_NODES, BreachSize
 from picover.model.costs import CostCategory, CostContext
 from picover.model.exposure import Organisation
 from picover.model.frequency import FrequencyEstimate, FrequencyModel, estimate
-from picover.model.incident import IncidentBuilder, expected_cost, stop_loss_bound
+from picover.model.incident import (
+    IncidentBuilder,
+    expected_cost,
+    second_moment,
+    stop_loss_bound,
+)
 from picover.model.litigation import Litigation
 from picover.model.policy import Policy
 from picover.model.simulate import SimulatedIncidents
@@ -632,7 +637,54 @@ class BreachModel:
         )
         if terms.aggregate_retention > 0 or math.isfinite(terms.aggregate_limit):
             return checked_payment(paid, exact, agg)
+        if terms.retention == 0 and math.isinf(terms.per_incident_limit):
+            # Payments are c times the covered costs: the year's variance is known
+            # in closed form, tail and all.
+            var = self._exact_var(freq, k_used, w_used, ctx, terms, first.mean(), later.mean())
+            if var is not None:
+                return attrs.evolve(paid, exact_var=var)
         return paid
+
+    def _exact_var(
+        self,
+        freq: Frequency,
+        k: FloatArray,
+        w: FloatArray,
+        ctx: CostContext,
+        terms: Terms,
+        first_mean: float,
+        later_mean: float,
+    ) -> float | None:
+        """Var(S) for S = F + Y_2 + ... + Y_N (nothing when N = 0): the first
+        incident's payment F and the later ones' Y, c times their covered costs
+        (currency units squared; None when a category offers no second moment).
+
+        With M = (N - 1)+, E[S^2] = P(N >= 1) E[F^2] + 2 E[F] E[Y] E[M]
+        + E[M] E[Y^2] + E[M (M - 1)] E[Y]^2, and E[M (M - 1)] =
+        E[N^2] - 3 E[N] + 2 P(N >= 1).
+        """
+        c2 = terms.coinsurance**2
+        later = second_moment(self.costs, self.litigation, k, w, ctx, terms.sublimits, terms.later)
+        first = (
+            later
+            if terms.first == terms.later
+            else second_moment(self.costs, self.litigation, k, w, ctx, terms.sublimits, terms.first)
+        )
+        if later is None or first is None:
+            return None
+        n_mean = freq.mean()
+        n_square = freq.var() + n_mean * n_mean
+        p_any = 1.0 - float(freq.pmf(0))
+        m_mean = n_mean - p_any
+        m_pairs = n_square - 3.0 * n_mean + 2.0 * p_any
+        square = (
+            p_any * c2 * first
+            + 2.0 * first_mean * later_mean * m_mean
+            + m_mean * c2 * later
+            + m_pairs * later_mean * later_mean
+        )
+        mean = p_any * first_mean + m_mean * later_mean
+        return max(square - mean * mean, 0.0)
 
     def _payment(self, covered: GridSeverity, terms: Terms, strict: bool) -> GridSeverity:
         return apply_incident_terms(

@@ -14,7 +14,9 @@ higher, as the bound from ``stop_loss`` assumes) and keep the tail beyond the
 grid as its probability and conditional mean. A cost that is nearly fixed
 given K offers ``levels(k, ctx)``, the few amounts it takes when its trigger
 happens: where a policy's retention, limit or sublimit meets them, the
-insured cost bends in K, and the model's quadrature splits there.
+insured cost bends in K, and the model's quadrature splits there. A category
+offering ``second_moment(k, ctx, limit)``, E[min(C, limit)^2 | K = k,
+trigger], lets the model give the exact variance of a year's loss.
 
 Triggers:
 
@@ -174,6 +176,16 @@ class LognormalCost:
             return mean
         u = (math.log(limit) - np.log(self.median_at(k))) / self.sigma
         return mean * special.ndtr(u - self.sigma) + limit * special.ndtr(-u)
+
+    def second_moment(self, k: Any, ctx: CostContext, limit: float) -> Any:
+        """E[min(C, limit)^2 | K = k] (currency units squared; broadcasts over k)."""
+        med = np.asarray(self.median_at(k), dtype=np.float64)
+        s = self.sigma
+        full = med * med * math.exp(2.0 * s * s)
+        if math.isinf(limit):
+            return full
+        u = (math.log(limit) - np.log(med)) / s
+        return full * special.ndtr(u - 2.0 * s) + limit * limit * special.ndtr(-u)
 
     def stop_loss(self, k: Any, ctx: CostContext, x: Any) -> Any:
         """E[(C - x)+ | K = k] (currency units; broadcasts over k and x)."""
@@ -400,6 +412,28 @@ class ConsolationCost:
         _, pi = _binomial_stop_loss(k, self.claim_rate, self.paid_award, limit)
         return mean - pi
 
+    def second_moment(self, k: Any, ctx: CostContext, limit: float) -> Any:
+        """E[min(C, limit)^2 | K = k, liability] (currency units squared; broadcasts over k).
+
+        Claimant counts M are summed over the window outside which their
+        probability is below 2e-18, node by node.
+        """
+        a, c = self.paid_award, self.claim_rate
+        ks = np.asarray(k, dtype=np.float64)
+        if a == 0 or c == 0:
+            return np.zeros(ks.shape)
+        if math.isinf(limit):
+            # Binomial(n, c): E[M^2] = n c (1 - c) + (n c)^2, mixed over n = floor(K), +1.
+            lo, theta = _split_k(ks)
+            second = (1.0 - theta) * (lo * c * (1.0 - c) + (lo * c) ** 2)
+            second += theta * ((lo + 1.0) * c * (1.0 - c) + ((lo + 1.0) * c) ** 2)
+            return a * a * second
+        out = np.empty(ks.size)
+        for i, ki in enumerate(ks.reshape(-1)):
+            m, p = binomial_atoms(float(ki), c)
+            out[i] = float(p @ np.minimum(a * m, limit) ** 2)
+        return out.reshape(ks.shape)
+
     def stop_loss(self, k: Any, ctx: CostContext, x: Any) -> Any:
         """E[(C - x)+ | K = k, liability] (currency units; broadcasts over k and x)."""
         xs = np.asarray(x, dtype=np.float64)
@@ -473,6 +507,10 @@ class LinearCost:
 
     def limited_mean(self, k: Any, ctx: CostContext, limit: float) -> Any:
         return np.minimum(self.mean(k, ctx), limit)
+
+    def second_moment(self, k: Any, ctx: CostContext, limit: float) -> Any:
+        """E[min(C, limit)^2 | K = k]: the certain cost capped, squared."""
+        return np.minimum(self.mean(k, ctx), limit) ** 2
 
     def stop_loss(self, k: Any, ctx: CostContext, x: Any) -> Any:
         """E[(C - x)+ | K = k]: the certain cost's excess over x (currency units)."""
@@ -574,6 +612,10 @@ class SurchargeCost:
 
     def limited_mean(self, k: Any, ctx: CostContext, limit: float) -> Any:
         return self.probability(k) * np.minimum(self.amount(k, ctx), limit)
+
+    def second_moment(self, k: Any, ctx: CostContext, limit: float) -> Any:
+        """E[min(C, limit)^2 | K = k] (currency units squared; broadcasts over k)."""
+        return self.probability(k) * np.minimum(self.amount(k, ctx), limit) ** 2
 
     def stop_loss(self, k: Any, ctx: CostContext, x: Any) -> Any:
         """E[(C - x)+ | K = k] (currency units; broadcasts over k and x)."""

@@ -47,6 +47,61 @@ def expected_cost(
     return np.asarray((w * p * category.limited_mean(k, ctx, sublimit)).sum(axis=-1))
 
 
+def second_moment(
+    costs: Mapping[str, CostCategory],
+    litigation: Litigation,
+    k: FloatArray,
+    w: FloatArray,
+    ctx: CostContext,
+    sublimits: Mapping[str, float],
+    names: Sequence[str],
+) -> float | None:
+    """E[X^2] for one incident's covered cost X, the sum of the categories ``names``
+    each capped at its sublimit (currency units squared); None when a category
+    offers no ``second_moment``.
+
+    Given K and the lawsuit outcome the categories are independent, so the
+    outcome's second moment is the sum of their variances plus the square of
+    the sum of their means; the outcomes (no suit, a suit without liability,
+    liability) then mix with their probabilities, and the nodes with their
+    weights.
+
+    Examples
+    --------
+    >>> import picover as pc
+    >>> model = pc.BreachModel.preset("kr")
+    >>> k, w = np.array([1e4]), np.array([1.0])  # a suit with probability 0.05
+    >>> ctx = CostContext(1e4, 1e9)
+    >>> names = ("crisis_management", "consolation")
+    >>> got = second_moment(model.costs, model.litigation, k, w, ctx,
+    ...                     dict.fromkeys(names, math.inf), names)
+    >>> # 1.5e7 always; with probability 0.025 (liable) also 1e5 x Binomial(1e4, 0.003):
+    >>> cm, m, v = 1.5e7, 3e6, 1e10 * 1e4 * 0.003 * 0.997
+    >>> bool(np.isclose(got, 0.975 * cm**2 + 0.025 * ((cm + m) ** 2 + v), rtol=1e-12))
+    True
+    """
+    found = [getattr(costs[c], "second_moment", None) for c in names]
+    if any(f is None for f in found):
+        return None
+    p = litigation.p_suit(k)
+    q = litigation.q_liable
+    mean = {t: np.zeros(np.shape(k)) for t in TRIGGERS}
+    spread = {t: np.zeros(np.shape(k)) for t in TRIGGERS}
+    for name, moment in zip(names, found, strict=True):
+        cap = sublimits[name]
+        m = np.asarray(costs[name].limited_mean(k, ctx, cap), dtype=np.float64)
+        trigger = costs[name].trigger
+        mean[trigger] = mean[trigger] + m
+        spread[trigger] = spread[trigger] + (moment(k, ctx, cap) - m * m)  # type: ignore[misc]
+    none = spread["incident"] + mean["incident"] ** 2
+    suit_mean = mean["incident"] + mean["suit"]
+    suit = spread["incident"] + spread["suit"] + suit_mean**2
+    liable = spread["incident"] + spread["suit"] + spread["liability"]
+    liable = liable + (suit_mean + mean["liability"]) ** 2
+    per_node = (1.0 - p) * none + p * ((1.0 - q) * suit + q * liable)
+    return float((w * per_node).sum())
+
+
 def stop_loss_bound(
     costs: Mapping[str, CostCategory],
     litigation: Litigation,
