@@ -134,14 +134,20 @@ def test_from_samples():
     assert "n_sims=4" in repr(d)
 
 
-def test_variance_warns_when_the_tail_beyond_the_grid_matters():
-    # Poisson(0.3) x lognormal(sigma=3): Var = 0.3 * E[X^2] = 0.3 * exp(18); the
-    # grid keeps a tail of ~3e-7 whose own spread carries most of that variance.
+def test_variance_is_exact_or_warns_when_the_tail_beyond_the_grid_matters():
+    # Poisson(0.3) x lognormal(sigma=3): Var = 0.3 * E[X^2] = 0.3 * exp(18). The
+    # grid keeps a tail of ~3e-7 whose own spread carries most of that variance;
+    # without terms the closed form gives it all the same.
     d = pc.compound(stats.poisson(0.3), stats.lognorm(3.0), n_buckets=2**12)
+    assert d.tail_mass > 0
+    assert d.var() == pytest.approx(0.3 * math.exp(18), rel=1e-12)
+    # A deductible leaves the layer's second moment without a closed form: the
+    # grid's variance, a lower bound, and a warning that says so.
+    d = pc.compound(stats.poisson(0.3), stats.lognorm(3.0), deductible=0.5, n_buckets=2**12)
     assert d.tail_mass > 0
     with pytest.warns(RuntimeWarning, match=r"of the variance even as a single atom"):
         var = d.var()
-    assert var < 0.3 * math.exp(18)  # a lower bound, as the warning says
+    assert var < 0.3 * math.exp(18)
     # A repr shows the std without the warning, which belongs to var() and std().
     import warnings
 
@@ -171,3 +177,34 @@ def test_variance_is_silent_without_a_tail(small):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert small.var() == pytest.approx((X**2 * P).sum() - (X * P).sum() ** 2, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "frequency", [stats.poisson(1.3), stats.nbinom(2, 0.4), stats.binom(5, 0.3)]
+)
+def test_exact_variance_matches_the_lattice_grid_with_a_first_event_apart(frequency):
+    # On a lattice the grid holds the distribution exactly (no discretisation)
+    # up to a tail below 1e-9, whose spread moves the variance by ~1e-8, so its
+    # own variance checks the closed form, first event apart and per-occurrence
+    # terms included.
+    later = pc.lattice([0.1, 0.4, 0.3, 0.2], bucket=1e6)
+    first = pc.lattice([0.0, 0.0, 0.5, 0.0, 0.5], bucket=1e6)
+    d = pc.compound(frequency, later, first_severity=first, limit=2.5e6, coinsurance=0.8)
+    assert d.tail_mass < 1e-9 and not math.isnan(d.exact_var)
+    on_grid = float(((d.support - d.mean()) ** 2 * d.probs).sum())
+    assert d.var() == pytest.approx(on_grid, rel=1e-7)
+    # Treating the first event like the others would be far off.
+    alike = pc.compound(frequency, later, limit=2.5e6, coinsurance=0.8)
+    assert abs(alike.var() - d.var()) > 1e-3 * d.var()
+
+
+def test_exact_variance_of_a_compound_lognormal_by_hand():
+    # Negative binomial N (n = 2, p = 0.4): E[N] = 3, Var(N) = 7.5. Lognormal X
+    # (sigma 1.2, scale 1e6): E[X] = e^0.72 1e6, E[X^2] = e^2.88 1e12.
+    # Var(S) = E[N] Var(X) + Var(N) E[X]^2.
+    d = pc.compound(stats.nbinom(2, 0.4), stats.lognorm(1.2, scale=1e6))
+    mean, square = math.exp(0.72) * 1e6, math.exp(2.88) * 1e12
+    assert d.var() == pytest.approx(3 * (square - mean**2) + 7.5 * mean**2, rel=1e-12)
+    # Families whose moments scipy would only integrate numerically, and layers
+    # of continuous losses, keep the grid's variance.
+    assert math.isnan(pc.compound(stats.poisson(1.0), stats.lognorm(1.2), limit=5.0).exact_var)

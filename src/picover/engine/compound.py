@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 
@@ -385,7 +386,58 @@ def fft_compound(
             stacklevel=3,
         )
     paid = apply_annual_terms(agg, agg_d, agg_l, currency)
-    return checked_payment(paid, exact_mean, agg) if agg_d > 0 or math.isfinite(agg_l) else paid
+    if agg_d > 0 or math.isfinite(agg_l):
+        return checked_payment(paid, exact_mean, agg)
+    # Without annual terms the year's variance is known from the severities'
+    # second moments, the tail's spread included (the grid holds it as one atom).
+    var = _exact_var(sev, first, freq)
+    return paid if math.isnan(var) else attrs.evolve(paid, exact_var=var)
+
+
+def compound_variance(
+    freq: Frequency, later: tuple[float, float], first: tuple[float, float] | None = None
+) -> float:
+    """Var(S) for S = F + Y_2 + ... + Y_N (0 when N = 0), from (mean, second moment)
+    of the later events' Y and of the first event's F (the same as Y when None).
+
+    With M = (N - 1)+: E[S^2] = P(N >= 1) E[F^2] + 2 E[F] E[Y] E[M] + E[M] E[Y^2]
+    + E[M (M - 1)] E[Y]^2, where E[M] = E[N] - P(N >= 1) and E[M (M - 1)] =
+    E[N^2] - 3 E[N] + 2 P(N >= 1). Without a first event apart this is
+    E[N] Var(Y) + Var(N) E[Y]^2.
+
+    Examples
+    --------
+    >>> from picover.engine.frequency import Poisson
+    >>> compound_variance(Poisson(2.0), (3.0, 10.0))  # lambda E[Y^2]
+    20.0
+    """
+    y_mean, y_square = later
+    f_mean, f_square = later if first is None else first
+    n_mean = freq.mean()
+    n_square = freq.var() + n_mean * n_mean
+    p_any = 1.0 - float(freq.pmf(0))
+    m_mean = n_mean - p_any
+    m_pairs = n_square - 3.0 * n_mean + 2.0 * p_any
+    square = (
+        p_any * f_square
+        + 2.0 * f_mean * y_mean * m_mean
+        + m_mean * y_square
+        + m_pairs * y_mean * y_mean
+    )
+    mean = p_any * f_mean + m_mean * y_mean
+    return max(square - mean * mean, 0.0)
+
+
+def _exact_var(sev: Severity, first: Severity | None, freq: Frequency) -> float:
+    """The compound variance when every severity knows a finite second moment, else NaN."""
+    parts = []
+    for s in (sev, first if first is not None else sev):
+        moment = getattr(s, "second_moment", None)
+        square = math.inf if moment is None else float(moment())
+        if not math.isfinite(square):
+            return math.nan
+        parts.append((s.mean(), square))
+    return compound_variance(freq, parts[0], parts[1])
 
 
 def checked_payment(paid: LossDistribution, total_mean: float, agg: Aggregate) -> LossDistribution:

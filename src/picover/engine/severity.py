@@ -252,6 +252,16 @@ class ScipySeverity:
             pi[inside] = scale * p_in
         return sf, pi
 
+    def second_moment(self) -> float:
+        """E[X^2] for the families with closed-form moments (inf when it is infinite,
+        or for other families, whose moments scipy would integrate numerically)."""
+        if self._closed is None:
+            return math.inf
+        with np.errstate(all="ignore"):
+            var = float(self.dist.var())
+        value = var + self._mean * self._mean
+        return value if math.isfinite(value) and value >= 0.0 else math.inf
+
     def ppf(self, q: Any) -> FloatArray:
         closed = _CLOSED_PPF.get(self.dist.dist.name)
         if closed is None:
@@ -315,6 +325,11 @@ class AtomicSeverity:
         x, p = self._xp
         return float((x * p).sum())
 
+    def second_moment(self) -> float:
+        """E[X^2], summed over the atoms."""
+        x, p = self._xp
+        return float((x * x * p).sum())
+
     def sf_stop_loss(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
         vals, p = self._xp
         sf_tab = np.concatenate((np.cumsum(p[::-1])[::-1], [0.0]))
@@ -367,6 +382,14 @@ class Layered:
     def mean(self) -> float:
         pi_d = float(self.base.sf_stop_loss(np.array([self.deductible]))[1][0])
         return self.share * (pi_d - self._pi_top())
+
+    def second_moment(self) -> float:
+        """E[Y^2] over the atoms of a discrete loss; inf for a continuous one, whose
+        layer's second moment has no closed form here."""
+        xp = self.atoms()
+        if xp is None:
+            return math.inf
+        return float((xp[0] * xp[0] * xp[1]).sum())
 
     def sf_stop_loss(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
         y = np.asarray(x, dtype=np.float64)

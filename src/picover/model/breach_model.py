@@ -29,6 +29,7 @@ from picover.engine.compound import (
     FFTOptions,
     check_method_options,
     checked_payment,
+    compound_variance,
     count_excess_bound,
     grid_too_short,
     toward_annual_end,
@@ -655,15 +656,9 @@ class BreachModel:
         first_mean: float,
         later_mean: float,
     ) -> float | None:
-        """Var(S) for S = F + Y_2 + ... + Y_N (nothing when N = 0): the first
-        incident's payment F and the later ones' Y, c times their covered costs
-        (currency units squared; None when a category offers no second moment).
-
-        With M = (N - 1)+, E[S^2] = P(N >= 1) E[F^2] + 2 E[F] E[Y] E[M]
-        + E[M] E[Y^2] + E[M (M - 1)] E[Y]^2, and E[M (M - 1)] =
-        E[N^2] - 3 E[N] + 2 P(N >= 1).
-        """
-        c2 = terms.coinsurance**2
+        """Var(S) when payments are c times the covered costs: the first incident's
+        and the later ones' second moments from the categories (currency units
+        squared; None when a category offers no second moment)."""
         later = second_moment(self.costs, self.litigation, k, w, ctx, terms.sublimits, terms.later)
         first = (
             later
@@ -672,19 +667,8 @@ class BreachModel:
         )
         if later is None or first is None:
             return None
-        n_mean = freq.mean()
-        n_square = freq.var() + n_mean * n_mean
-        p_any = 1.0 - float(freq.pmf(0))
-        m_mean = n_mean - p_any
-        m_pairs = n_square - 3.0 * n_mean + 2.0 * p_any
-        square = (
-            p_any * c2 * first
-            + 2.0 * first_mean * later_mean * m_mean
-            + m_mean * c2 * later
-            + m_pairs * later_mean * later_mean
-        )
-        mean = p_any * first_mean + m_mean * later_mean
-        return max(square - mean * mean, 0.0)
+        c2 = terms.coinsurance**2
+        return compound_variance(freq, (later_mean, c2 * later), (first_mean, c2 * first))
 
     def _payment(self, covered: GridSeverity, terms: Terms, strict: bool) -> GridSeverity:
         return apply_incident_terms(
