@@ -7,7 +7,6 @@ import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import attrs
 import numpy as np
 from numpy.typing import NDArray
 
@@ -385,17 +384,18 @@ def fft_compound(
             RuntimeWarning,
             stacklevel=3,
         )
-    paid = apply_annual_terms(agg, agg_d, agg_l, currency)
     if agg_d > 0 or math.isfinite(agg_l):
-        return checked_payment(paid, exact_mean, agg)
+        return checked_payment(apply_annual_terms(agg, agg_d, agg_l, currency), exact_mean, agg)
     # Without annual terms the year's variance is known from the severities'
     # second moments, the tail's spread included (the grid holds it as one atom).
-    var = _exact_var(sev, first, freq)
-    return paid if math.isnan(var) else attrs.evolve(paid, exact_var=var)
+    return apply_annual_terms(agg, agg_d, agg_l, currency, _exact_var(sev, first, freq, p_any))
 
 
 def compound_variance(
-    freq: Frequency, later: tuple[float, float], first: tuple[float, float] | None = None
+    freq: Frequency,
+    later: tuple[float, float],
+    first: tuple[float, float] | None = None,
+    p_any: float | None = None,
 ) -> float:
     """Var(S) for S = F + Y_2 + ... + Y_N (0 when N = 0), from (mean, second moment)
     of the later events' Y and of the first event's F (the same as Y when None).
@@ -403,7 +403,7 @@ def compound_variance(
     With M = (N - 1)+: E[S^2] = P(N >= 1) E[F^2] + 2 E[F] E[Y] E[M] + E[M] E[Y^2]
     + E[M (M - 1)] E[Y]^2, where E[M] = E[N] - P(N >= 1) and E[M (M - 1)] =
     E[N^2] - 3 E[N] + 2 P(N >= 1). Without a first event apart this is
-    E[N] Var(Y) + Var(N) E[Y]^2.
+    E[N] Var(Y) + Var(N) E[Y]^2. ``p_any``, P(N >= 1), may be passed when known.
 
     Examples
     --------
@@ -415,7 +415,8 @@ def compound_variance(
     f_mean, f_square = later if first is None else first
     n_mean = freq.mean()
     n_square = freq.var() + n_mean * n_mean
-    p_any = 1.0 - float(freq.pmf(0))
+    if p_any is None:
+        p_any = 1.0 - float(freq.pmf(0))
     m_mean = n_mean - p_any
     m_pairs = n_square - 3.0 * n_mean + 2.0 * p_any
     square = (
@@ -428,16 +429,16 @@ def compound_variance(
     return max(square - mean * mean, 0.0)
 
 
-def _exact_var(sev: Severity, first: Severity | None, freq: Frequency) -> float:
+def _exact_var(sev: Severity, first: Severity | None, freq: Frequency, p_any: float) -> float:
     """The compound variance when every severity knows a finite second moment, else NaN."""
     parts = []
-    for s in (sev, first if first is not None else sev):
+    for s in (sev,) if first is None else (sev, first):
         moment = getattr(s, "second_moment", None)
         square = math.inf if moment is None else float(moment())
         if not math.isfinite(square):
             return math.nan
         parts.append((s.mean(), square))
-    return compound_variance(freq, parts[0], parts[1])
+    return compound_variance(freq, parts[0], parts[-1], p_any)
 
 
 def checked_payment(paid: LossDistribution, total_mean: float, agg: Aggregate) -> LossDistribution:

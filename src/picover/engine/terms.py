@@ -148,7 +148,7 @@ def annual_terms_error(agg: Aggregate, agg_d: float, agg_l: float) -> float:
 
 
 def apply_annual_terms(
-    agg: Aggregate, agg_d: float, agg_l: float, currency: str
+    agg: Aggregate, agg_d: float, agg_l: float, currency: str, exact_var: float = math.nan
 ) -> LossDistribution:
     """The insurer's annual payment ``min((S - agg_d)+, agg_l)`` of a total S on a grid.
 
@@ -168,6 +168,9 @@ def apply_annual_terms(
         Aggregate limit (currency units; ``inf`` for none).
     currency : str
         Unit of the amounts, carried to the result.
+    exact_var : float, optional
+        The total's variance in closed form, carried to the result (only
+        without annual terms: they change it).
 
     Returns
     -------
@@ -219,4 +222,5 @@ def apply_annual_terms(
         bucket=agg.bucket,
         method="fft",
         currency=currency,
+        exact_var=exact_var if agg_d == 0 and math.isinf(agg_l) else math.nan,
     )

@@ -633,18 +633,19 @@ class BreachModel:
                 break
         else:
             warn_grid_left(agg, tol, _MAX_REGRIDS, error, far_tol * exact + 1e-9 * h)
-        paid = apply_annual_terms(
-            agg, terms.aggregate_retention, terms.aggregate_limit, self.currency
-        )
         if terms.aggregate_retention > 0 or math.isfinite(terms.aggregate_limit):
+            paid = apply_annual_terms(
+                agg, terms.aggregate_retention, terms.aggregate_limit, self.currency
+            )
             return checked_payment(paid, exact, agg)
+        var = None
         if terms.retention == 0 and math.isinf(terms.per_incident_limit):
             # Payments are c times the covered costs: the year's variance is known
             # in closed form, tail and all.
             var = self._exact_var(freq, k_used, w_used, ctx, terms, first.mean(), later.mean())
-            if var is not None:
-                return attrs.evolve(paid, exact_var=var)
-        return paid
+        return apply_annual_terms(
+            agg, 0.0, math.inf, self.currency, math.nan if var is None else var
+        )
 
     def _exact_var(
         self,
