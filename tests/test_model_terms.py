@@ -204,3 +204,46 @@ def test_a_far_layer_on_a_small_firm_keeps_its_mean(records, retention, limit):
     exact = MODEL.frequency(o).posterior_mean * over_k(paid, records)
     got = MODEL.expected_losses(o, policy)["total"]
     assert got == pytest.approx(exact, rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("records", "sublimit", "retention", "limit"),
+    [
+        (734_364, 15_065_173.38, 46_011_407.98, 9_574_412.16),
+        (38_970, 6_412_288.1, 18_487_329.34, math.inf),
+    ],
+)
+def test_a_low_investigation_sublimit_bends_sharply(records, sublimit, retention, limit):
+    # Investigation capped far below its median (about 1e8 here) is nearly fixed
+    # at the cap, and crisis management is certain: with investigation paid on
+    # every incident and nothing else covered, the payment given K is the layer of
+    # min(I, L) above r - cm(K), in closed form from the lognormal's stop-loss.
+    # Treated as a soft bend the error reached 1.7e-2 (the numerical review).
+    o = pc.Organisation(records, 2e10, "services")
+    policy = pc.Policy(
+        covers={"investigation", "crisis_management"}, investigation="every",
+        retention=retention, per_incident_limit=limit, sublimits={"investigation": sublimit},
+    )  # fmt: skip
+    inv = MODEL.costs["investigation"]
+
+    def capped_excess(k: float, x: float) -> float:
+        # E[(min(I, L) - x)+] = pi(min(x, L)) - pi(L) for x < L, else 0.
+        if x >= sublimit:
+            return 0.0
+        return float(inv.stop_loss(k, None, max(x, 0.0)) - inv.stop_loss(k, None, sublimit)) + max(
+            -x, 0.0
+        )
+
+    def paid(k: float) -> float:
+        base = retention - float(CM.mean(k, None))
+        layer = capped_excess(k, base)
+        if math.isfinite(limit):
+            layer -= capped_excess(k, base + limit)
+        return layer
+
+    bends_at = [(retention - sublimit - 1e7) / 500, (retention - 1e7) / 500]
+    if math.isfinite(limit):
+        bends_at += [(retention + limit - sublimit - 1e7) / 500, (retention + limit - 1e7) / 500]
+    exact = MODEL.frequency(o).posterior_mean * over_k(paid, records, bends_at)
+    got = MODEL.expected_losses(o, policy)["total"]
+    assert got == pytest.approx(exact, rel=1e-4)

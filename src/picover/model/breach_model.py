@@ -249,6 +249,7 @@ class BreachModel:
                 ctx,
                 1.0,
                 records,
+                fixed,
             )
             if bent.shape[-1] and bent.ndim == 1:
                 fixed = sorted(set(fixed) | {float(b) for b in bent if not np.isnan(b)})
