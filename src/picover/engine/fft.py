@@ -292,7 +292,7 @@ def _pgf_in_place(freq: Frequency, z: ComplexArray) -> ComplexArray:
     return freq.pgf(z)
 
 
-def _give_back(probs: FloatArray, support: FloatArray, moment: float, level: float) -> None:
+def _give_back(probs: FloatArray, support: FloatArray, moment: float, level: float) -> float:
     """Take ``moment`` back from the masses no larger than a few times the noise ``level``.
 
     Zeroing the negative half of the transform's rounding noise raised the
@@ -301,26 +301,27 @@ def _give_back(probs: FloatArray, support: FloatArray, moment: float, level: flo
     them, and what they lose goes to 0: the total mass is kept and the mean
     falls back by ``moment``. On a wide grid whose losses are rare (a small
     firm under a high retention) this is the difference between a mean exact
-    to 1e-6 and one raised by 1e-4.
+    to 1e-6 and one raised by 1e-4. Returns the part of ``moment`` those
+    masses could not give back.
 
     Examples
     --------
     >>> p, x = np.array([0.9, 0.1, 2e-17, 1e-17]), np.arange(4.0)
     >>> before = float(p[2:] @ x[2:])  # the noise-sized masses' moment, 7e-17
-    >>> _give_back(p, x, 2e-17, 1e-17)
+    >>> _give_back(p, x, 2e-17, 1e-17)  # all of it given back
+    0.0
     >>> round((before - float(p[2:] @ x[2:])) / 2e-17, 9), float(p.sum())
     (1.0, 1.0)
     """
     small = probs <= 4.0 * level
     small[0] = False
-    if not small.any():
-        return
-    held = float((support[small] * probs[small]).sum())
+    held = float((support[small] * probs[small]).sum()) if small.any() else 0.0
     if held <= 0.0:
-        return
+        return moment
     taken = probs[small] * min(moment / held, 1.0)
     probs[small] -= taken
     probs[0] += float(taken.sum())
+    return max(moment - held, 0.0)
 
 
 def settle(probs: FloatArray, bucket: float, exact_mean: float, strong: bool = False) -> Aggregate:
@@ -347,14 +348,20 @@ def settle(probs: FloatArray, bucket: float, exact_mean: float, strong: bool = F
     # Zeroing the negative rounding noise leaves its positive half: the mean rises
     # by about the moment of the negative half, measured here, and that moment is
     # then taken back from the masses at the noise's own level (see _give_back).
-    # Negligible unless the mean is a tiny fraction of the grid's end; above 0.1%
-    # the caller hears, unless it stays below what the grid resolves anyway (1e-9
+    # What they cannot give back stays in the mean: negligible unless the mean is
+    # a tiny fraction of the grid's end; above 0.1% the caller hears, unless it
+    # stays below what the grid resolves anyway (1e-9
     # of a bucket, the tolerance of the tail atom below: a mean of 1e-13 KRW moved
     # by 1e-9 KRW is zero either way). (Zeroing both halves would drop real mass as
     # small as the noise, which far out on a wide grid carries real mean.)
     negative = probs < 0.0
     noise = -float((support[negative] * probs[negative]).sum())
-    if noise > max(1e-3 * abs(exact_mean), 1e-9 * h):
+    np.maximum(probs, 0.0, out=probs)
+    left = _give_back(probs[:n], support[:n], noise, -most_negative) if noise > 0.0 else 0.0
+    # Noise above 1% of the mean has shaped the distribution, not just its mean
+    # (giving its moment back does not restore how the mass lies).
+    floor = 1e-9 * h
+    if left > max(1e-3 * abs(exact_mean), floor) or noise > max(1e-2 * abs(exact_mean), floor):
         top = h * (n - 1)
         warnings.warn(
             f"FFT rounding on a grid reaching {top:,.6g} moves the mean "
@@ -363,9 +370,6 @@ def settle(probs: FloatArray, bucket: float, exact_mean: float, strong: bool = F
             RuntimeWarning,
             stacklevel=3,
         )
-    np.maximum(probs, 0.0, out=probs)
-    if noise > 0.0:
-        _give_back(probs[:n], support[:n], noise, -most_negative)
 
     tail = 1.0 - float(probs.sum())
     grid_mean = float((support * probs).sum())  # not BLAS: thread-independent rounding
