@@ -247,3 +247,29 @@ def test_a_low_investigation_sublimit_bends_sharply(records, sublimit, retention
     exact = MODEL.frequency(o).posterior_mean * over_k(paid, records, bends_at)
     got = MODEL.expected_losses(o, policy)["total"]
     assert got == pytest.approx(exact, rel=1e-4)
+
+
+def test_a_breach_size_taking_one_list_of_breakpoints_still_works_in_batch():
+    # The protocol's first form: nodes() given one sequence of floats. Per-
+    # organisation bends reach it organisation by organisation, and the batch
+    # still equals single calls.
+    import attrs
+
+    from picover.model.breach import PowerLawSize
+
+    @attrs.frozen
+    class ListOnly(PowerLawSize):
+        def nodes(self, records, breakpoints=(), n=8):
+            cuts = sorted(float(b) for b in breakpoints if b > 0)
+            return super().nodes(records, cuts, n)
+
+    model = attrs.evolve(MODEL, breach_size=ListOnly(p_total=0.1, k_min=250.0, exponent=0.5))
+    policy = pc.Policy(sublimits={"consolation": 1e8, "crisis_management": 3e8})
+    records, sales = [1e6, 1e4, 3e7], [1e10, 1e9, 1e12]
+    batch = expected_losses_arrays(model, records, sales, ["retail"] * 3, policy=policy)
+    for i in range(3):
+        o = pc.Organisation(int(records[i]), sales[i], "retail")
+        single = model.expected_losses(o, policy)["total"]
+        assert batch["total"][i] == pytest.approx(single, rel=1e-12)
+        # ...and equal to the preset's own breach size, which takes arrays.
+        assert single == pytest.approx(MODEL.expected_losses(o, policy)["total"], rel=1e-12)

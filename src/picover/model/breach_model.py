@@ -49,7 +49,14 @@ from picover.engine.terms import (
 from picover.model import params as _params
 from picover.model import sizing
 from picover.model.bends import bends
-from picover.model.breach import DEFAULT_NODES, BreachSize
+from picover.model.breach import (
+    DEFAULT_NODES,
+    BetaFractionSize,
+    BreachSize,
+    EmpiricalSize,
+    FixedFractionSize,
+    PowerLawSize,
+)
 from picover.model.costs import CostCategory, CostContext
 from picover.model.exposure import Organisation
 from picover.model.frequency import FrequencyEstimate, FrequencyModel, estimate
@@ -256,7 +263,28 @@ class BreachModel:
             elif bent.shape[-1]:
                 shared = np.broadcast_to(np.asarray(fixed), (*bent.shape[:-1], len(fixed)))
                 fixed = np.concatenate((shared, bent), axis=-1)
+                if getattr(type(self.breach_size), "nodes", None) not in _PER_ORGANISATION_NODES:
+                    return self._nodes_one_by_one(records, fixed)
         return self.breach_size.nodes(records, fixed, self.nodes)
+
+    def _nodes_one_by_one(self, records: Any, points: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Nodes of a breach size that takes one sequence of breakpoints (the
+        protocol's first form), organisation by organisation. Missing bends
+        become breakpoints at R, which add only nodes of weight zero, so that
+        every organisation has as many nodes."""
+        r = np.asarray(records, dtype=np.float64).reshape(-1)
+        rows = np.sort(np.where(np.isnan(points), r[:, None], points), axis=-1)
+        pairs = [self.breach_size.nodes(r[i], rows[i].tolist(), self.nodes) for i in range(r.size)]
+        sizes = {np.size(k) for k, _ in pairs}
+        if len(sizes) > 1:
+            raise ValueError(
+                f"{type(self.breach_size).__name__}.nodes gave {sorted(sizes)} nodes for "
+                "organisations given as many breakpoints; a breach size must give one node "
+                "count per count of breakpoints (or accept an array of them per organisation)"
+            )
+        k = np.stack([np.ravel(k) for k, _ in pairs]).reshape(*np.shape(records), -1)
+        w = np.stack([np.ravel(w) for _, w in pairs]).reshape(*np.shape(records), -1)
+        return k, w
 
     def _context(self, org: Organisation) -> CostContext:
         return CostContext(float(org.records), float(org.annual_sales))
@@ -896,6 +924,13 @@ def _kink_bias(covered: GridSeverity, names: int, terms: Terms) -> float:
                 # fixed cost puts spikes on single points.
                 total += float(covered.probs[max(j - 1, 0) : j + 2].mean()) / h
     return terms.coinsurance * total * max(names - 1, 0) * h * h / 8.0
+
+
+# The nodes() methods that take an array of breakpoints per organisation (a
+# subclass overriding nodes() may not).
+_PER_ORGANISATION_NODES = {
+    size.nodes for size in (PowerLawSize, FixedFractionSize, BetaFractionSize, EmpiricalSize)
+}
 
 
 def _tail_variance_share(agg: fft.Aggregate, terms: Terms) -> float:
