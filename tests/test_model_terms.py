@@ -273,3 +273,21 @@ def test_a_breach_size_taking_one_list_of_breakpoints_still_works_in_batch():
         assert batch["total"][i] == pytest.approx(single, rel=1e-12)
         # ...and equal to the preset's own breach size, which takes arrays.
         assert single == pytest.approx(MODEL.expected_losses(o, policy)["total"], rel=1e-12)
+
+
+def test_most_nodes_bounds_the_nodes_of_every_organisation():
+    # Batches size their chunks by this bound: it must hold whatever bends appear.
+    records = np.array([300.0, 5e3, 8e4, 1e6, 3e7, 1e9])
+    ctx = CostContext(records[:, None], np.full((6, 1), 1e11))
+    for policy in (
+        None,
+        pc.Policy(retention=5e7, per_incident_limit=3e8, sublimits={"consolation": 1e8}),
+        pc.Policy(
+            covers={"fines", "crisis_management", "consolation", "attorney_fees"},
+            sublimits={"fines": 1e9, "crisis_management": 2e8},
+            retention=4e8,
+            investigation="none",
+        ),
+    ):
+        k, _ = MODEL._nodes(records, MODEL.terms(policy), ctx)
+        assert k.shape[-1] <= MODEL.most_nodes(policy)

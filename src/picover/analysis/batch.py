@@ -237,11 +237,15 @@ def _price(
     n = len(cols["records"])
     out: dict[str, NDArray[Any]] = {k: cols[k] for k in given}
     exposure = cols["years_observed"]  # every observed year at today's size: (R / R) ** e = 1
-    # Chunks small enough to stay in cache run fastest; the memory bound may cut further.
-    nodes = 4 * model.nodes
-    chunk = max(1, min(vectorised.CHUNK, int(max_memory // (_BYTES_PER_NODE * nodes))))
+
+    def chunk_for(policy: Policy | None) -> int:
+        # Chunks small enough to stay in cache run fastest; the memory bound may cut
+        # further (a policy's bends add nodes).
+        nodes = model.most_nodes(policy)
+        return max(1, min(vectorised.CHUNK, int(max_memory // (_BYTES_PER_NODE * nodes))))
+
     if "expected_ground_up" in wanted:
-        out["expected_ground_up"] = _ground_up(model, cols, exposure, policies, chunk)
+        out["expected_ground_up"] = _ground_up(model, cols, exposure, policies, chunk_for(None))
     # policies is None only when neither output is wanted (checked by the caller).
     if policies is not None and ("expected_insured" in wanted or "premium" in wanted):
         insured = np.full(n, np.nan)
@@ -249,7 +253,7 @@ def _price(
         for p in {id(policies[i]): policies[i] for i in closed}.values():
             rows = np.array([i for i in closed if policies[i] is p])
             part = {k: v[rows] for k, v in cols.items()}
-            insured[rows] = _expected(model, part, exposure[rows], p, chunk)
+            insured[rows] = _expected(model, part, exposure[rows], p, chunk_for(p))
         premium = np.full(n, np.nan)
         need = [i for i in range(n) if "premium" in wanted or not _closed_form(policies[i])]
         for i in _progress.track(need, "pricing", progress):

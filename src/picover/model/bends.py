@@ -193,6 +193,24 @@ def bends(
     return found[..., : int(used.sum())]
 
 
+def most(
+    costs: Mapping[str, CostCategory],
+    name_sets: Iterable[Sequence[str]],
+    sublimits: Mapping[str, float],
+    amounts: Sequence[float],
+) -> int:
+    """The most bends :func:`bends` can find for these terms (to size work by).
+
+    Examples
+    --------
+    >>> import picover as pc
+    >>> model = pc.BreachModel.preset("kr")
+    >>> most(model.costs, [("crisis_management",)], {"crisis_management": 1e8}, [5e7])
+    2
+    """
+    return len(_targets(costs, name_sets, sublimits, amounts)[1])
+
+
 def _soft(
     costs: Mapping[str, CostCategory],
     sums: list[frozenset[tuple[str, int]]],

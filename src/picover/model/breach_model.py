@@ -48,7 +48,7 @@ from picover.engine.terms import (
 )
 from picover.model import params as _params
 from picover.model import sizing
-from picover.model.bends import bends
+from picover.model.bends import bends, most
 from picover.model.breach import (
     DEFAULT_NODES,
     BetaFractionSize,
@@ -232,13 +232,9 @@ class BreachModel:
 
     # -- expected losses -------------------------------------------------------
 
-    def _nodes(
-        self, records: Any, terms: Terms | None = None, ctx: CostContext | None = None
-    ) -> tuple[FloatArray, FloatArray]:
-        """Quadrature nodes and weights of K, split where the costs bend: where the
-        lawsuit and fine probabilities change slope and, given ``terms`` and the
-        organisations' ``ctx``, where nearly fixed costs meet the policy's amounts
-        (see :mod:`picover.model.bends`)."""
+    def _breakpoints(self) -> list[float]:
+        """K where the costs bend whatever the policy: where the lawsuit and fine
+        probabilities change slope."""
         breaks = [*self.litigation.breakpoints]
         for category in self.costs.values():
             for attr in ("k_small", "k_large"):
@@ -246,13 +242,43 @@ class BreachModel:
                 # TOML and users write whole numbers (30000): ints are breakpoints too.
                 if not isinstance(value, bool) and isinstance(value, numbers.Real):
                     breaks.append(float(value))
-        fixed: Any = sorted(set(breaks))
+        return sorted(set(breaks))
+
+    def _bend_amounts(self, terms: Terms) -> list[float]:
+        return [terms.retention, terms.retention + terms.per_incident_limit]
+
+    def most_nodes(self, policy: Policy | None = None) -> int:
+        """An upper bound on the quadrature nodes of K per organisation under
+        ``policy`` (to size batched work by).
+
+        Examples
+        --------
+        >>> import picover as pc
+        >>> model = pc.BreachModel.preset("kr")
+        >>> k, w = model._nodes(3e6)
+        >>> model.most_nodes() >= k.size
+        True
+        """
+        terms = self.terms(policy)
+        bent = most(
+            self.costs, {terms.first, terms.later}, terms.sublimits, self._bend_amounts(terms)
+        )
+        return (len(self._breakpoints()) + bent + 1) * self.nodes + 1
+
+    def _nodes(
+        self, records: Any, terms: Terms | None = None, ctx: CostContext | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Quadrature nodes and weights of K, split where the costs bend: where the
+        lawsuit and fine probabilities change slope and, given ``terms`` and the
+        organisations' ``ctx``, where nearly fixed costs meet the policy's amounts
+        (see :mod:`picover.model.bends`)."""
+        fixed: Any = self._breakpoints()
         if terms is not None and ctx is not None:
             bent = bends(
                 self.costs,
                 {terms.first, terms.later},
                 terms.sublimits,
-                [terms.retention, terms.retention + terms.per_incident_limit],
+                self._bend_amounts(terms),
                 ctx,
                 1.0,
                 records,
