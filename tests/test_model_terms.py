@@ -291,3 +291,30 @@ def test_most_nodes_bounds_the_nodes_of_every_organisation():
     ):
         k, _ = MODEL._nodes(records, MODEL.terms(policy), ctx)
         assert k.shape[-1] <= MODEL.most_nodes(policy)
+
+
+def test_a_custom_category_answering_constants_prices_like_one_answering_arrays():
+    # A cost fixed whatever K may answer a plain number rather than one per node;
+    # under a retention and a limit it must price exactly as the array version.
+    import attrs
+
+    from picover.model.costs import LinearCost
+
+    @attrs.frozen
+    class Constant(LinearCost):
+        def mean(self, k, ctx):
+            return self.fixed
+
+        def levels(self, k, ctx):
+            return (self.fixed,)
+
+    policy = pc.Policy(
+        retention=4e7, per_incident_limit=1e8, investigation="none",
+        covers={"legal_notice", "crisis_management"},
+    )  # fmt: skip
+    o = pc.Organisation(200_000, 5e10, "retail")
+    totals = []
+    for cost in (Constant(3e7, 0.0), LinearCost(3e7, 0.0)):
+        model = attrs.evolve(MODEL, costs={**MODEL.costs, "legal_notice": cost})
+        totals.append(model.expected_losses(o, policy)["total"])
+    assert totals[0] == pytest.approx(totals[1], rel=1e-12)

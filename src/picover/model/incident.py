@@ -164,7 +164,14 @@ def stop_loss_bound(
         p = litigation.probability(costs[name].trigger, k)
         # E[(min(C, L) - t)+] = pi(min(t, L)) - pi(L): zero from the sublimit on.
         floor = piece(k, ctx, cap) if math.isfinite(cap) else 0.0
-        at = [p * np.maximum(piece(k, ctx, np.minimum(t, cap)) - floor, 0.0) for t in shares]
+        # Broadcast to the nodes by shares: a custom category may answer a constant.
+        at = [
+            np.broadcast_to(
+                p * np.maximum(piece(k, ctx, np.minimum(t, cap)) - floor, 0.0),
+                np.broadcast_shapes(np.shape(k), np.shape(t)),
+            )
+            for t in shares
+        ]
         even = even + at[0]
         base = base + at[1]
         one.append(at[2] - at[1])
