@@ -362,6 +362,26 @@ def test_each_category_stop_loss_matches_its_distribution(k):
         assert got == pytest.approx(want, rel=1e-12, abs=1e-6), name
 
 
+@pytest.mark.parametrize("k", [1.0, 37.5, 1e4, 3.3e5])
+@pytest.mark.parametrize("limit", [math.inf, 2e6, 3e8])
+def test_each_category_second_moment_matches_its_distribution(k, limit):
+    # second_moment(k, ctx, L) = E[min(C, L)^2 | K = k, trigger]: against the
+    # atoms of the discrete categories, and for the lognormal ones against
+    # 2 * integral of t S(t) over [0, L] (or the lognormal's E[X^2]) by quad.
+    ctx = pc.model.costs.CostContext(1e6, 1e11)
+    for name, category in MODEL.costs.items():
+        got = float(np.asarray(category.second_moment(k, ctx, limit)))
+        sev = category.severity(k, ctx)
+        atoms = sev.atoms()
+        if atoms is not None:
+            want = float(atoms[1] @ np.minimum(atoms[0], limit) ** 2)
+        elif math.isinf(limit):
+            want = float(sev.dist.moment(2))
+        else:
+            want = 2 * integrate.quad(lambda t: t * sev.dist.sf(t), 0, limit, limit=200)[0]
+        assert got == pytest.approx(want, rel=1e-9), (name, k, limit)
+
+
 @pytest.mark.parametrize("records", [1e3, 1e6])
 def test_the_incident_stop_loss_bound_holds_on_the_grid(records):
     # The bound on E[(X - x)+] for one incident's covered cost, against the
