@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import math
 
+import attrs
 import numpy as np
 import pytest
 from scipy import integrate, stats
@@ -530,3 +532,20 @@ def test_tail_variance_share_by_hand():
                     0.125, 5.0)  # fmt: skip
     terms = Terms(("a",), ("a",), {"a": math.inf}, 0.0, math.inf, 1.0, 1.0, 10.0)
     assert _tail_variance_share(agg, terms) == pytest.approx(729 / 888, rel=1e-12)
+
+
+def test_recommendation_without_second_moments_falls_back_on_the_reach():
+    # A category without second_moment leaves the variance unknown: the first
+    # cap comes from the grid's rough reach instead of Cantelli's bound, and the
+    # recommendation is the same as with the lognormal's own methods (the
+    # exceedances agree to the grids' accuracy: they differ only in length).
+    costs = dict(MODEL.costs)
+    costs["attorney_fees"] = _NoStopLoss(MODEL.costs["attorney_fees"])
+    model = attrs.evolve(MODEL, costs=costs)
+    o = pc.Organisation(records=2_000_000, annual_sales=5e10, sector="retail")
+    assert model._plain_moments(o, pc.Policy())[1] is None
+    day = datetime.date(2025, 1, 1)
+    got = pc.recommend_coverage(o, model=model, as_of=day)
+    want = pc.recommend_coverage(o, model=MODEL, as_of=day)
+    assert got.limit == want.limit
+    assert got.exceedance == pytest.approx(want.exceedance, rel=0.02)

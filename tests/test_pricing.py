@@ -378,6 +378,36 @@ def test_recommendation_meets_target_and_statutory_minimum(records):
     assert rec.rule in ("exceedance", "statutory minimum", "top of ladder")
 
 
+@pytest.mark.parametrize("records", [2_000, 60_000, 4_000_000, 30_000_000])
+@pytest.mark.parametrize("target", [0.01, 0.002])
+def test_recommendation_first_cap_covers_the_answer(records, target):
+    # The first grid is capped at the rung at or above Cantelli's bound on the
+    # loss in years with an incident (probability q), which no distribution's
+    # quantile exceeds: the answer's rung lies below the cap, so one grid
+    # answers the whole ladder.
+    from picover.pricing.coverage import _Exceedance
+
+    org = pc.Organisation(records=records, annual_sales=8e10, sector="online_platform")
+    minimum = pc.statutory.kr.obligation(org, as_of=DAY).minimum_coverage
+    ladder = np.asarray(pc.pricing.DEFAULT_LADDER)
+    exceedance = _Exceedance(MODEL, org, target, ladder, minimum)
+    uncapped = MODEL.annual_loss(org, pc.Policy())
+    assert exceedance.guess > float(uncapped.ppf(1.0 - target))
+    rec = pc.recommend_coverage(org, target=target, as_of=DAY)
+    assert exceedance.guess > rec.limit
+    # By hand: S given an incident has mean m / q and second moment
+    # (v + m^2) / q; Cantelli at p / q. The cap is within the ladder's widest
+    # step (2.5 times) of that bound, or the first rung, or the minimum.
+    mean, var = MODEL._plain_moments(org, pc.Policy())
+    q = 1.0 - float(MODEL.frequency(org).counts().pmf(0))
+    share = target / q
+    bound = 0.0
+    if share < 1:
+        m = mean / q
+        bound = m + math.sqrt(((var + mean**2) / q - m**2) * (1 - share) / share)
+    assert exceedance.guess <= max(2.5 * bound, ladder[0], minimum or 0.0) * 1.000001
+
+
 def test_recommendation_says_when_the_ladder_is_too_short():
     org = pc.Organisation(records=50_000_000, annual_sales=1e12, sector="telecom")
     # Before any statutory duty (2018), so that no minimum overrides the ladder.

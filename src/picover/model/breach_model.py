@@ -726,6 +726,29 @@ class BreachModel:
         c2 = terms.coinsurance**2
         return compound_variance(freq, (later_mean, c2 * later), (first_mean, c2 * first))
 
+    def _plain_moments(self, org: Organisation, policy: Policy) -> tuple[float, float | None]:
+        """The year's mean payment and its variance (currency units, and squared)
+        without any grid, as if the policy paid its share of the covered costs
+        within their sublimits: its retention and limits, per incident and per
+        year, are ignored. The variance is None when a category offers no
+        second moment."""
+        terms = self.terms(policy)
+        ctx = self._context(org)
+        k, w = self._nodes(org.records, terms, ctx)
+        freq = self.frequency(org).counts()
+
+        def each(names: tuple[str, ...]) -> float:
+            return terms.coinsurance * math.fsum(
+                float(expected_cost(self.costs[c], self.litigation, k, w, ctx, terms.sublimits[c]))
+                for c in names
+            )
+
+        later = each(terms.later)
+        first = later if terms.first == terms.later else each(terms.first)
+        p_any = 1.0 - float(freq.pmf(0))
+        mean = p_any * first + (freq.mean() - p_any) * later
+        return mean, self._exact_var(freq, k, w, ctx, terms, first, later)
+
     def _payment(self, covered: GridSeverity, terms: Terms, strict: bool) -> GridSeverity:
         return apply_incident_terms(
             covered, terms.retention, terms.per_incident_limit, terms.coinsurance, strict

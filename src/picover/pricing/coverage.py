@@ -16,6 +16,7 @@ organisation must insure, and ``rule`` says what decided it.
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,6 +49,8 @@ DEFAULT_RETENTIONS = (0.0, 1e6, 5e6, 1e7, 5e7, 1e8)
 RULES = ("exceedance", "cost_of_risk")
 #: What may decide a recommendation (its ``rule``).
 DECIDERS = ("exceedance", "cost_of_risk", "statutory minimum", "top of ladder")
+#: The first cap sits this far above the rung it must cover (P(loss > L) needs L < cap).
+_CAP_MARGIN = 1.0 + 1e-6
 
 
 @attrs.frozen(eq=False)
@@ -176,7 +179,7 @@ def recommend_coverage(
     duty = kr.obligation(org, as_of=day)
     minimum = duty.minimum_coverage if duty.required else None
 
-    exceedance = _Exceedance(model, org, tgt)
+    exceedance = _Exceedance(model, org, tgt, limits, minimum)
     if rule == "exceedance":
         # Up the ladder until a rung meets the target (rungs above are not needed).
         tried: list[float] = []
@@ -218,28 +221,70 @@ class _Exceedance:
     The covered loss is what a policy without retention or limits would pay.
     It is computed capped at an annual limit A above L: capping changes
     nothing below A, and the grid then ends at A, so P(loss > L) is exact and
-    the grid is no longer than the question needs. The first cap is twice a
-    quick estimate of the loss exceeded with probability ``target`` (so one
-    distribution usually answers the whole ladder); a larger L recomputes
-    with A four times L.
+    the grid is no longer than the question needs (its length, and the time,
+    grow with A). The first cap is the rung of ``ladder`` that surely meets
+    the target, or the statutory ``minimum`` if that is higher (the
+    recommendation then needs P(loss > minimum)). A larger L recomputes with
+    A four times L.
+
+    The rung is the first at or above a bound on the loss exceeded with
+    probability p = ``target``, from the exact mean and variance (no grid):
+    Cantelli's inequality, P(X >= m + t) <= s^2 / (s^2 + t^2), applied to the
+    loss in years with an incident (probability q): P(S > b) <= p once b =
+    m + s sqrt((1 - p / q) / (p / q)), with m and s that loss's mean and
+    standard deviation; and b = 0 when q <= p. Most firms have q below 1%,
+    and their first cap is the first rung.
     """
 
-    def __init__(self, model: BreachModel, org: Organisation, target: float) -> None:
+    def __init__(
+        self,
+        model: BreachModel,
+        org: Organisation,
+        target: float,
+        ladder: np.ndarray,
+        minimum: float | None,
+    ) -> None:
         self.model, self.org = model, org
-        self.guess = 2.0 * model.reach(org, tol=target)
+        self.policy = Policy()
+        self.guess = max(_quantile_bound(model, org, self.policy, target, ladder), minimum or 0.0)
+        self.guess *= _CAP_MARGIN
         self.cap = 0.0
         self.covered: Any = None
 
     def __call__(self, limit: float) -> float:
         if not limit < self.cap:
-            self.cap = max(4.0 * limit, self.guess)
-            self.covered = self.model.annual_loss(self.org, Policy(limit=self.cap))
+            self.cap = self.guess if limit < self.guess else 4.0 * limit
+            self.covered = self.model.annual_loss(
+                self.org, attrs.evolve(self.policy, limit=self.cap)
+            )
         covered = self.covered
         if covered.tail_mass > 0 and limit > covered.tail_from:
             # A cap far beyond any plausible year does not stretch the grid: beyond
             # its end only P(loss > end), below the engine's tail tolerance, is known.
             return float(covered.tail_mass)
         return float(covered.sf(limit))
+
+
+def _quantile_bound(
+    model: BreachModel, org: Organisation, policy: Policy, target: float, ladder: np.ndarray
+) -> float:
+    """The first rung of ``ladder`` at or above a bound on the yearly payment under
+    ``policy`` exceeded with probability ``target`` (the bound itself beyond the
+    top rung; see :class:`_Exceedance`)."""
+    mean, var = model._plain_moments(org, policy)
+    q = 1.0 - float(model.frequency(org).counts().pmf(0))
+    if var is None:
+        # A category without second moments: the grid's own rough reach.
+        bound = 2.0 * model.reach(org, policy, tol=target)
+    elif q <= target:
+        bound = 0.0
+    else:
+        m = mean / q
+        s2 = max((var + mean * mean) / q - m * m, 0.0)
+        share = target / q
+        bound = m + math.sqrt(s2 * (1.0 - share) / share)
+    above = ladder[ladder >= bound]
+    return float(above[0]) if above.size else bound
 
 
 def _cost_of_risk(
