@@ -7,7 +7,9 @@ retention stays small; far layers on small firms keep their mean."""
 from __future__ import annotations
 
 import math
+import warnings
 
+import attrs
 import numpy as np
 import pytest
 from scipy import integrate
@@ -318,3 +320,21 @@ def test_a_custom_category_answering_constants_prices_like_one_answering_arrays(
         model = attrs.evolve(MODEL, costs={**MODEL.costs, "legal_notice": cost})
         totals.append(model.expected_losses(o, policy)["total"])
     assert totals[0] == pytest.approx(totals[1], rel=1e-12)
+
+
+def test_an_aggregate_retention_beyond_reach_of_capped_payments_pays_nothing_quietly():
+    # Each payment is at most the per-incident limit (1e9), so the year passes
+    # the aggregate retention (1e10) only with 11 incidents or more. By hand,
+    # E[(S - d)+] <= E[N 1e9; N >= 11], far below a KRW: the mean is 0, found
+    # without a grid and without the warning that a payment is too small to resolve.
+    o = pc.Organisation(3_000_000, 5e9, "retail")
+    policy = pc.Policy(limit=1e9, aggregate_retention=1e10, per_incident_limit=1e9)
+    freq = MODEL.frequency(o).counts()
+    n = np.arange(11, 400)
+    assert 1e9 * float(np.sum(n * freq.pmf(n))) < 1e-3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = MODEL.annual_loss(o, policy)
+    assert loss.mean() == 0.0
+    # Within reach (3 incidents of a million-record breach pass 2e9) it pays.
+    assert MODEL.annual_loss(o, attrs.evolve(policy, aggregate_retention=2e9)).mean() > 0

@@ -830,6 +830,13 @@ class BreachModel:
             return math.inf
         if terms.first == terms.later:
             first = later
+        cap = terms.coinsurance * terms.per_incident_limit + h
+        if math.isfinite(cap):
+            # No payment on the grid exceeds c times the per-incident limit by a
+            # bucket or more (a limit between grid points is split between the
+            # neighbours). The bounds above ignore the limit, which they must
+            # elsewhere; here n payments sum to at most n times the cap.
+            later, first = _capped(later, cap), _capped(first, cap)
         # Each payment's mean is at most its bound at 0.
         biggest = max(float(later(np.zeros(1))[0]), float(first(np.zeros(1))[0]))
         return count_excess_bound(freq, later, first, biggest, at)
@@ -940,6 +947,16 @@ class BreachModel:
 
         sims = _checks.integer("n_sims", n_sims, low=1)
         return simulate_incidents(self, org, sims, as_generator(seed))
+
+
+def _capped(excess: StopLoss, cap: float) -> StopLoss:
+    """A bound on E[(P - t)+] that knows P <= cap: zero from the cap on."""
+
+    def bound(t: FloatArray) -> FloatArray:
+        t = np.asarray(t, dtype=np.float64)
+        return np.where(t >= cap, 0.0, excess(t))
+
+    return bound
 
 
 def _kink_bias(covered: GridSeverity, names: int, terms: Terms) -> float:
