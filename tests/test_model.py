@@ -232,7 +232,10 @@ def test_aggregate_retention_beyond_the_reach_of_the_losses():
     # The grid must reach the retention before the annual terms can act on its
     # tail (a grid ending short of it used to give a negative tail_from).
     o = org(4e4)
-    ground_up = MODEL.annual_loss(o)
+    # A grid of given length spans the rough reach (1.15e10), past every layer
+    # below; the automatic one ends where the tail thins out, about 2.7e9.
+    ground_up = MODEL.annual_loss(o, n_buckets=2**15)
+    assert ground_up.tail_from > 1.1e10
     every = {"investigation": "every"}  # as the ground-up loss counts it
     retentions = (1e8, 1e9, 1e10, 3e10)
     insured = [

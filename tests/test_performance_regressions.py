@@ -140,7 +140,8 @@ def test_the_wrap_prediction_never_claims_a_plan_that_would_pass(monkeypatch):
 
     monkeypatch.setattr(incident, "_wraps", spy)
     MODEL.annual_loss(org(1e5))
-    assert used == [False]
+    assert used  # (the grid's sizing pass asks too, on its own coarse grid)
+    assert not any(used)
 
 
 def test_a_finite_aggregate_limit_beyond_the_reach_takes_one_grid(monkeypatch):
@@ -159,6 +160,50 @@ def test_a_finite_aggregate_limit_beyond_the_reach_takes_one_grid(monkeypatch):
     assert dist.tail_mass == 0.0
     expected = MODEL.expected_losses(o, policy)["total"]
     assert dist.mean() == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("records", [3e3, 4e4, 3e5, 3e6])
+@pytest.mark.parametrize(
+    ("policy", "tol"),
+    [(None, 1e-6), (pc.Policy(retention=1e7), 1e-6), (None, 1e-4), (pc.Policy(limit=1e14), 1e-6)],
+)
+def test_sizing_the_grid_by_a_coarse_pass_changes_nothing_but_the_time(
+    records, policy, tol, monkeypatch
+):
+    # The coarse pass shortens the grid to about twice the loss exceeded with
+    # probability tol (a fifth to a half of the rough reach here). Against the
+    # rough reach's grid: the same mean; quantiles and TVaR up to the tail the
+    # longer grid resolves within a bucket of either grid; the tail beyond
+    # still below tol. (Limits only lower payments; 1e14 is far beyond reach.)
+    o = org(records)
+    sized = MODEL.annual_loss(o, policy, tail_tol=tol)
+    monkeypatch.setattr(pc.BreachModel, "_body", lambda self, *args: None)
+    rough = MODEL.annual_loss(o, policy, tail_tol=tol)
+    assert sized.tail_mass <= tol
+    if records >= 4e4 and tol == 1e-6:  # long grids: the pass runs and shortens them
+        assert sized.tail_from < 0.6 * rough.tail_from
+    assert sized.mean() == pytest.approx(rough.mean(), rel=1e-7)
+    h = max(sized.bucket, rough.bucket)
+    for q in (0.99, 0.999, 1 - 10 * tol):
+        assert float(sized.ppf(q)) == pytest.approx(float(rough.ppf(q)), abs=2 * h)
+    assert float(sized.tvar(0.99)) == pytest.approx(float(rough.tvar(0.99)), rel=1e-3)
+    if policy is None:
+        assert sized.var() == rough.var()  # the closed form, whatever the grid
+
+
+def test_a_retention_in_the_far_tail_keeps_the_rough_reach(monkeypatch):
+    # A small firm's payments above 3e8 are all in its far tail (the chance of
+    # any payment is far below the tolerance): the pass, which would end the
+    # grid near 0, leaves the rough reach alone, and the mean is the layer's.
+    o = pc.Organisation(1_000, 1e9, "retail")
+    policy = pc.Policy(
+        covers={"attorney_fees"}, retention=3e8, per_incident_limit=2e10, investigation="none"
+    )
+    sized = MODEL.annual_loss(o, policy)
+    monkeypatch.setattr(pc.BreachModel, "_body", lambda self, *args: None)
+    rough = MODEL.annual_loss(o, policy)
+    assert sized.bucket == rough.bucket
+    assert sized.mean() == rough.mean()
 
 
 @pytest.mark.parametrize(

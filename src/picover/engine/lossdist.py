@@ -76,10 +76,12 @@ class LossDistribution:
         Unit of every amount.
     exact_var : float, default nan
         The variance of the loss that the distribution stands for, when it is
-        known in closed form (currency units squared). The grid's own spread
-        differs from it slightly: each cost's discretisation adds up to h^2 / 4
-        of variance, and the tail beyond the grid is one atom. When given,
-        :meth:`var` and :meth:`std` return it.
+        known beyond the grid (currency units squared): in closed form, or for
+        a model's payments under per-incident terms from each incident's grid
+        and the costs' second moments. The grid's own spread differs from it:
+        each cost's discretisation adds up to h^2 / 4 of variance, and the tail
+        beyond the grid is one atom. When given, :meth:`var` and :meth:`std`
+        return it.
 
     Examples
     --------
@@ -165,7 +167,7 @@ class LossDistribution:
         """Variance of annual loss (currency units squared).
 
         ``exact_var`` when the distribution carries it (a model's loss without
-        retention or limits). Otherwise the variance on the grid: a tail beyond
+        annual terms). Otherwise the variance on the grid: a tail beyond
         it (``tail_mass > 0``) enters as one atom at its mean, so its own
         spread is missing and the figure is a lower bound; a ``RuntimeWarning``
         gives the atom's share of the variance when it exceeds 0.1%, a sign

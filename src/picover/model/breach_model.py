@@ -83,6 +83,16 @@ EXTENDED_MAX_BUCKETS = 2**16
 #: Grid points per typical incident cost aimed at by the automatic grid.
 POINTS_PER_INCIDENT = 16
 _MAX_REGRIDS = 6
+#: The automatic grid sizes the year's reach by a coarse pass of SIZING_POINTS
+#: points when its rough reach would need SIZING_MIN_POINTS or more, and then
+#: reaches SIZING_MARGIN times the loss the pass finds at the tail tolerance,
+#: unless more than SIZING_MEAN_SHARE of the mean lies beyond that loss (see
+#: BreachModel._body). Choices: a pass costs about a 1,024-point build, and a
+#: margin of 2 left every tail tested below the tolerance at the first try.
+SIZING_POINTS = 512
+SIZING_MIN_POINTS = 4096
+SIZING_MARGIN = 2.0
+SIZING_MEAN_SHARE = 1e-2
 #: Share of the mean above which the rough estimate of the grid's bias at a
 #: retention (or retention plus per-incident limit) makes the bucket shrink.
 KINK_BIAS_TRIGGER = 2e-4
@@ -500,6 +510,23 @@ class BreachModel:
         if n_mean == 0 or not terms.first:
             return LossDistribution([0.0], [1.0], method="fft", currency=self.currency)
         reach = self._reach(org, freq, terms, k, w, ctx, tol)
+        automatic = bucket is None and n_buckets is None
+        # Quadrature segments outside [1, R] leave nodes of weight zero: they add
+        # nothing to the mixture but would cost a transform each.
+        k_used, w_used = (k, w) if np.all(w > 0) else (k[w > 0], w[w > 0])
+        annual_end = terms.aggregate_retention + terms.aggregate_limit
+        if (
+            automatic
+            and terms.coinsurance * terms.per_incident_limit >= reach
+            and terms.aggregate_retention == 0
+            and annual_end > reach
+        ):
+            # Only the tail sets the reach. (A per-incident limit within it
+            # bounds it already; an aggregate retention, or an aggregate limit
+            # within it, sets it; a shorter grid would only grow back to them.)
+            body = self._body(freq, terms, k_used, w_used, ctx, reach, tol)
+            if body is not None:
+                reach = self._reach(org, freq, terms, k, w, ctx, tol, body)
         # Grid points for the policy's amounts, most needed first (the bucket may
         # not honour them all): retentions, where a payment's mean feels the
         # grid, then the limits, which only cap it.
@@ -511,10 +538,6 @@ class BreachModel:
             terms.aggregate_limit,
             *terms.sublimits.values(),
         ]
-        automatic = bucket is None and n_buckets is None
-        # Quadrature segments outside [1, R] leave nodes of weight zero: they add
-        # nothing to the mixture but would cost a transform each.
-        k_used, w_used = (k, w) if np.all(w > 0) else (k[w > 0], w[w > 0])
 
         def grid_for(reach: float, keep: float | None = None) -> tuple[float, int]:
             # One grid carries the incident's covered cost X and the year's total.
@@ -581,7 +604,6 @@ class BreachModel:
             error = n_mean * float(excess(np.array([cut]))[0])
             binds = error > far_tol * max(terms.coinsurance * covered, h_plain)
 
-        annual_end = terms.aggregate_retention + terms.aggregate_limit
         if automatic and reach < annual_end < math.inf and math.isinf(terms.per_incident_limit):
             # Unbounded payments leave years beyond the grid, short of the aggregate
             # retention plus limit, where the annual terms are inexact. Start there
@@ -693,11 +715,14 @@ class BreachModel:
                 agg, terms.aggregate_retention, terms.aggregate_limit, self.currency
             )
             return checked_payment(paid, exact, agg)
-        var = None
         if terms.retention == 0 and math.isinf(terms.per_incident_limit):
             # Payments are c times the covered costs: the year's variance is known
             # in closed form, tail and all.
             var = self._exact_var(freq, k_used, w_used, ctx, terms, first.mean(), later.mean())
+        else:
+            var = self._paid_var(
+                freq, k_used, w_used, ctx, terms, (covered_later, later), (covered_first, first)
+            )
         return apply_annual_terms(
             agg, 0.0, math.inf, self.currency, math.nan if var is None else var
         )
@@ -748,6 +773,44 @@ class BreachModel:
         p_any = 1.0 - float(freq.pmf(0))
         mean = p_any * first + (freq.mean() - p_any) * later
         return mean, self._exact_var(freq, k, w, ctx, terms, first, later)
+
+    def _paid_var(
+        self,
+        freq: Frequency,
+        k: FloatArray,
+        w: FloatArray,
+        ctx: CostContext,
+        terms: Terms,
+        later: tuple[GridSeverity, GridSeverity],
+        first: tuple[GridSeverity, GridSeverity],
+    ) -> float | None:
+        """Var(S) under per-incident terms alone, from each incident's (covered cost,
+        payment) on the grid (currency units squared; None when unknown).
+
+        The year's own grid sees the tail beyond it as one atom, without its
+        spread, which for heavy tails is much of the variance. The incidents'
+        grids do better: a payment that reaches its limit on the grid has a
+        fixed tail; an unlimited one, c (X - r), has the spread of X's tail,
+        E[X^2] - E[X^2; X on the grid] - P(tail) E[X | tail]^2, with E[X^2] from
+        the categories. Exact but for the grid's discretisation of each
+        incident. None when a limit lies beyond the grid, or a category offers
+        no second moment.
+        """
+        moments = []
+        for (covered, paid), names in ((later, terms.later), (first, terms.first)):
+            square = _grid_second_moment(paid)
+            if paid.tail_prob > 0:
+                if math.isfinite(terms.per_incident_limit):
+                    return None  # the tail pays c min(X - r, l): its spread is unknown
+                whole = second_moment(
+                    self.costs, self.litigation, k, w, ctx, terms.sublimits, names
+                )
+                if whole is None:
+                    return None
+                spread = whole - _grid_second_moment(covered)
+                square += terms.coinsurance**2 * max(spread, 0.0)
+            moments.append((paid.mean(), square))
+        return compound_variance(freq, moments[0], moments[1])
 
     def _payment(self, covered: GridSeverity, terms: Terms, strict: bool) -> GridSeverity:
         return apply_incident_terms(
@@ -870,15 +933,73 @@ class BreachModel:
         w: FloatArray,
         ctx: CostContext,
         tol: float,
+        body: float | None = None,
     ) -> float:
         """A yearly total of payments exceeded with probability about ``tol`` or less
-        (capped at the aggregate retention plus limit, beyond which all years pay alike)."""
+        (capped at the aggregate retention plus limit, beyond which all years pay
+        alike; ``body``: see :func:`picover.model.sizing.reach`)."""
         return float(
             sizing.reach(
                 self, terms, k[None, :], w[None, :], ctx, freq.mean(),
-                freq.ppf(1.0 - tol / 2.0), freq.ppf(1.0 - tol / 4.0), tol,
+                freq.ppf(1.0 - tol / 2.0), freq.ppf(1.0 - tol / 4.0), tol, body,
             )[0]
         )  # fmt: skip
+
+    def _body(
+        self,
+        freq: Frequency,
+        terms: Terms,
+        k: FloatArray,
+        w: FloatArray,
+        ctx: CostContext,
+        reach: float,
+        tol: float,
+    ) -> float | None:
+        """A tighter reach for the year's payments before limits and annual terms,
+        from a coarse pass, when the grid for ``reach`` would be long (else None).
+
+        The rough reach is often several times the loss it is asked for, and
+        every point it adds costs time or, once the grid has its most points,
+        a coarser bucket. A pass on ``SIZING_POINTS`` points over the same
+        range finds the loss x exceeded with probability ``tol``; the answer
+        is ``SIZING_MARGIN`` times x plus a bucket per category (the
+        discretisation may move each cost up by less than one). Limits only
+        lower the payments, and are left out so that far ones change nothing.
+        None too when the pass holds more than ``tol`` beyond its end, or when
+        more than ``SIZING_MEAN_SHARE`` of the mean lies beyond x (a far
+        retention, whose payments are all in the tail). The caller still
+        checks the tail on its own grid and grows it if needed.
+        """
+        top = terms.retention + reach / terms.coinsurance
+        anchors = [terms.retention]
+        if self._grid(top, k, w, ctx, terms, None, None, anchors)[1] < SIZING_MIN_POINTS:
+            return None
+        h, n = self._grid(top, k, w, ctx, terms, None, SIZING_POINTS, anchors)
+        builder = IncidentBuilder(self.costs, self.litigation, k, w, ctx, terms.sublimits, h, n)
+
+        def paid(names: tuple[str, ...]) -> GridSeverity:
+            covered = builder.grid(names)
+            return apply_incident_terms(
+                covered, terms.retention, math.inf, terms.coinsurance, strict=False
+            )
+
+        later = paid(terms.later)
+        first = later if terms.first == terms.later else paid(terms.first)
+        p_any = 1.0 - float(freq.pmf(0))
+        exact = p_any * first.mean() + (freq.mean() - p_any) * later.mean()
+        n_year = min(n, later.probs.size, first.probs.size)
+        agg = fft.aggregate(freq, later, n_year, exact, first=None if first is later else first)
+        if agg.tail_mass > tol:
+            return None
+        # Beyond each grid point x_i (the tail atom included): the probability,
+        # and the share of the mean.
+        beyond_p = np.cumsum(agg.probs[::-1])[::-1][1:]
+        beyond_m = np.cumsum((agg.support * agg.probs)[::-1])[::-1][1:]
+        thin = (beyond_p <= tol) & (beyond_m <= SIZING_MEAN_SHARE * exact)
+        if not thin.any():
+            return None
+        i = int(np.argmax(thin))
+        return SIZING_MARGIN * h * (i + len(terms.first))
 
     def _grid(
         self,
@@ -947,6 +1068,14 @@ class BreachModel:
 
         sims = _checks.integer("n_sims", n_sims, low=1)
         return simulate_incidents(self, org, sims, as_generator(seed))
+
+
+def _grid_second_moment(g: GridSeverity) -> float:
+    """E[X^2] on the grid, the mass beyond it as one atom at its mean (currency
+    units squared; without the tail's spread)."""
+    x = g.bucket * np.arange(g.probs.size)
+    body = float((x * x * g.probs).sum())
+    return body + (g.tail_prob * g.tail_mean**2 if g.tail_prob > 0 else 0.0)
 
 
 def _capped(excess: StopLoss, cap: float) -> StopLoss:

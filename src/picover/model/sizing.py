@@ -34,13 +34,18 @@ def reach(
     n_high: Any,
     n_higher: Any,
     tol: float,
+    body: Any = None,
 ) -> FloatArray:
     """Yearly totals of payments exceeded with probability about ``tol`` or less.
 
     One per row of ``k`` (organisations x nodes); ``n_mean``, ``n_high`` and
     ``n_higher`` are each organisation's expected count and its count
     quantiles at 1 - tol / 2 and 1 - tol / 4. Capped at the aggregate
-    retention plus limit, beyond which all years pay alike.
+    retention plus limit, beyond which all years pay alike. ``body``, when
+    given, is a reach for the payments before any limit or annual term found
+    otherwise (a coarse pass over the grid): it replaces the rough bound
+    where it is smaller, unless an aggregate retention or an aggregate limit
+    within the rough bound sets the reach.
     """
     names = terms.first
     level = 1.0 - tol / (2.0 * len(names) * np.maximum(n_mean, tol))
@@ -72,6 +77,11 @@ def reach(
         for c in names
     )
     top = np.maximum(1.25 * single, 1.5 * n_high * per_incident)
+    annual_end = terms.aggregate_retention + terms.aggregate_limit
+    if body is not None and terms.aggregate_retention == 0 and not np.all(annual_end <= top):
+        # Annual terms within the rough reach are reached, as they always were:
+        # there they act exactly.
+        top = np.where(annual_end <= top, top, np.minimum(top, body))
     if math.isfinite(terms.per_incident_limit):
         # Bounded payments: the count gives a hard bound.
         paid_max = terms.coinsurance * terms.per_incident_limit
