@@ -515,18 +515,6 @@ class BreachModel:
         # nothing to the mixture but would cost a transform each.
         k_used, w_used = (k, w) if np.all(w > 0) else (k[w > 0], w[w > 0])
         annual_end = terms.aggregate_retention + terms.aggregate_limit
-        if (
-            automatic
-            and terms.coinsurance * terms.per_incident_limit >= reach
-            and terms.aggregate_retention == 0
-            and annual_end > reach
-        ):
-            # Only the tail sets the reach. (A per-incident limit within it
-            # bounds it already; an aggregate retention, or an aggregate limit
-            # within it, sets it; a shorter grid would only grow back to them.)
-            body = self._body(freq, terms, k_used, w_used, ctx, reach, tol)
-            if body is not None:
-                reach = self._reach(org, freq, terms, k, w, ctx, tol, body)
         # Grid points for the policy's amounts, most needed first (the bucket may
         # not honour them all): retentions, where a payment's mean feels the
         # grid, then the limits, which only cap it.
@@ -570,6 +558,26 @@ class BreachModel:
             for c in terms.first
         )
         binds = True  # whether the per-incident limit can matter at all
+        if (
+            automatic
+            and terms.coinsurance * terms.per_incident_limit >= reach
+            and terms.aggregate_retention == 0
+            and annual_end > reach
+        ):
+            # Only the tail sets the reach: a per-incident limit within it bounds
+            # it already, and an aggregate retention, or an aggregate limit within
+            # it, sets it. An aggregate limit beyond it may still matter to the
+            # mean (the tail's bound says), and then the grid must grow to it: a
+            # shorter one would only have further to grow.
+            h_rough = grid_for(reach)[0]
+            if (
+                math.isinf(annual_end)
+                or self._year_excess(freq, k_used, w_used, ctx, terms, h_rough, annual_end)
+                <= far_tol * terms.coinsurance * covered + 1e-9 * h_rough
+            ):
+                body = self._body(freq, terms, k_used, w_used, ctx, reach, tol)
+                if body is not None:
+                    reach = self._reach(org, freq, terms, k, w, ctx, tol, body)
         excess = None
         if automatic:
             h_plain = self._grid(
