@@ -151,3 +151,32 @@ def test_moments_without_a_grid_agree_with_the_grid(records, policy):
     x, p = loss.support, loss.probs
     on_grid = float(np.sum(p * (x - loss.mean()) ** 2))
     assert var == pytest.approx(on_grid, rel=0.01)
+
+
+@pytest.mark.parametrize(
+    ("records", "retention"), [(1_000, 1e8), (40_000, 1e8), (40_000, 1e9), (300_000, 1e9)]
+)
+def test_a_retention_far_out_keeps_the_variance_within_its_bound(records, retention):
+    # Below the retention the grid's discretisation spread (up to h^2 / 4 per
+    # category) does not cancel: it is bounded by 1% of the payment's second
+    # moment, or the variance is left unknown. Reference: a grid of 2^18
+    # points, whose buckets are 10 to 30 times finer (its spread a hundred to
+    # a thousand times smaller).
+    o = pc.Organisation(records, 5e10, "retail")
+    policy = pc.Policy(retention=retention)
+    got = MODEL.annual_loss(o, policy)
+    fine = MODEL.annual_loss(o, policy, n_buckets=2**18)
+    assert not math.isnan(got.exact_var)
+    assert got.bucket > 10 * fine.bucket
+    assert got.var() == pytest.approx(fine.var(), rel=1e-2)
+
+
+def test_a_retention_in_a_small_firms_far_tail_leaves_the_variance_unknown():
+    # A 1e9 retention on a 1,000-record shop: the discretisation's spread below
+    # it could be a fifth of the payment's second moment, so no variance is
+    # claimed beyond the grid's own lower bound, which says so.
+    o = pc.Organisation(1_000, 5e10, "retail")
+    loss = MODEL.annual_loss(o, pc.Policy(retention=1e9))
+    assert math.isnan(loss.exact_var)
+    with pytest.warns(RuntimeWarning, match="lower bounds"):
+        loss.var()
