@@ -338,3 +338,16 @@ def test_an_aggregate_retention_beyond_reach_of_capped_payments_pays_nothing_qui
     assert loss.mean() == 0.0
     # Within reach (3 incidents of a million-record breach pass 2e9) it pays.
     assert MODEL.annual_loss(o, attrs.evolve(policy, aggregate_retention=2e9)).mean() > 0
+
+
+def test_a_given_grid_ending_short_of_the_retention_raises_with_the_figures():
+    # Beyond the grid only the tail's mean is known, and (X - r)+ is not linear
+    # across r: the payment, mean and variance alike, would be unknown (it was
+    # once 80% low, silently). The automatic grid always reaches the retention.
+    o = pc.Organisation(40_000, 1e9, "retail")
+    policy = pc.Policy(retention=1e9)
+    with pytest.raises(ValueError, match=r"ends at 6\.3e\+07, short of the deductible 1e\+09"):
+        MODEL.annual_loss(o, policy, bucket=1e6, n_buckets=64)
+    assert MODEL.annual_loss(o, policy).mean() == pytest.approx(
+        MODEL.annual_loss(o, policy, n_buckets=2**14).mean(), rel=1e-3
+    )

@@ -408,6 +408,21 @@ def test_recommendation_first_cap_covers_the_answer(records, target):
     assert exceedance.guess <= max(2.5 * bound, ladder[0], minimum or 0.0) * 1.000001
 
 
+def test_a_sparse_ladder_keeps_the_grid_fine_beside_each_rung():
+    # Rungs a hundred times apart: the rung that surely meets the target is
+    # 1e12, but a grid out there would have buckets of 6e7 beside a rung of 1e8
+    # (P(loss > 1e8) came out 22% high). Each grid ends at most 64 times past
+    # the rung asked about. Reference: 2^16 points up to twice the rung.
+    model = MODEL.with_params({"attorney_fees.sigma": 2.5})
+    org = pc.Organisation(records=30_000_000, annual_sales=5e10, sector="finance")
+    rec = pc.recommend_coverage(org, model=model, target=0.05, ladder=[1e8, 1e10, 1e12], as_of=DAY)
+    fine = model.annual_loss(org, pc.Policy(limit=2e8), n_buckets=2**16)
+    got = rec.candidates["exceedance_probability"][0]
+    assert got == pytest.approx(float(fine.sf(1e8)), rel=0.01)
+    assert rec.limit == 5e8  # 1e8 meets the target; the law asks for 5e8
+    assert rec.rule == "statutory minimum"
+
+
 def test_recommendation_says_when_the_ladder_is_too_short():
     org = pc.Organisation(records=50_000_000, annual_sales=1e12, sector="telecom")
     # Before any statutory duty (2018), so that no minimum overrides the ladder.

@@ -27,7 +27,8 @@ def apply_incident_terms(
     points (a deductible or limit off the grid, or a share below 1) are split
     between neighbours keeping their mean. The tail beyond the grid maps
     exactly when the grid reaches ``deductible + limit`` (it then pays the
-    limit) or when the limit is infinite (the map is linear there).
+    limit) or, with an infinite limit, the deductible (the map is linear
+    beyond).
 
     With ``strict=False`` a grid ending inside the layer is allowed: the tail
     atom then pays ``share * min(mean - deductible, limit)``, too much by at
@@ -36,8 +37,8 @@ def apply_incident_terms(
     Raises
     ------
     ValueError
-        If ``strict`` and the grid ends inside the layer while probability lies
-        beyond it.
+        If ``strict`` and the grid ends inside the layer (or, without a limit,
+        short of the deductible) while probability lies beyond it.
 
     Examples
     --------
@@ -53,10 +54,23 @@ def apply_incident_terms(
     x = h * np.arange(n, dtype=np.float64)
     paid = share * np.minimum(np.maximum(x - deductible, 0.0), limit)
     tail_p, tail_m = sev.tail_prob, sev.tail_mean
-    if strict and tail_p > 0 and math.isfinite(limit) and top < deductible + limit:
+    if (
+        strict
+        and tail_p > 0
+        and (top < deductible or math.isfinite(limit))
+        and (top < deductible + limit)
+    ):
+        # Beyond the grid only the tail's mean is known: the payment maps it
+        # exactly where it is linear there (from the deductible on, without a
+        # limit) or constant (beyond deductible plus limit), not otherwise.
+        where = (
+            f"short of the deductible {deductible:,.6g}"
+            if top < deductible
+            else f"inside the layer {limit:,.6g} xs {deductible:,.6g}"
+        )
         raise ValueError(
-            f"the grid ends at {top:,.6g}, inside the layer {limit:,.6g} xs {deductible:,.6g}, "
-            f"with probability {tail_p:.3g} beyond it: extend the grid"
+            f"the grid ends at {top:,.6g}, {where}, with probability {tail_p:.3g} beyond "
+            "it: extend the grid"
         )
     if tail_p == 0:
         return place_atoms(paid, sev.probs, h, n)

@@ -815,8 +815,10 @@ class BreachModel:
         for (covered, paid), names in ((later, terms.later), (first, terms.first)):
             square = _grid_second_moment(paid)
             if paid.tail_prob > 0:
-                if math.isfinite(terms.per_incident_limit):
-                    return None  # the tail pays c min(X - r, l): its spread is unknown
+                if math.isfinite(terms.per_incident_limit) or covered.top < terms.retention:
+                    # The tail pays c min(X - r, l), or (a grid ending short of the
+                    # retention) nothing over part of it: its spread is unknown.
+                    return None
                 whole = second_moment(
                     self.costs, self.litigation, k, w, ctx, terms.sublimits, names
                 )

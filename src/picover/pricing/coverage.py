@@ -51,6 +51,9 @@ RULES = ("exceedance", "cost_of_risk")
 DECIDERS = ("exceedance", "cost_of_risk", "statutory minimum", "top of ladder")
 #: The first cap sits this far above the rung it must cover (P(loss > L) needs L < cap).
 _CAP_MARGIN = 1.0 + 1e-6
+#: A cap is at most this many times the rung asked about: on the model's longest
+#: grid (16,384 points) the bucket is then at most 1/256 of the rung.
+_SPAN = 64.0
 
 
 @attrs.frozen(eq=False)
@@ -224,8 +227,10 @@ class _Exceedance:
     the grid is no longer than the question needs (its length, and the time,
     grow with A). The first cap is the rung of ``ladder`` that surely meets
     the target, or the statutory ``minimum`` if that is higher (the
-    recommendation then needs P(loss > minimum)). A larger L recomputes with
-    A four times L.
+    recommendation then needs P(loss > minimum)), but at most ``_SPAN``
+    times the first L asked about, so that the bucket stays fine beside it.
+    A larger L recomputes the same way: A is the smaller of that rung and
+    ``_SPAN`` times L, or four times L beyond the rung.
 
     The rung is the first at or above a bound on the loss exceeded with
     probability p = ``target``, from the exact mean and variance (no grid):
@@ -253,7 +258,9 @@ class _Exceedance:
 
     def __call__(self, limit: float) -> float:
         if not limit < self.cap:
-            self.cap = self.guess if limit < self.guess else 4.0 * limit
+            # No further than SPAN times the rung asked about: a grid's bucket
+            # grows with its end, and must stay fine beside the rung.
+            self.cap = min(self.guess, _SPAN * limit) if limit < self.guess else 4.0 * limit
             self.covered = self.model.annual_loss(
                 self.org, attrs.evolve(self.policy, limit=self.cap)
             )
