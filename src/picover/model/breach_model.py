@@ -101,6 +101,9 @@ PAID_VAR_TOL = 1e-2
 #: Share of the mean above which the rough estimate of the grid's bias at a
 #: retention (or retention plus per-incident limit) makes the bucket shrink.
 KINK_BIAS_TRIGGER = 2e-4
+#: Share of the mean above which that estimate, on a finished grid whose bucket
+#: does not divide the retention, warns (the estimate errs high, by 2 to 15).
+KINK_BIAS_WARN = 1e-3
 
 
 def _breach_size(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -723,6 +726,29 @@ class BreachModel:
                 break
         else:
             warn_grid_left(agg, tol, _MAX_REGRIDS, error, far_tol * exact + 1e-9 * h)
+        off_grid = [
+            a
+            for a in (terms.retention, terms.retention + terms.per_incident_limit)
+            if 0 < a < math.inf and abs(a / h - round(a / h)) > 1e-6
+        ]
+        if automatic and off_grid:
+            # A grid stretched far (heavy tails, a small tail tolerance) at its most
+            # points, whose bucket could neither divide the retention nor shrink
+            # enough beside it.
+            bias = p_any * _kink_bias(covered_first, len(terms.first), terms) + (
+                n_mean - p_any
+            ) * _kink_bias(covered_later, len(terms.later), terms)
+            if bias > KINK_BIAS_WARN * exact:
+                warnings.warn(
+                    f"the grid's bucket ({h:,.6g}) is coarse beside the policy's retention "
+                    f"({terms.retention:,.6g}) or limit: the mean payment ({exact:,.6g}) may "
+                    f"be off by up to about {bias:,.3g} ({bias / exact:.1%}), most likely too "
+                    f"high; the grid reaches {h * (n - 1):,.6g} for the tail tolerance "
+                    f"{tol:.3g}: a larger tail_tol, or a bucket= that resolves the "
+                    "retention, gives a sharper figure",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
         if terms.aggregate_retention > 0 or math.isfinite(terms.aggregate_limit):
             paid = apply_annual_terms(
                 agg, terms.aggregate_retention, terms.aggregate_limit, self.currency
@@ -1140,8 +1166,9 @@ def _kink_bias(covered: GridSeverity, names: int, terms: Terms) -> float:
             j = round(a / h)
             if j + 1 < covered.probs.size:
                 # The density around a, averaged over three buckets: a nearly
-                # fixed cost puts spikes on single points.
-                total += float(covered.probs[max(j - 1, 0) : j + 2].mean()) / h
+                # fixed cost puts spikes on single points. The point 0 holds
+                # every cost below half a bucket, a lump and no density.
+                total += float(covered.probs[max(j - 1, 1) : j + 2].mean()) / h
     return terms.coinsurance * total * max(names - 1, 0) * h * h / 8.0
 
 
