@@ -370,3 +370,16 @@ def test_a_bucket_too_coarse_for_the_retention_warns_with_the_figures():
         warnings.simplefilter("error")
         fine = model.annual_loss(o, policy, n_buckets=2**18)
     assert coarse.mean() > 1.01 * fine.mean()
+
+
+def test_a_bucket_dividing_the_retention_coarsely_still_warns():
+    # A bucket of 3.3e7 divides a 1e8 retention, three to one, but the spread
+    # of each category's cost still moves the mean: 1.8% high against grids of
+    # buckets r / 16 and r / 64 (290,801 and 290,665 KRW), which agree.
+    model = MODEL.with_params({"attorney_fees.sigma": 2.5, "frequency.modifier": 20.0})
+    o = pc.Organisation(10_000, 5e10, "retail")
+    policy = pc.Policy(retention=1e8)
+    with pytest.warns(RuntimeWarning, match=r"bucket \(3\.33333e\+07\) is coarse beside"):
+        coarse = model.annual_loss(o, policy, tail_tol=1e-9)
+    fine = model.annual_loss(o, policy, bucket=6.25e6, n_buckets=2**18, tail_tol=1e-9)
+    assert coarse.mean() > 1.01 * fine.mean()

@@ -101,8 +101,8 @@ PAID_VAR_TOL = 1e-2
 #: Share of the mean above which the rough estimate of the grid's bias at a
 #: retention (or retention plus per-incident limit) makes the bucket shrink.
 KINK_BIAS_TRIGGER = 2e-4
-#: Share of the mean above which that estimate, on a finished grid whose bucket
-#: does not divide the retention, warns (the estimate errs high, by 2 to 15).
+#: Share of the mean above which that estimate, on the finished grid, warns
+#: (the estimate errs high, by 2 to 15).
 KINK_BIAS_WARN = 1e-3
 
 
@@ -726,25 +726,20 @@ class BreachModel:
                 break
         else:
             warn_grid_left(agg, tol, _MAX_REGRIDS, error, far_tol * exact + 1e-9 * h)
-        off_grid = [
-            a
-            for a in (terms.retention, terms.retention + terms.per_incident_limit)
-            if 0 < a <= h * (n - 1) and abs(a / h - round(a / h)) > 1e-6
-        ]
-        if automatic and off_grid:
-            # A grid stretched far (heavy tails, a small tail tolerance) at its most
-            # points, whose bucket could neither divide the retention nor shrink
-            # enough beside it.
-            bias = p_any * _kink_bias(covered_first, len(terms.first), terms, off_grid) + (
+        if automatic and (terms.retention > 0 or math.isfinite(terms.per_incident_limit)):
+            # A bucket too coarse beside the retention: a grid stretched far (heavy
+            # tails, a small tail tolerance) at its most points, whose bucket could
+            # not shrink enough. (A grid given by the caller is the caller's.)
+            bias = p_any * _kink_bias(covered_first, len(terms.first), terms) + (
                 n_mean - p_any
-            ) * _kink_bias(covered_later, len(terms.later), terms, off_grid)
+            ) * _kink_bias(covered_later, len(terms.later), terms)
             if bias > KINK_BIAS_WARN * exact:
                 warnings.warn(
                     f"the grid's bucket ({h:,.6g}) is coarse beside the policy's retention "
                     f"({terms.retention:,.6g}) or limit: the mean payment ({exact:,.6g}) may "
                     f"be off by up to about {bias:,.3g} ({bias / exact:.1%}), most likely too "
                     f"high; the grid reaches {h * (n - 1):,.6g} for the tail tolerance "
-                    f"{tol:.3g}: a larger tail_tol, or a bucket= that resolves the "
+                    f"{tol:.3g}: a larger tail_tol, or a finer bucket that divides the "
                     "retention, gives a sharper figure",
                     RuntimeWarning,
                     stacklevel=3,
@@ -1151,7 +1146,8 @@ def _kink_bias(
     amount a (the retention, and the retention plus the per-incident limit)
     then moves by about half its bend's density times that variance:
     c f(a) (m - 1) h^2 / 8, with f(a) read from the grid around a (only at
-    the amounts ``at``, when given). Against
+    the amounts ``at``, when given), and never more than c a: the payment
+    bends by min(X, a), which is in [0, a] on the grid and off it. Against
     finer grids it mostly came out 2 to 15 times the actual bias (a lone
     fixed cost near a, which has none, can make it far higher).
 
@@ -1172,8 +1168,11 @@ def _kink_bias(
                 # The density around a, averaged over three buckets: a nearly
                 # fixed cost puts spikes on single points. The point 0 holds
                 # every cost below half a bucket, a lump and no density.
-                total += float(covered.probs[max(j - 1, 1) : j + 2].mean()) / h
-    return terms.coinsurance * total * max(names - 1, 0) * h * h / 8.0
+                density = float(covered.probs[max(j - 1, 1) : j + 2].mean()) / h
+                # The payment bends by min(X, a), which lies in [0, a] on and off
+                # the grid: a bend can move the mean by a at most.
+                total += min(density * max(names - 1, 0) * h * h / 8.0, a)
+    return terms.coinsurance * total
 
 
 # The nodes() methods that take an array of breakpoints per organisation (a

@@ -51,8 +51,10 @@ RULES = ("exceedance", "cost_of_risk")
 DECIDERS = ("exceedance", "cost_of_risk", "statutory minimum", "top of ladder")
 #: The first cap sits this far above the rung it must cover (P(loss > L) needs L < cap).
 _CAP_MARGIN = 1.0 + 1e-6
-#: A cap is at most this many times the rung asked about: on the model's longest
-#: grid (16,384 points) the bucket is then at most 1/256 of the rung.
+#: A cap is at most this many times the rung asked about, so that a far cap does
+#: not coarsen the bucket beside it: on the model's longest grid (16,384 points)
+#: the bucket is then at most 1/256 of the rung (a shorter grid's is set by the
+#: typical incident, 16 points to it).
 _SPAN = 64.0
 
 
