@@ -1133,9 +1133,7 @@ def _capped(excess: StopLoss, cap: float) -> StopLoss:
     return bound
 
 
-def _kink_bias(
-    covered: GridSeverity, names: int, terms: Terms, at: list[float] | None = None
-) -> float:
+def _kink_bias(covered: GridSeverity, names: int, terms: Terms) -> float:
     """A rough estimate, meant to err high, of how far the grid moves one
     incident's mean payment at the policy's bends (currency units).
 
@@ -1145,9 +1143,9 @@ def _kink_bias(
     so the sum's spread is at most (m - 1) h^2 / 4. A payment bending at an
     amount a (the retention, and the retention plus the per-incident limit)
     then moves by about half its bend's density times that variance:
-    c f(a) (m - 1) h^2 / 8, with f(a) read from the grid around a (only at
-    the amounts ``at``, when given), and never more than c a: the payment
-    bends by min(X, a), which is in [0, a] on the grid and off it. Against
+    c f(a) (m - 1) h^2 / 8, with f(a) read from the grid around a, and never
+    more than c a: the payment bends by min(X, a), which is in [0, a] on the
+    grid and off it. Against
     finer grids it mostly came out 2 to 15 times the actual bias (a lone
     fixed cost near a, which has none, can make it far higher).
 
@@ -1160,8 +1158,7 @@ def _kink_bias(
     """
     h = covered.bucket
     total = 0.0
-    amounts = (terms.retention, terms.retention + terms.per_incident_limit) if at is None else at
-    for a in amounts:
+    for a in (terms.retention, terms.retention + terms.per_incident_limit):
         if 0.0 < a < math.inf:
             j = round(a / h)
             if j + 1 < covered.probs.size:
