@@ -577,12 +577,14 @@ class BreachModel:
             # it, sets it. An aggregate limit beyond it may still matter to the
             # mean (the tail's bound says), and then the grid must grow to it: a
             # shorter one would only have further to grow.
-            h_rough = grid_for(reach)[0]
-            if (
-                math.isinf(annual_end)
-                or self._year_excess(freq, k_used, w_used, ctx, terms, h_rough, annual_end)
-                <= far_tol * terms.coinsurance * covered + 1e-9 * h_rough
-            ):
+            unfelt = math.isinf(annual_end)
+            if not unfelt:
+                h_rough = grid_for(reach)[0]
+                unfelt = (
+                    self._year_excess(freq, k_used, w_used, ctx, terms, h_rough, annual_end)
+                    <= far_tol * terms.coinsurance * covered + 1e-9 * h_rough
+                )
+            if unfelt:
                 body = self._body(freq, terms, k_used, w_used, ctx, reach, tol)
                 if body is not None:
                     reach = self._reach(org, freq, terms, k, w, ctx, tol, body)
