@@ -408,6 +408,57 @@ def test_recommendation_first_cap_covers_the_answer(records, target):
     assert exceedance.guess <= max(2.5 * bound, ladder[0], minimum or 0.0) * 1.000001
 
 
+@pytest.mark.parametrize("records", [3_000, 60_000, 2_000_000])
+@pytest.mark.parametrize("side", [1.0 + 1e-6, 1.0 - 1e-6, 3.0])
+def test_a_books_limit_needs_no_grid_when_an_incident_is_rarer_than_the_target(records, side):
+    # exceedance_limit (what price_portfolio uses) answers the first rung, or the
+    # statutory minimum above it, with no grid when q = P(an incident) is below
+    # the target: P(loss > L) <= q. Just below q, the grid decides. Either way
+    # the limit is recommend_coverage's. A 2018 date has no statutory duty, so
+    # the first rung itself must come out.
+    from picover.pricing.coverage import exceedance_limit
+
+    org = pc.Organisation(records=records, annual_sales=5e10, sector="online_platform")
+    q = 1.0 - float(MODEL.frequency(org).counts().pmf(0))
+    target = min(q * side, 0.5)
+    for day in (DAY, datetime.date(2018, 1, 1)):
+        got = exceedance_limit(org, model=MODEL, target=target, as_of=day)
+        rec = pc.recommend_coverage(org, model=MODEL, target=target, as_of=day)
+        assert got == rec.limit
+        if side > 1:
+            duty = pc.statutory.kr.obligation(org, as_of=day)
+            floor = duty.minimum_coverage if duty.required else 0.0
+            assert got == max(pc.pricing.DEFAULT_LADDER[0], floor)
+            assert rec.exceedance <= q * (1 + 1e-12)
+
+
+def test_a_far_rungs_grid_is_no_finer_than_it_needs():
+    # A big firm whose answer lies beyond the first grid's cap: the later grid's
+    # bucket is at most 1/256 of the rung asked about (not 1/16 of the typical
+    # incident, a thousand times smaller), and the exceedance probabilities on it
+    # agree with a grid of 2^17 points to 0.5%.
+    org = pc.Organisation(records=21_445_099, annual_sales=3e10, sector="retail")
+    rec = pc.recommend_coverage(org, model=MODEL, as_of=DAY)
+    table = rec.candidates
+    far = [i for i, lim in enumerate(table["limit"]) if lim > 64 * table["limit"][0]]
+    assert far, "the answer should lie beyond the first grid"
+    fine = MODEL.annual_loss(org, pc.Policy(limit=2.0 * rec.limit), n_buckets=2**17)
+    for i in far:
+        want = float(fine.sf(table["limit"][i]))
+        assert table["exceedance_probability"][i] == pytest.approx(want, rel=5e-3)
+    # The bucket: between 1/512 and 1/256 of the first far rung (grids have
+    # power-of-two lengths); 1/16 of a typical incident would be about 2e6.
+    from picover.pricing.coverage import _Exceedance
+
+    minimum = pc.statutory.kr.obligation(org, as_of=DAY).minimum_coverage
+    exceedance = _Exceedance(MODEL, org, 0.01, np.asarray(table["limit"]), minimum)
+    rung = float(table["limit"][far[0]])
+    exceedance(float(table["limit"][0]))
+    exceedance(rung)
+    bucket = float(exceedance.covered.support[1])
+    assert rung / 512 <= bucket <= rung / 256
+
+
 def test_a_sparse_ladder_keeps_the_grid_fine_beside_each_rung():
     # Rungs a hundred times apart: the rung that surely meets the target is
     # 1e12, but a grid out there would have buckets of 6e7 beside a rung of 1e8

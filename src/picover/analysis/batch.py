@@ -7,7 +7,8 @@ premium with a risk load, an expected insured loss under a retention or
 limits, a recommended limit) are computed organisation by organisation with
 exactly the functions :func:`picover.quote` and
 :func:`picover.recommend_coverage` use, so a book's figures equal the single
-quotes'. ``engine="dask"`` spreads the rows over a ``dask.distributed``
+quotes' (a recommended limit needs no grid at all when an incident in the
+year is less likely than the target). ``engine="dask"`` spreads the rows over a ``dask.distributed``
 cluster and returns the same numbers.
 """
 
@@ -31,7 +32,7 @@ from picover.model.breach_model import BreachModel
 from picover.model.exposure import Organisation
 from picover.model.policy import Policy
 from picover.model.vectorised import expected_losses_arrays
-from picover.pricing.coverage import DEFAULT_LADDER, recommend_coverage
+from picover.pricing.coverage import DEFAULT_LADDER, exceedance_limit
 from picover.pricing.premium import PremiumBasis
 from picover.pricing.quote import _as_of, borne
 from picover.statutory import kr
@@ -268,10 +269,9 @@ def _price(
     if "recommended_limit" in wanted:
         limits = np.empty(n)
         for i in _progress.track(range(n), "recommending", progress):
-            rec = recommend_coverage(
+            limits[i] = exceedance_limit(
                 _organisation(cols, i), model=model, target=target, ladder=ladder, as_of=day
             )
-            limits[i] = rec.limit
         out["recommended_limit"] = limits
     if "statutory_minimum" in wanted or "obligation" in wanted:
         required, minimum = kr.obligation_arrays(

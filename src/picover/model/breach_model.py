@@ -510,7 +510,11 @@ class BreachModel:
         tol: float,
         bucket: float | None,
         n_buckets: int | None,
+        coarsest: float = 0.0,
     ) -> LossDistribution:
+        """The annual loss on the FFT grid (see :meth:`annual_loss`). ``coarsest``
+        (currency units, automatic grids only): the bucket need not be finer
+        than about this, whatever the typical incident (see :meth:`_grid`)."""
         ctx = self._context(org)
         k, w = self._nodes(org.records, terms, ctx)
         n_mean = freq.mean()
@@ -547,7 +551,7 @@ class BreachModel:
             need = terms.retention + terms.per_incident_limit
             if math.isfinite(need) and (not automatic or (binds and need <= NEAR * top)):
                 top = max(top, need)
-            return self._grid(top, k, w, ctx, terms, bucket, n_buckets, anchors, keep)
+            return self._grid(top, k, w, ctx, terms, bucket, n_buckets, anchors, keep, coarsest)
 
         # Terms beyond the grid leave an error in the mean, bounded below; the grid
         # grows to them while that bound exceeds this share of the mean (plus 1e-9
@@ -591,8 +595,9 @@ class BreachModel:
         excess = None
         if automatic:
             h_plain = self._grid(
-                terms.retention + reach / terms.coinsurance, k, w, ctx, terms, None, None, anchors
-            )[0]
+                terms.retention + reach / terms.coinsurance, k, w, ctx, terms, None, None,
+                anchors, None, coarsest,
+            )[0]  # fmt: skip
             excess = self._paid_excess(k_used, w_used, ctx, terms, True, h_plain)
         # A retention within a hundred times the mean covered cost (per incident, or
         # a year's) is surely reached: the bound below (about a millisecond) is
@@ -1059,7 +1064,17 @@ class BreachModel:
         n_buckets: int | None,
         anchors: list[float],
         keep: float | None = None,
+        coarsest: float = 0.0,
     ) -> tuple[float, int]:
+        """The grid's bucket and length (points) for a grid reaching ``top``.
+
+        Automatic grids give the typical incident ``POINTS_PER_INCIDENT``
+        buckets, within ``MODEL_MAX_BUCKETS`` points, but no more points than
+        a bucket of ``coarsest`` needs (about ``top / coarsest``, rounded up
+        to a power of two): a caller asking only about losses far beyond the
+        typical incident says so, and is spared a fine grid. ``keep``, a
+        bucket to keep while the grid is stretched, overrides both.
+        """
         if bucket is not None:
             # Per-incident terms act on the discretised sum of costs: exact only for
             # retentions and limits on grid points, so a given bucket must divide them.
@@ -1083,6 +1098,8 @@ class BreachModel:
             return h, max(n_buckets, _grid.length(top, h))
         typical = float(sizing.typical(self, terms, k[None, :], w[None, :], ctx)[0])
         n = sizing.grid_points(top, typical, POINTS_PER_INCIDENT, MODEL_MAX_BUCKETS)
+        if coarsest > 0.0:
+            n = min(n, sizing.grid_points(top, coarsest, 1, MODEL_MAX_BUCKETS))
         if keep is not None:
             n = max(n, sizing.grid_points(top, keep, 1, EXTENDED_MAX_BUCKETS))
         h = _grid.align(top / (n - 1) * (1.0 + 1e-12), anchors)

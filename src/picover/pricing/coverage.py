@@ -25,6 +25,7 @@ import numpy as np
 
 from picover import _checks
 from picover._table import Table
+from picover.engine.compound import DEFAULT_TAIL_TOL
 from picover.model.breach_model import BreachModel
 from picover.model.exposure import Organisation
 from picover.model.policy import Policy
@@ -56,6 +57,13 @@ _CAP_MARGIN = 1.0 + 1e-6
 #: the bucket is then at most 1/256 of the rung (a shorter grid's is set by the
 #: typical incident, 16 points to it).
 _SPAN = 64.0
+#: Nor is the bucket finer than 1/_RESOLUTION of the rung asked about. A big
+#: firm's typical incident can be a thousandth of the rungs in question, and a
+#: grid to the cap with 16 points to it would be 8 to 16 times longer than P(loss
+#: > rung) needs: at 1/256 of the rung it was within 0.5% of a grid 2^17 points
+#: long (800 recommendations for big firms; no limit changed), where the first
+#: rung's own grid is often within only 1%.
+_RESOLUTION = 256.0
 
 
 @attrs.frozen(eq=False)
@@ -178,25 +186,11 @@ def recommend_coverage(
     limits = _ladder(ladder, "ladder")
     _checks.one_of("rule", rule, RULES)
     charge = _checks.number("risk_charge", risk_charge, low=0.0)
-    day = _as_of(as_of)
-    history_known_by(org, day)
-    kr.require_krw(model.currency)
-    duty = kr.obligation(org, as_of=day)
-    minimum = duty.minimum_coverage if duty.required else None
+    minimum = _minimum(org, model, _as_of(as_of))
 
     exceedance = _Exceedance(model, org, tgt, limits, minimum)
     if rule == "exceedance":
-        # Up the ladder until a rung meets the target (rungs above are not needed).
-        tried: list[float] = []
-        for lim in limits:
-            tried.append(exceedance(float(lim)))
-            if tried[-1] <= tgt:
-                limit, decided = float(lim), "exceedance"
-                break
-        else:
-            limit, decided = float(limits[-1]), "top of ladder"
-        if minimum is not None and limit < minimum:
-            limit, decided = minimum, "statutory minimum"
+        limit, decided, tried = _climb(exceedance, limits, tgt, minimum)
         table = Table({"limit": limits[: len(tried)], "exceedance_probability": tried})
         return Recommendation(
             limit=limit,
@@ -220,6 +214,77 @@ def recommend_coverage(
     )
 
 
+def exceedance_limit(
+    org: Organisation,
+    *,
+    model: BreachModel,
+    target: float = 0.01,
+    ladder: Sequence[float] = DEFAULT_LADDER,
+    as_of: datetime.date | None = None,
+) -> float:
+    """The limit :func:`recommend_coverage` recommends under the exceedance rule
+    (currency units), without the figures it reports, for books.
+
+    When the year's chance of any incident is itself below ``target`` (with
+    a margin of 1e-9 for rounding on the grid) every rung meets the target,
+    whatever the losses: the first rung is the answer (or the statutory
+    minimum above it), and no grid is needed. That is about half of a mixed
+    book. Parameters as for :func:`recommend_coverage`.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> model, day = pc.BreachModel.preset("kr"), datetime.date(2025, 1, 1)
+    >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    >>> exceedance_limit(shop, model=model, as_of=day)  # KRW; no grid
+    50000000.0
+    >>> pc.recommend_coverage(shop, model=model, as_of=day).limit  # the same, with a grid
+    50000000.0
+    """
+    tgt = _checks.number("target", target, low=0.0, high=1.0, low_open=True, high_open=True)
+    limits = _ladder(ladder, "ladder")
+    minimum = _minimum(org, model, _as_of(as_of))
+    incident = _incident(model, org)
+    if incident + 1e-9 <= tgt:
+        # On the grid too P(loss > L) <= P(loss > 0) <= P(an incident): its rounding
+        # is far below the margin.
+        first = float(limits[0])
+        return first if minimum is None or first >= minimum else minimum
+    exceedance = _Exceedance(model, org, tgt, limits, minimum, incident)
+    return _climb(exceedance, limits, tgt, minimum)[0]
+
+
+def _incident(model: BreachModel, org: Organisation) -> float:
+    """P(at least one incident in the year)."""
+    return 1.0 - float(model.frequency(org).counts().pmf(0))
+
+
+def _minimum(org: Organisation, model: BreachModel, day: datetime.date) -> float | None:
+    """The statutory minimum amount when ``org`` must insure on ``day`` (else None)."""
+    history_known_by(org, day)
+    kr.require_krw(model.currency)
+    duty = kr.obligation(org, as_of=day)
+    return duty.minimum_coverage if duty.required else None
+
+
+def _climb(
+    exceedance: _Exceedance, ladder: np.ndarray, target: float, minimum: float | None
+) -> tuple[float, str, list[float]]:
+    """Up the ladder until a rung meets the target (rungs above are not needed):
+    the limit, what decided it, and the exceedance probability of each rung tried."""
+    tried: list[float] = []
+    for lim in ladder:
+        tried.append(exceedance(float(lim)))
+        if tried[-1] <= target:
+            limit, decided = float(lim), "exceedance"
+            break
+    else:
+        limit, decided = float(ladder[-1]), "top of ladder"
+    if minimum is not None and limit < minimum:
+        limit, decided = minimum, "statutory minimum"
+    return limit, decided, tried
+
+
 class _Exceedance:
     """P(the year's ground-up covered loss > L), exact for any L.
 
@@ -232,7 +297,8 @@ class _Exceedance:
     recommendation then needs P(loss > minimum)), but at most ``_SPAN``
     times the first L asked about, so that the bucket stays fine beside it.
     A larger L recomputes the same way: A is the smaller of that rung and
-    ``_SPAN`` times L, or four times L beyond the rung.
+    ``_SPAN`` times L, or four times L beyond the rung. The grid's bucket
+    need not be finer than L / ``_RESOLUTION``.
 
     The rung is the first at or above a bound on the loss exceeded with
     probability p = ``target``, from the exact mean and variance (no grid):
@@ -250,10 +316,13 @@ class _Exceedance:
         target: float,
         ladder: np.ndarray,
         minimum: float | None,
+        incident: float | None = None,
     ) -> None:
         self.model, self.org = model, org
         self.policy = Policy()
-        self.guess = max(_quantile_bound(model, org, self.policy, target, ladder), minimum or 0.0)
+        q = _incident(model, org) if incident is None else incident
+        bound = _quantile_bound(model, org, self.policy, target, ladder, q)
+        self.guess = max(bound, minimum or 0.0)
         self.guess *= _CAP_MARGIN
         self.cap = 0.0
         self.covered: Any = None
@@ -263,9 +332,11 @@ class _Exceedance:
             # No further than SPAN times the rung asked about: a grid's bucket
             # grows with its end, and must stay fine beside the rung.
             self.cap = min(self.guess, _SPAN * limit) if limit < self.guess else 4.0 * limit
-            self.covered = self.model.annual_loss(
-                self.org, attrs.evolve(self.policy, limit=self.cap)
-            )
+            model, policy = self.model, attrs.evolve(self.policy, limit=self.cap)
+            self.covered = model._fft(
+                self.org, model.frequency(self.org).counts(), model.terms(policy),
+                DEFAULT_TAIL_TOL, None, None, limit / _RESOLUTION,
+            )  # fmt: skip
         covered = self.covered
         if covered.tail_mass > 0 and limit > covered.tail_from:
             # A cap far beyond any plausible year does not stretch the grid: beyond
@@ -275,13 +346,17 @@ class _Exceedance:
 
 
 def _quantile_bound(
-    model: BreachModel, org: Organisation, policy: Policy, target: float, ladder: np.ndarray
+    model: BreachModel,
+    org: Organisation,
+    policy: Policy,
+    target: float,
+    ladder: np.ndarray,
+    q: float,
 ) -> float:
     """The first rung of ``ladder`` at or above a bound on the yearly payment under
     ``policy`` exceeded with probability ``target`` (the bound itself beyond the
-    top rung; see :class:`_Exceedance`)."""
+    top rung; see :class:`_Exceedance`), given ``q``, P(an incident in the year)."""
     mean, var = model._plain_moments(org, policy)
-    q = 1.0 - float(model.frequency(org).counts().pmf(0))
     if var is None:
         # A category without second moments: the grid's own rough reach.
         bound = 2.0 * model.reach(org, policy, tol=target)
