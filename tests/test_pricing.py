@@ -511,6 +511,20 @@ def test_recommendation_errors():
         pc.recommend_coverage(shop(), ladder=[1e9, 5e8], as_of=DAY)
     with pytest.raises(ValueError, match="rule must be one of"):
         pc.recommend_coverage(shop(), rule="cheapest", as_of=DAY)
+    # A limit of 0 covers nothing: refused by name, not deep inside as a Policy's limit.
+    with pytest.raises(ValueError, match=r"ladder must be finite and > 0; got 0.0 at index 0"):
+        pc.recommend_coverage(shop(), ladder=[0.0, 1e8], as_of=DAY)
+    from picover.pricing.coverage import exceedance_limit
+
+    with pytest.raises(ValueError, match=r"ladder must be finite and > 0; got 0.0 at index 0"):
+        exceedance_limit(shop(), model=MODEL, ladder=[0.0, 1e8], as_of=DAY)
+    with pytest.raises(ValueError, match="target must be"):
+        exceedance_limit(shop(), model=MODEL, target=0.0, as_of=DAY)
+    # Retentions may start at 0.
+    rec = pc.recommend_coverage(
+        shop(), rule="cost_of_risk", ladder=[1e8], retentions=[0.0], as_of=DAY
+    )
+    assert rec.retention == 0.0
 
 
 # -- comparing offers --------------------------------------------------------------------

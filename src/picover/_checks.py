@@ -169,7 +169,7 @@ def array(
         finite = "" if allow_inf else "finite and "
         raise ValueError(
             f"{name} must be {finite}{_interval(low, high, low_open, high_open)}; "
-            f"got {arr[where] if arr.ndim else arr.item()!r}{at}"
+            f"got {float(arr[where] if arr.ndim else arr.item())!r}{at}"
         )
     return arr
 

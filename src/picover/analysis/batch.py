@@ -8,8 +8,8 @@ limits, a recommended limit) are computed organisation by organisation with
 exactly the functions :func:`picover.quote` and
 :func:`picover.recommend_coverage` use, so a book's figures equal the single
 quotes' (a recommended limit needs no grid at all when an incident in the
-year is less likely than the target). ``engine="dask"`` spreads the rows over a ``dask.distributed``
-cluster and returns the same numbers.
+year is less likely than the target). ``engine="dask"`` spreads the rows over
+a ``dask.distributed`` cluster and returns the same numbers.
 """
 
 from __future__ import annotations

@@ -130,8 +130,9 @@ class Recommendation:
         return "\n".join(lines)
 
 
-def _ladder(value: Any, name: str) -> np.ndarray:
-    arr = _checks.array(name, value, low=0.0, ndim=1)
+def _ladder(value: Any, name: str, positive: bool = False) -> np.ndarray:
+    """Amounts on offer, strictly increasing (limits, ``positive``: a limit of 0 covers nothing)."""
+    arr = _checks.array(name, value, low=0.0, low_open=positive, ndim=1)
     if arr.size == 0:
         raise ValueError(f"{name} must hold at least one amount")
     if np.any(np.diff(arr) <= 0):
@@ -183,7 +184,7 @@ def recommend_coverage(
     """
     model = BreachModel.preset("kr") if model is None else model
     tgt = _checks.number("target", target, low=0.0, high=1.0, low_open=True, high_open=True)
-    limits = _ladder(ladder, "ladder")
+    limits = _ladder(ladder, "ladder", positive=True)
     _checks.one_of("rule", rule, RULES)
     charge = _checks.number("risk_charge", risk_charge, low=0.0)
     minimum = _minimum(org, model, _as_of(as_of))
@@ -242,7 +243,7 @@ def exceedance_limit(
     50000000.0
     """
     tgt = _checks.number("target", target, low=0.0, high=1.0, low_open=True, high_open=True)
-    limits = _ladder(ladder, "ladder")
+    limits = _ladder(ladder, "ladder", positive=True)
     minimum = _minimum(org, model, _as_of(as_of))
     incident = _incident(model, org)
     if incident + 1e-9 <= tgt:
