@@ -152,12 +152,77 @@ def test_other_bad_input():
         pc.price_portfolio(book(3), pc.Policy(), outputs=("profit",), as_of=DAY)
     with pytest.raises(ValueError, match="one per organisation"):
         pc.price_portfolio(book(3), [pc.Policy()], as_of=DAY)
+    with pytest.raises(ValueError, match=r"partitions must be a whole number in \[1, inf\]"):
+        pc.price_portfolio(book(3), pc.Policy(), engine="dask", partitions=0, as_of=DAY)
+    with pytest.raises(TypeError, match="partitions must be a whole number"):
+        pc.price_portfolio(book(3), pc.Policy(), engine="dask", partitions=True, as_of=DAY)
+    with pytest.raises(ValueError, match="ladder must be strictly increasing"):
+        pc.price_portfolio(book(3), pc.Policy(), ladder=[1e9, 1e8], as_of=DAY)
     with pytest.raises(ValueError, match="row 1, column 'records': 'many' is not a number"):
         pc.price_portfolio(
             [{"records": 5, "annual_sales": 1e9, "sector": "retail"},
              {"records": "many", "annual_sales": 1e9, "sector": "retail"}],
             pc.Policy(), outputs=("expected_ground_up",), as_of=DAY,
         )  # fmt: skip
+
+
+def test_columns_given_as_lists_keep_what_each_value_is():
+    # numpy would make True a 1 (one record, 1 KRW of sales) and 10 a complex number
+    # beside 1+2j (so that row 0 would be named): each value is judged as given.
+    def price(records, **more):
+        table = {"records": records, "annual_sales": [1e9, 2e9], "sector": ["retail"] * 2}
+        return pc.price_portfolio(table | more, outputs=("expected_ground_up",), as_of=DAY)
+
+    with pytest.raises(ValueError, match="row 0, column 'records': True is not a number"):
+        price([True, 20_000])
+    with pytest.raises(ValueError, match=r"row 1, column 'records': \(1\+2j\) is not a number"):
+        price([10, 1 + 2j])
+    with pytest.raises(ValueError, match=r"row 1, column 'records': \[1, 2\] is not a number"):
+        price([10, [1, 2]])
+    with pytest.raises(ValueError, match="row 1, column 'ict_provider'"):
+        price([10, 20], ict_provider=[True, 2])
+    # Plain lists still price as arrays do.
+    listed = price([10, 20_000])["expected_ground_up"]
+    arrays = pc.price_portfolio(
+        {"records": np.array([10, 20_000]), "annual_sales": np.array([1e9, 2e9]),
+         "sector": np.array(["retail"] * 2)}, outputs=("expected_ground_up",), as_of=DAY,
+    )["expected_ground_up"]  # fmt: skip
+    assert np.array_equal(listed, arrays)
+
+
+def test_columns_that_would_be_mistaken_are_refused():
+    import pandas as pd
+
+    base = {"records": [5_000], "annual_sales": [1e8], "sector": ["retail"]}
+    # An input named like an output would pass for a computed figure, or be overwritten.
+    with pytest.raises(ValueError, match="column 'premium' has the name of an output"):
+        pc.price_portfolio(base | {"premium": [123.0]}, pc.Policy(),
+                           outputs=("expected_ground_up",), as_of=DAY)  # fmt: skip
+    # A statutory flag in other case or spacing would be carried through unread, and
+    # the duty (here an ICT provider's) silently missed.
+    for name in ("ICT_Provider", "ict provider", "Equivalent-Cover"):
+        with pytest.raises(ValueError, match=f"column '{name}' is not known; did you mean"):
+            pc.price_portfolio(base | {name: [True]}, outputs=("obligation",), as_of=DAY)
+    frame = pd.DataFrame([[10, 1e9, "retail", 20]], columns=["records", "annual_sales",
+                                                              "sector", "records"])  # fmt: skip
+    with pytest.raises(ValueError, match=r"more than one column named \['records'\]"):
+        pc.price_portfolio(frame, outputs=("expected_ground_up",), as_of=DAY)
+
+
+def test_a_long_history_summary():
+    # The summary's years end the year before the quote; a history starts in 1900
+    # at the earliest, so 125 years is the most as of 2025, and the recommendation
+    # (which checks the history against the date) takes it.
+    table = {"records": [50_000], "annual_sales": [3e9], "sector": ["retail"],
+             "years_observed": [125], "incidents": [1]}  # fmt: skip
+    res = pc.price_portfolio(table, outputs=("recommended_limit",), as_of=DAY)
+    org = pc.Organisation(50_000, 3e9, "retail", history=pc.IncidentHistory.from_rows(
+        {"year": 1900 + y, "records_held": 50_000, "incidents": int(y == 0)} for y in range(125)
+    ))  # fmt: skip
+    assert res["recommended_limit"][0] == pc.recommend_coverage(org, as_of=DAY).limit
+    with pytest.raises(ValueError, match=r"row 0, column 'years_observed': 126 .* at most 125"):
+        pc.price_portfolio(table | {"years_observed": [126]}, outputs=("recommended_limit",),
+                           as_of=DAY)  # fmt: skip
 
 
 def test_expected_losses_stay_within_the_memory_bound():

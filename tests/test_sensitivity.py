@@ -116,13 +116,68 @@ def test_sweep_over_policy_and_premium_settings():
         (dict(params={"consolation.award": (1,)}), r"must be a \(low, high\) pair"),
         (dict(params={}), "at least one parameter"),
         (dict(params={"consolation.award": (1, 2)}, output="profit"), "output must be one of"),
-        (dict(params={"litigation.q_liable": (0.5, 1.5)}), "q_liable"),
+        (dict(params={"litigation.q_liable": (0.5, 1.5)}), "q_liable must be"),
+        # A bar spans the base point (q_liable 0.5): empty, reversed or beside it, a slip.
+        (dict(params={"litigation.q_liable": (0.6, 0.6)}), r"must have low < high; got \(0.6"),
+        (dict(params={"litigation.q_liable": (0.9, 0.3)}), "must have low < high"),
+        (dict(params={"litigation.q_liable": (0.6, 0.9)}), "must contain the base value 0.5"),
     ],
 )
 def test_tornado_errors(kwargs, match):
     args = {"model": MODEL, "as_of": DAY, "output": "expected_ground_up"} | kwargs
     with pytest.raises(ValueError, match=match):
         pc.sensitivity.tornado(ORG, POLICY, **args)
+
+
+def test_sweep_and_elasticity_errors():
+    sweep, elasticity = pc.sensitivity.sweep, pc.sensitivity.elasticity
+    with pytest.raises(ValueError, match="unknown parameter 'no.such'"):
+        sweep(ORG, POLICY, model=MODEL, grid={"no.such": []}, as_of=DAY)
+    with pytest.raises(ValueError, match=r"grid\['consolation.award'\] must hold at least one"):
+        sweep(ORG, POLICY, model=MODEL, grid={"consolation.award": []}, as_of=DAY)
+    with pytest.raises(ValueError, match="params must name at least one parameter"):
+        elasticity(ORG, POLICY, model=MODEL, params=[], as_of=DAY)
+    # The path is named once, by the outermost object that refused the value.
+    with pytest.raises(ValueError, match=r"^premium.principle.level: CostOfCapital.level must"):
+        sweep(ORG, POLICY, model=MODEL, grid={"premium.principle.level": [1.0]}, as_of=DAY)
+
+
+def test_pairs_as_arrays_and_infinite_sublimits():
+    # A numpy (low, high) pair is a pair; infinity (no sublimit) is a value to sweep to.
+    t = pc.sensitivity.tornado(
+        ORG, POLICY, model=MODEL, params={"consolation.award": np.array([5e4, 2e5])},
+        output="expected_ground_up", as_of=DAY,
+    )  # fmt: skip
+    assert (t.bars[0].low, t.bars[0].high) == (5e4, 2e5)
+    s = pc.sensitivity.sweep(
+        ORG, POLICY, model=MODEL, output="expected_insured", as_of=DAY,
+        grid={"policy.sublimits.investigation": [1e6, math.inf]},
+    )  # fmt: skip
+    capped, free = (r["expected_insured"] for r in s.to_records())
+    assert free == pytest.approx(MODEL.expected_losses(ORG, POLICY)["total"], rel=1e-12)
+    assert capped < free
+
+
+def test_elasticity_at_a_bound_is_one_sided():
+    # A coinsurance of 1 cannot step up: the difference is taken below it only,
+    # (log y(1) - log y(1 - h)) / (log 1 - log(1 - h)) with h = 1e-3, by hand.
+    (e,) = pc.sensitivity.elasticity(
+        ORG, POLICY, model=MODEL, params=["policy.coinsurance"], output="expected_insured",
+        as_of=DAY,
+    )  # fmt: skip
+    y1 = MODEL.expected_losses(ORG, POLICY)["total"]
+    lower = pc.Policy(limit=1e9, retention=1e7, coinsurance=0.999)
+    y0 = MODEL.expected_losses(ORG, lower)["total"]
+    assert e.elasticity == pytest.approx(math.log(y1 / y0) / -math.log(0.999), rel=1e-12)
+    # One record cannot step down: from 1 to 2 records.
+    one = pc.Organisation(records=1, annual_sales=1e9, sector="retail")
+    (e,) = pc.sensitivity.elasticity(
+        one, POLICY, model=MODEL, params=["organisation.records"],
+        output="expected_ground_up", as_of=DAY,
+    )  # fmt: skip
+    two = pc.Organisation(records=2, annual_sales=1e9, sector="retail")
+    y1, y2 = (MODEL.expected_losses(o)["total"] for o in (one, two))
+    assert e.elasticity == pytest.approx(math.log(y2 / y1) / math.log(2), rel=1e-12)
 
 
 def test_unknown_path_lists_the_valid_ones():

@@ -29,10 +29,10 @@ from picover.analysis import progress as _progress
 from picover.analysis.table import organisations
 from picover.model import vectorised
 from picover.model.breach_model import BreachModel
-from picover.model.exposure import Organisation
+from picover.model.exposure import FIRST_HISTORY_YEAR, Organisation
 from picover.model.policy import Policy
 from picover.model.vectorised import expected_losses_arrays
-from picover.pricing.coverage import DEFAULT_LADDER, exceedance_limit
+from picover.pricing.coverage import DEFAULT_LADDER, _ladder, exceedance_limit
 from picover.pricing.premium import PremiumBasis
 from picover.pricing.quote import _as_of, borne
 from picover.statutory import kr
@@ -201,10 +201,25 @@ def price_portfolio(
         for name, value in (("client", client), ("partitions", partitions)):
             if value is not None:
                 raise ValueError(f"{name} applies to engine='dask' only; got {name}={value!r}")
+    if partitions is not None:
+        partitions = _checks.integer("partitions", partitions, low=1)
     memory = _checks.number("max_memory", max_memory, low=2**20)
     day = _as_of(as_of)
-    cols, given = organisations(table, sorted(model.frequency_model.base_rate))
+    if "recommended_limit" in wanted:
+        # Checked before any work (each organisation's recommendation checks them again).
+        _checks.number("target", target, low=0.0, high=1.0, low_open=True, high_open=True)
+        _ladder(ladder, "ladder", positive=True)
+    cols, given = organisations(table, sorted(model.frequency_model.base_rate), OUTPUTS)
     n = len(cols["records"])
+    # The history summary's years end the year before the quote (1900 at the earliest).
+    most = day.year - FIRST_HISTORY_YEAR
+    late = np.flatnonzero(cols["years_observed"] > most)
+    if late.size:
+        i = int(late[0])
+        raise ValueError(
+            f"row {i}, column 'years_observed': {int(cols['years_observed'][i])} years before "
+            f"{day.year} would start before {FIRST_HISTORY_YEAR}; at most {most} are allowed"
+        )
     policies = _policies(policy, n)
     if policies is None and {"expected_insured", "premium"} & set(wanted):
         raise ValueError("expected_insured and premium need a policy")
@@ -258,7 +273,7 @@ def _price(
         premium = np.full(n, np.nan)
         need = [i for i in range(n) if "premium" in wanted or not _closed_form(policies[i])]
         for i in _progress.track(need, "pricing", progress):
-            loss = model.annual_loss(_organisation(cols, i), policies[i])
+            loss = model.annual_loss(_organisation(cols, i, day), policies[i])
             insured[i] = loss.mean()
             if "premium" in wanted:
                 premium[i] = basis.apply(loss).gross
@@ -270,7 +285,11 @@ def _price(
         limits = np.empty(n)
         for i in _progress.track(range(n), "recommending", progress):
             limits[i] = exceedance_limit(
-                _organisation(cols, i), model=model, target=target, ladder=ladder, as_of=day
+                _organisation(cols, i, day),
+                model=model,
+                target=target,
+                ladder=ladder,
+                as_of=day,
             )
         out["recommended_limit"] = limits
     if "statutory_minimum" in wanted or "obligation" in wanted:
@@ -339,17 +358,20 @@ def _expected(
     )["total"]  # fmt: skip
 
 
-def _organisation(cols: dict[str, NDArray[Any]], i: int) -> Organisation:
+def _organisation(cols: dict[str, NDArray[Any]], i: int, day: datetime.date) -> Organisation:
     years = int(cols["years_observed"][i])
     history = None
     if years:
         from picover.model.exposure import IncidentHistory
 
-        # The summary's incidents are spread over its years; only the totals matter.
+        # The summary's years end the year before the quote (the caller checked that
+        # they start no earlier than a history may). Its incidents go in the first
+        # year: only the totals matter.
         incidents = int(cols["incidents"][i])
         records = int(cols["records"][i])
+        first = day.year - years
         history = IncidentHistory.from_rows(
-            {"year": 1900 + y, "records_held": records, "incidents": incidents if y == 0 else 0}
+            {"year": first + y, "records_held": records, "incidents": incidents if y == 0 else 0}
             for y in range(years)
         )
     return Organisation(

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
+import numpy as np
 
 from picover import _checks
 from picover._table import Table
@@ -303,15 +304,27 @@ def tornado(
         )
     if not params:
         raise ValueError("params must name at least one parameter")
+    values = parameters(base)
+    ranges = {}
     for path, pair in params.items():
-        if not (isinstance(pair, Sequence) and len(pair) == 2):
+        if not (isinstance(pair, Sequence | np.ndarray) and len(pair) == 2):
             raise ValueError(f"params[{path!r}] must be a (low, high) pair; got {pair!r}")
-    bars = []
-    for path, (low, high) in track(list(params.items()), "tornado", progress):
+        apply(base, {path: values.get(path, 0.0)})  # an unknown path: the list of valid ones
         # Infinity is a value some parameters take (a certain rate: frequency.shape);
         # the model's own checks refuse it where it is not.
-        lo = _checks.number(f"params[{path!r}] low", low, allow_inf=True)
-        hi = _checks.number(f"params[{path!r}] high", high, allow_inf=True)
+        lo = _checks.number(f"params[{path!r}] low", pair[0], allow_inf=True)
+        hi = _checks.number(f"params[{path!r}] high", pair[1], allow_inf=True)
+        if not lo < hi:
+            raise ValueError(f"params[{path!r}] must have low < high; got ({lo:g}, {hi:g})")
+        # A bar is drawn about the base point; a range beside it is a slip.
+        at = float(values[path])
+        if not lo <= at <= hi:
+            raise ValueError(
+                f"params[{path!r}] = ({lo:g}, {hi:g}) must contain the base value {at:g}"
+            )
+        ranges[path] = (lo, hi)
+    bars = []
+    for path, (lo, hi) in track(list(ranges.items()), "tornado", progress):
         out_lo = evaluate(apply(base, {path: lo}), output)
         out_hi = evaluate(apply(base, {path: hi}), output)
         bars.append(Bar(path, lo, hi, out_lo, out_hi))
@@ -380,7 +393,16 @@ def sweep(
     if not grid:
         raise ValueError("grid must name at least one parameter")
     names = list(grid)
-    values = [_checks.array(f"grid[{n!r}]", grid[n], ndim=1).tolist() for n in names]
+    known = parameters(base)
+    for name in names:
+        apply(base, {name: known.get(name, 0.0)})  # an unknown path: the list of valid ones
+    # Infinity is a value some parameters take (no sublimit); the model refuses it elsewhere.
+    values = [
+        _checks.array(f"grid[{n!r}]", grid[n], ndim=1, allow_inf=True).tolist() for n in names
+    ]
+    for name, axis in zip(names, values, strict=True):
+        if not axis:
+            raise ValueError(f"grid[{name!r}] must hold at least one value")
     points = list(itertools.product(*values))
     results = [
         evaluate(apply(base, dict(zip(names, point, strict=True))), output)
@@ -427,6 +449,9 @@ def elasticity(
     """Elasticities by central differences in logs: a 1% rise in the parameter moves
     the output by about ``elasticity`` %.
 
+    At a bound of the parameter's range (a coinsurance of 1, a single record)
+    the step beyond it is not taken: the difference is one-sided there.
+
     Examples
     --------
     >>> import picover as pc
@@ -441,20 +466,40 @@ def elasticity(
     eps = _checks.number("step", step, low=0.0, high=0.5, low_open=True)
     if isinstance(params, str):
         raise TypeError(f"params must be a list of parameter paths; got the string {params!r}")
+    paths = list(params)
+    if not paths:
+        raise ValueError("params must name at least one parameter")
     values = parameters(base)
+    for path in paths:
+        apply(base, {path: values.get(path, 0.0)})  # an unknown path: the list of valid ones
     out = []
-    for path in params:
-        apply(base, {path: values.get(path, 0.0)})  # checks the path
+    for path in paths:
         x = float(values[path])
         if x == 0 or not math.isfinite(x):
             raise ValueError(f"the elasticity to {path!r} is undefined at {x}")
         x_up, x_down = x * (1 + eps), x * (1 - eps)
         if path == "organisation.records":  # a count: step to whole numbers
             x_up, x_down = float(max(round(x_up), x + 1)), float(min(round(x_down), x - 1))
-        up = evaluate(apply(base, {path: x_up}), output)
-        down = evaluate(apply(base, {path: x_down}), output)
-        if up <= 0 or down <= 0:
+        ends = [(v, _within(base, path, v)) for v in (x_down, x_up)]
+        # At a bound of the parameter's range, a one-sided difference.
+        (x_down, down), (x_up, up) = [(v, s) if s is not None else (x, base) for v, s in ends]
+        if x_down == x_up:
+            raise ValueError(
+                f"the elasticity to {path!r} at {x:g}: neither {ends[0][0]:g} nor "
+                f"{ends[1][0]:g} is a valid value of it"
+            )
+        y_up, y_down = evaluate(up, output), evaluate(down, output)
+        if y_up <= 0 or y_down <= 0:
             raise ValueError(f"{output} is not positive near {path}={x:g}: no log elasticity")
-        e = (math.log(up) - math.log(down)) / (math.log(x_up) - math.log(x_down))
+        e = (math.log(y_up) - math.log(y_down)) / (math.log(x_up) - math.log(x_down))
         out.append(Elasticity(path, x, e))
     return tuple(out)
+
+
+def _within(base: Setting, path: str, value: float) -> Setting | None:
+    """The setting with ``path`` at ``value``, or None when the value lies outside
+    the parameter's range (its own check refuses it)."""
+    try:
+        return apply(base, {path: value})
+    except ValueError:
+        return None

@@ -41,9 +41,13 @@ def as_columns(table: Any) -> dict[str, NDArray[Any]]:
     ([10], ['retail'])
     """
     if hasattr(table, "to_dict") and hasattr(table, "columns"):  # a pandas DataFrame
+        names = [str(c) for c in table.columns]
+        twice = sorted({c for c in names if names.count(c) > 1})
+        if twice:
+            raise ValueError(f"the table has more than one column named {twice}")
         raw: Mapping[str, Any] = {str(c): table[c].to_numpy() for c in table.columns}
     elif isinstance(table, Mapping):
-        raw = table
+        raw = {k: _column(v) for k, v in table.items()}
     elif isinstance(table, Sequence) and not isinstance(table, str):
         rows = list(table)
         for i, row in enumerate(rows):
@@ -68,7 +72,32 @@ def as_columns(table: Any) -> dict[str, NDArray[Any]]:
     return cols
 
 
-def organisations(table: Any, sectors: Sequence[str]) -> tuple[dict[str, NDArray[Any]], list[str]]:
+def _column(values: Any) -> Any:
+    """A column given as a Python sequence, as an array that keeps what each value
+    is: numpy would quietly make True a 1, 10 a complex 10+0j beside 1+2j, and
+    fail on a list among numbers without naming the row."""
+    if isinstance(values, np.ndarray) or not isinstance(values, Sequence):
+        return values
+    items = list(values)
+    try:
+        arr = np.asarray(items)
+    except (TypeError, ValueError):  # ragged: a list among the values
+        arr = None
+    if (
+        arr is None
+        or arr.ndim != 1
+        or arr.dtype.kind not in "iufUS"
+        or (arr.dtype.kind in "iuf" and any(isinstance(v, bool | np.bool_) for v in items))
+    ):
+        kept = np.empty(len(items), dtype=object)
+        kept[:] = items
+        return kept
+    return arr
+
+
+def organisations(
+    table: Any, sectors: Sequence[str], reserved: Sequence[str] = ()
+) -> tuple[dict[str, NDArray[Any]], list[str]]:
     """Checked columns of a table of organisations, with defaults for optional ones,
     and the names of the columns the table gave.
 
@@ -81,12 +110,22 @@ def organisations(table: Any, sectors: Sequence[str]) -> tuple[dict[str, NDArray
         ``ict_provider``, ``equivalent_cover`` and ``processing_outsourced``.
     sectors : sequence of str
         The sectors the model knows.
+    reserved : sequence of str
+        Names the result will use for its own columns (the outputs): a table
+        column so named would be mistaken for one, or overwritten.
     """
     cols = as_columns(table)
     known = set(REQUIRED) | set(OPTIONAL)
     for name in cols:
+        if name in reserved:
+            raise ValueError(
+                f"column {name!r} has the name of an output; rename it (outputs: "
+                f"{', '.join(reserved)})"
+            )
         if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+            # Case, spaces and hyphens aside ("ICT Provider"), or a letter or two off.
+            key = name.strip().lower().replace(" ", "_").replace("-", "_")
+            close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)
             if close:
                 raise ValueError(f"column {name!r} is not known; did you mean {close[0]!r}?")
     missing = [c for c in REQUIRED if c not in cols]

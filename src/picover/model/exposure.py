@@ -19,6 +19,10 @@ from picover._frozen import FrozenMap
 #: Kinds of entity the statutory rules distinguish.
 ENTITY_TYPES = ("private", "public", "non_profit", "small_business")
 
+#: The years a history may hold.
+FIRST_HISTORY_YEAR = 1900
+LAST_HISTORY_YEAR = 2200
+
 
 def _cost_dict(value: Mapping[str, float]) -> FrozenMap[str, float]:
     if not isinstance(value, Mapping):
@@ -88,7 +92,7 @@ class HistoryYear:
     1
     """
 
-    year: int = attrs.field(validator=_checks.whole(low=1900, high=2200))
+    year: int = attrs.field(validator=_checks.whole(low=FIRST_HISTORY_YEAR, high=LAST_HISTORY_YEAR))
     records_held: int = attrs.field(validator=_checks.whole(low=0))
     incidents: int = attrs.field(validator=_checks.whole(low=0))
     details: tuple[Incident, ...] = attrs.field(default=(), converter=_incidents)
@@ -242,7 +246,7 @@ def _year_from_row(row: Mapping[str, Any]) -> HistoryYear:
                 raise TypeError(f"costs[{j}] must be a mapping of category to amount")
             details.append(Incident(records_affected=k, costs=c))
     return HistoryYear(
-        year=_checks.integer("year", row["year"], low=1900, high=2200),
+        year=_checks.integer("year", row["year"], low=FIRST_HISTORY_YEAR, high=LAST_HISTORY_YEAR),
         records_held=_checks.integer("records_held", row["records_held"], low=0),
         incidents=incidents,
         details=tuple(details),

@@ -79,4 +79,6 @@ def _set(node: Any, rest: list[str], value: Any, path: str) -> Any:
     try:
         return attrs.evolve(node, **{key: _set(getattr(node, key), more, value, path)})
     except (TypeError, ValueError) as exc:
-        raise type(exc)(f"{path}: {exc}") from None
+        # Named once, at the outermost object that refused the value.
+        text = str(exc)
+        raise type(exc)(text if text.startswith(f"{path}: ") else f"{path}: {text}") from None
