@@ -411,18 +411,18 @@ def test_recommendation_first_cap_covers_the_answer(records, target):
 @pytest.mark.parametrize("records", [3_000, 60_000, 2_000_000])
 @pytest.mark.parametrize("side", [1.0 + 1e-6, 1.0 - 1e-6, 3.0])
 def test_a_books_limit_needs_no_grid_when_an_incident_is_rarer_than_the_target(records, side):
-    # exceedance_limit (what price_portfolio uses) answers the first rung, or the
+    # _exceedance_limit (what price_portfolio uses) answers the first rung, or the
     # statutory minimum above it, with no grid when q = P(an incident) is below
     # the target: P(loss > L) <= q. Just below q, the grid decides. Either way
     # the limit is recommend_coverage's. A 2018 date has no statutory duty, so
     # the first rung itself must come out.
-    from picover.pricing.coverage import exceedance_limit
+    from picover.pricing.coverage import _exceedance_limit
 
     org = pc.Organisation(records=records, annual_sales=5e10, sector="online_platform")
     q = 1.0 - float(MODEL.frequency(org).counts().pmf(0))
     target = min(q * side, 0.5)
     for day in (DAY, datetime.date(2018, 1, 1)):
-        got = exceedance_limit(org, model=MODEL, target=target, as_of=day)
+        got = _exceedance_limit(org, model=MODEL, target=target, as_of=day)
         rec = pc.recommend_coverage(org, model=MODEL, target=target, as_of=day)
         assert got == rec.limit
         if side > 1:
@@ -514,12 +514,12 @@ def test_recommendation_errors():
     # A limit of 0 covers nothing: refused by name, not deep inside as a Policy's limit.
     with pytest.raises(ValueError, match=r"ladder must be finite and > 0; got 0.0 at index 0"):
         pc.recommend_coverage(shop(), ladder=[0.0, 1e8], as_of=DAY)
-    from picover.pricing.coverage import exceedance_limit
+    from picover.pricing.coverage import _exceedance_limit
 
     with pytest.raises(ValueError, match=r"ladder must be finite and > 0; got 0.0 at index 0"):
-        exceedance_limit(shop(), model=MODEL, ladder=[0.0, 1e8], as_of=DAY)
+        _exceedance_limit(shop(), model=MODEL, ladder=[0.0, 1e8], as_of=DAY)
     with pytest.raises(ValueError, match="target must be"):
-        exceedance_limit(shop(), model=MODEL, target=0.0, as_of=DAY)
+        _exceedance_limit(shop(), model=MODEL, target=0.0, as_of=DAY)
     # Retentions may start at 0.
     rec = pc.recommend_coverage(
         shop(), rule="cost_of_risk", ladder=[1e8], retentions=[0.0], as_of=DAY

@@ -32,7 +32,7 @@ from picover.model.breach_model import BreachModel
 from picover.model.exposure import FIRST_HISTORY_YEAR, Organisation
 from picover.model.policy import Policy
 from picover.model.vectorised import expected_losses_arrays
-from picover.pricing.coverage import DEFAULT_LADDER, _ladder, exceedance_limit
+from picover.pricing.coverage import DEFAULT_LADDER, _exceedance_limit, _ladder
 from picover.pricing.premium import PremiumBasis
 from picover.pricing.quote import _as_of, borne
 from picover.statutory import kr
@@ -284,7 +284,7 @@ def _price(
     if "recommended_limit" in wanted:
         limits = np.empty(n)
         for i in _progress.track(range(n), "recommending", progress):
-            limits[i] = exceedance_limit(
+            limits[i] = _exceedance_limit(
                 _organisation(cols, i, day),
                 model=model,
                 target=target,
