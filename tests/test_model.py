@@ -82,12 +82,15 @@ def test_investigation_first_incident_only(shape):
     only = {"covers": ["investigation"]}
     first = model.expected_losses(o, pc.Policy(**only, investigation="first"))
     every = model.expected_losses(o, pc.Policy(**only, investigation="every"))
-    none = model.expected_losses(o, pc.Policy(**only, investigation="none"))
+    # Covering the investigation while paying none of it is a contradiction.
+    with pytest.raises(ValueError, match="covers names 'investigation' but investigation='none'"):
+        pc.Policy(**only, investigation="none")
+    none = model.expected_losses(o, pc.Policy(investigation="none"))
     per_incident = model.expected_losses(o)["investigation"] / freq.posterior_mean  # E[I]
     p_any = 1.0 - float(n_dist.pmf(0))
     assert first["investigation"] == pytest.approx(p_any * per_incident, rel=1e-12)
     assert every["investigation"] == pytest.approx(freq.posterior_mean * per_incident, rel=1e-12)
-    assert none["total"] == 0.0
+    assert none["investigation"] == 0.0
     # The FFT is exact for the clause: the first incident's severity differs.
     dist = model.annual_loss(o, pc.Policy(**only, investigation="first"))
     assert dist.mean() == pytest.approx(p_any * per_incident, rel=1e-9)

@@ -137,7 +137,7 @@ def test_history_rows_are_a_sequence_of_years():
         (dict(limit=0.0), "Policy.limit must be > 0"),
         (dict(retention=-1.0), "Policy.retention must be >= 0"),
         (dict(retention=math.nan), "Policy.retention must be a number"),
-        (dict(coinsurance=0.0), r"Policy.coinsurance must be in \(0, 1\]"),
+        (dict(coinsurance=0.0), r"Policy.coinsurance must be in \[1e-06, 1\]"),
         (dict(per_incident_limit=-3.0), "Policy.per_incident_limit must be > 0"),
         (dict(aggregate_retention=-3.0), "Policy.aggregate_retention must be >= 0"),
         (
@@ -146,6 +146,10 @@ def test_history_rows_are_a_sequence_of_years():
         ),
         (dict(investigation="second"), "investigation"),
         (dict(covers="consolation"), "collection of category names"),
+        # A mapping would give its keys whatever its values say: fines covered.
+        (dict(covers={"fines": False, "consolation": True}), "collection of category names"),
+        # A share so small that amounts divided by it leave floating point.
+        (dict(coinsurance=1e-300), r"Policy.coinsurance must be in \[1e-06, 1\]; got 1e-300"),
     ],
 )
 def test_policy_errors(kwargs, match):
@@ -267,3 +271,15 @@ def test_model_parts_are_checked(field, value, match):
 
     with pytest.raises(TypeError, match=match):
         attrs.evolve(MODEL, **{field: value})
+
+
+def test_a_sublimit_on_a_category_the_policy_does_not_pay_is_refused():
+    # Fines are not insurable by default: their sublimit would be dropped unread.
+    model = pc.BreachModel.preset("kr")
+    org = pc.Organisation(records=10_000, annual_sales=1e9, sector="retail")
+    with pytest.raises(ValueError, match=r"sublimit for \['fines'\], which it does not cover"):
+        model.expected_losses(org, pc.Policy(limit=1e9, sublimits={"fines": 1e6}))
+    with pytest.raises(ValueError, match=r"sublimit for \['investigation'\]"):
+        model.expected_losses(
+            org, pc.Policy(investigation="none", sublimits={"investigation": 1e6})
+        )

@@ -180,3 +180,31 @@ def test_a_retention_in_a_small_firms_far_tail_leaves_the_variance_unknown():
     assert math.isnan(loss.exact_var)
     with pytest.warns(RuntimeWarning, match="lower bounds"):
         loss.var()
+
+
+def test_a_share_rescales_the_payments_exactly():
+    # Payments c (X - r) lie on c times X's grid, so the year's payment is c
+    # times the c = 1 payment on the same grid: std / c and mean / c do not move
+    # (on X's own bucket, rounding each payment to it added up to 45% to the
+    # standard deviation at c = 0.01).
+    small = pc.Organisation(records=1200, annual_sales=3e8, sector="retail")
+    whole = MODEL.annual_loss(small, pc.Policy(retention=1e7))
+    for c in (0.9, 0.05, 0.01):
+        part = MODEL.annual_loss(small, pc.Policy(retention=1e7, coinsurance=c))
+        assert part.std() / c == pytest.approx(whole.std(), rel=1e-9)
+        assert part.mean() / c == pytest.approx(whole.mean(), rel=1e-9)
+        assert part.ppf(0.999) / c == pytest.approx(whole.ppf(0.999), rel=1e-9)
+
+
+@pytest.mark.parametrize("c", [1e-3, 1e-6])
+def test_a_tiny_share_under_an_aggregate_limit_keeps_the_mean(c):
+    # A 1e9 limit that no year of c X reaches: the mean is c times the ground-up
+    # covered mean, in closed form. (The grid once sized the year on the covered
+    # costs' scale; at c = 1e-6 every payment fell in one bucket of 6e10 that the
+    # limit then cut: 1.6% of the mean was left, silently.)
+    org = pc.Organisation(3_000_000, 1.2e11, "retail")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = MODEL.expected_losses(org, pc.Policy(limit=1e9, coinsurance=c))["total"]
+    want = MODEL.expected_losses(org, pc.Policy(coinsurance=c))["total"]
+    assert got == pytest.approx(want, rel=1e-6)

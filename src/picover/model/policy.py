@@ -24,6 +24,8 @@ from picover import _checks
 from picover._frozen import FrozenMap
 
 INVESTIGATION_CLAUSES = ("first", "every", "none")
+#: The smallest share of a payment a policy may pay (see Policy.coinsurance).
+MIN_COINSURANCE = 1e-6
 
 
 def _sublimits(value: Mapping[str, float]) -> FrozenMap[str, float]:
@@ -44,7 +46,8 @@ def _sublimits(value: Mapping[str, float]) -> FrozenMap[str, float]:
 def _covers(value: Iterable[str] | None) -> frozenset[str] | None:
     if value is None:
         return None
-    if isinstance(value, str) or not isinstance(value, Iterable):
+    # A mapping would give its keys, whatever its values say ({"fines": False}).
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
         raise TypeError(f"Policy.covers must be a collection of category names; got {value!r}")
     out = frozenset(value)
     for name in out:
@@ -68,7 +71,9 @@ class Policy:
     aggregate_retention : float
         Retention per year, on the year's total after per-incident terms.
     coinsurance : float
-        The insurer's share of each incident's payment, in (0, 1].
+        The insurer's share of each incident's payment, in [1e-6, 1] (a
+        smaller share would stretch the grids, which divide amounts by it,
+        beyond what floating point holds; no policy pays so little).
     sublimits : mapping of str to float
         Per-incident sublimit by cost category, e.g. ``{"investigation": 5e7}``.
     covers : collection of str, optional
@@ -107,13 +112,20 @@ class Policy:
     coinsurance: float = attrs.field(
         converter=_checks.to_float,
         default=1.0,
-        validator=_checks.real(low=0.0, high=1.0, low_open=True),
+        validator=_checks.real(low=MIN_COINSURANCE, high=1.0),
     )
     sublimits: Mapping[str, float] = attrs.field(factory=dict, converter=_sublimits)
     covers: frozenset[str] | None = attrs.field(default=None, converter=_covers)
     investigation: str = attrs.field(
         default="first", validator=_checks.among(INVESTIGATION_CLAUSES)
     )
+
+    def __attrs_post_init__(self) -> None:
+        if self.investigation == "none" and "investigation" in (self.covers or ()):
+            raise ValueError(
+                "Policy.covers names 'investigation' but investigation='none' pays no cause "
+                "investigation; drop one of them"
+            )
 
     def covered(self, categories: Mapping[str, Any]) -> list[str]:
         """The covered categories among the model's, checking every name the policy uses.
@@ -136,6 +148,12 @@ class Policy:
             chosen = [c for c in categories if c in self.covers]
         if self.investigation == "none":
             chosen = [c for c in chosen if c != "investigation"]
+        idle = [c for c in self.sublimits if c not in chosen]
+        if idle:
+            raise ValueError(
+                f"the policy sets a sublimit for {idle}, which it does not cover (it covers "
+                f"{chosen}); drop the sublimit or cover the category"
+            )
         return chosen
 
     def sublimit(self, category: str) -> float:

@@ -76,7 +76,8 @@ def reach(
         expected_cost(model.costs[c], model.litigation, k, w, ctx_nodes, terms.sublimits[c])
         for c in names
     )
-    top = np.maximum(1.25 * single, 1.5 * n_high * per_incident)
+    # The count's share: payments are at most c times the covered costs.
+    top = np.maximum(1.25 * single, 1.5 * n_high * terms.coinsurance * per_incident)
     annual_end = terms.aggregate_retention + terms.aggregate_limit
     if body is not None and terms.aggregate_retention == 0 and not np.all(annual_end <= top):
         # Annual terms within the rough reach are reached, as they always were:
