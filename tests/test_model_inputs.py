@@ -251,10 +251,25 @@ def test_numbers_as_text_or_booleans_are_refused(value):
 
 
 def test_a_simulation_too_large_for_memory_is_refused_before_allocating():
-    busy = MODEL.with_params({"frequency.base_rate.retail": 1e6})
+    # 0.0016 a year gives 4e-4 incidents to 1,000 records: 20 a year (a rate far
+    # above any real one, and within the model's 10,000) times 10^7 years.
+    busy = MODEL.with_params({"frequency.base_rate.retail": 80.0})
     org = pc.Organisation(records=1000, annual_sales=1e9, sector="retail")
     with pytest.raises(ValueError, match=r"more than the 20,000,000 a simulation keeps"):
-        busy.simulate(org, n_sims=1000, seed=1)
+        busy.simulate(org, n_sims=10_000_000, seed=1)
+
+
+def test_an_absurd_incident_rate_is_refused():
+    # A reference of 1e-300 records made the count's quantile take minutes.
+    absurd = MODEL.with_params({"frequency.reference_records": 1e-300})
+    org = pc.Organisation(records=1000, annual_sales=1e9, sector="retail")
+    with pytest.raises(ValueError, match=r"gives 1.00953e\+179 incidents a year, above 10,000"):
+        absurd.expected_losses(org)
+    with pytest.raises(ValueError, match="incidents a year, above 10,000"):
+        pc.price_portfolio({"records": [1000], "annual_sales": [1e9], "sector": ["retail"]},
+                           model=absurd, outputs=("expected_ground_up",))  # fmt: skip
+    with pytest.raises(ValueError, match=r"LognormalCost.median must be in \(0, 1e\+18\]"):
+        MODEL.with_params({"attorney_fees.median": 1e300})
 
 
 @pytest.mark.parametrize(
@@ -283,3 +298,28 @@ def test_a_sublimit_on_a_category_the_policy_does_not_pay_is_refused():
         model.expected_losses(
             org, pc.Policy(investigation="none", sublimits={"investigation": 1e6})
         )
+
+
+def test_history_files_and_rows_are_read_strictly(tmp_path):
+    def write(name, text, encoding="utf-8"):
+        path = tmp_path / name
+        path.write_bytes(text.encode(encoding))
+        return path
+
+    with pytest.raises(ValueError, match=r"empty.csv: no rows"):
+        pc.IncidentHistory.from_csv(write("empty.csv", "year,records_held,incidents\n"))
+    # A blank entry would shift every later one to the wrong incident.
+    gap = "year,records_held,incidents,records_affected\n2023,1000,2,5;;6\n"
+    with pytest.raises(ValueError, match=r"records_affected: an empty entry in '5;;6'"):
+        pc.IncidentHistory.from_csv(write("gap.csv", gap))
+    latin = write("latin.csv", "year,records_held,incidents\n2023,1000,1 # caf\xe9\n", "latin-1")
+    with pytest.raises(ValueError, match=r"latin.csv: not UTF-8 text"):
+        pc.IncidentHistory.from_csv(latin)
+    # Costs without an incidents column: the missing column is named.
+    costs = "year,records_held,cost_investigation\n2023,1000,5e6\n"
+    with pytest.raises(ValueError, match="incidents"):
+        pc.IncidentHistory.from_csv(write("costs.csv", costs))
+    # Held records as bounded as an organisation's (10^20 once made the premium 0.87 KRW).
+    held = r"records_held must be a whole number in \[0, 10000000000\]"
+    with pytest.raises(ValueError, match=held):
+        pc.IncidentHistory.from_rows([{"year": 2023, "records_held": 10**20, "incidents": 1}])

@@ -647,3 +647,18 @@ def test_offers_from_one_insurer_name_twice_are_refused():
     offers = [pc.Offer("A", pc.Policy(limit=1e9), 1e6), pc.Offer("A", pc.Policy(limit=2e9), 2e6)]
     with pytest.raises(ValueError, match=r"insurer\(s\) \['A'\] more than once"):
         pc.compare(shop(), offers, as_of=DAY)
+
+
+def test_a_model_that_is_not_one_is_refused_by_name():
+    org = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    calls = [
+        lambda: pc.quote(org, pc.Policy(limit=5e7), model="kr", as_of=DAY),
+        lambda: pc.recommend_coverage(org, model="kr", as_of=DAY),
+        lambda: pc.price_portfolio([{"records": 10, "annual_sales": 1e9, "sector": "retail"}],
+                                   model="kr", outputs=("expected_ground_up",), as_of=DAY),
+        lambda: pc.sensitivity.sweep(org, model="kr", grid={"consolation.award": [1e5]},
+                                     as_of=DAY),
+    ]  # fmt: skip
+    for call in calls:
+        with pytest.raises(TypeError, match="model must be a picover BreachModel .* got str"):
+            call()

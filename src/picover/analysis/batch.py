@@ -28,7 +28,7 @@ from picover._table import Table
 from picover.analysis import progress as _progress
 from picover.analysis.table import organisations
 from picover.model import vectorised
-from picover.model.breach_model import BreachModel
+from picover.model.breach_model import BreachModel, model_or_preset
 from picover.model.exposure import FIRST_HISTORY_YEAR, Organisation
 from picover.model.policy import Policy
 from picover.model.vectorised import expected_losses_arrays
@@ -187,7 +187,7 @@ def price_portfolio(
     >>> bool(res["premium"][1] == pc.quote(shop, pc.Policy(limit=5e7), as_of=day).premium.gross)
     True
     """
-    model = BreachModel.preset("kr") if model is None else model
+    model = model_or_preset(model)
     basis = PremiumBasis() if premium is None else premium
     if isinstance(outputs, str):
         raise TypeError(f"outputs must be a list of output names; got the string {outputs!r}")

@@ -29,12 +29,12 @@ from picover import _checks
 from picover._table import Table
 from picover.analysis.progress import track
 from picover.model import params as _params
-from picover.model.breach_model import BreachModel
+from picover.model.breach_model import BreachModel, model_or_preset
 from picover.model.exposure import Organisation
 from picover.model.policy import Policy
 from picover.pricing.coverage import recommend_coverage
 from picover.pricing.premium import PremiumBasis
-from picover.pricing.quote import _as_of, ground_up_for
+from picover.pricing.quote import _as_of, ground_up_for, history_known_by
 
 
 @attrs.frozen
@@ -186,12 +186,21 @@ def _setting(
 ) -> Setting:
     if not isinstance(org, Organisation):
         raise TypeError(f"org must be a picover Organisation; got {type(org).__name__}")
+    if policy is not None and not isinstance(policy, Policy):
+        raise TypeError(f"policy must be a picover Policy or None; got {type(policy).__name__}")
+    if premium is not None and not isinstance(premium, PremiumBasis):
+        raise TypeError(
+            f"premium must be a picover PremiumBasis or None; got {type(premium).__name__}"
+        )
+    day = _as_of(as_of)
+    # As a quote would: a history cannot hold years after the date it is priced on.
+    history_known_by(org, day)
     return Setting(
         org=org,
         policy=Policy() if policy is None else policy,
-        model=BreachModel.preset("kr") if model is None else model,
+        model=model_or_preset(model),
         premium=PremiumBasis() if premium is None else premium,
-        as_of=_as_of(as_of),
+        as_of=day,
     )
 
 

@@ -122,12 +122,15 @@ def organisations(
                 f"column {name!r} has the name of an output; rename it (outputs: "
                 f"{', '.join(reserved)})"
             )
+        if not name.strip():
+            raise ValueError(f"a column has no name ({name!r}): a trailing comma in a header?")
         if name not in known:
-            # Case, spaces and hyphens aside ("ICT Provider"), or a letter or two off.
-            key = name.strip().lower().replace(" ", "_").replace("-", "_")
-            close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)
+            close = _near(name, known)
             if close:
-                raise ValueError(f"column {name!r} is not known; did you mean {close[0]!r}?")
+                raise ValueError(
+                    f"column {name!r} is not known; did you mean {close!r}? (columns picover "
+                    "does not read are carried through: rename it if that is all it is for)"
+                )
     missing = [c for c in REQUIRED if c not in cols]
     if missing:
         raise ValueError(f"the table lacks required column(s) {missing}; it has {list(cols)}")
@@ -158,6 +161,23 @@ def organisations(
     for name in ("ict_provider", "equivalent_cover", "processing_outsourced"):
         out[name] = _flags(out[name], name)
     return out, list(cols)
+
+
+def _near(name: str, known: set[str]) -> str | None:
+    """The known column ``name`` was likely meant to be, if any: the same but for
+    case, spaces or hyphens ("ICT Provider"), a letter or two off ("recods"), or
+    sharing its first six letters, or all of either's ("incident_count", "ict",
+    "records_2024", "annual_revenue")."""
+    key = name.strip().lower().replace(" ", "_").replace("-", "_")
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)
+    if close:
+        return close[0]
+    for k in sorted(known):
+        pairs = zip(key, k, strict=False)  # as far as the shorter goes
+        shared = next((i for i, (a, b) in enumerate(pairs) if a != b), min(len(key), len(k)))
+        if shared >= 3 and shared >= min(6, len(k), len(key)):
+            return k
+    return None
 
 
 def _numbers(

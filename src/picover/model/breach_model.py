@@ -1212,17 +1212,30 @@ def _kink_bias(covered: GridSeverity, names: int, terms: Terms) -> float:
     >>> t = Terms((), (), {}, 50.0, math.inf, 1.0, 0.0, math.inf)
     >>> _kink_bias(g, 3, t)  # 0.01 * 2 / 8
     0.0025
+    >>> spike = np.zeros(100); spike[50:53] = [0.5, 0.3, 0.2]  # all at 50 and above
+    >>> _kink_bias(GridSeverity(1.0, spike, 0.0, math.nan), 3, t)
+    0.0
     """
     h = covered.bucket
     total = 0.0
     for a in (terms.retention, terms.retention + terms.per_incident_limit):
         if 0.0 < a < math.inf:
             j = round(a / h)
-            if j + 1 < covered.probs.size:
-                # The density around a, averaged over three buckets: a nearly
-                # fixed cost puts spikes on single points. The point 0 holds
-                # every cost below half a bucket, a lump and no density.
-                density = float(covered.probs[max(j - 1, 1) : j + 2].mean()) / h
+            if j + 2 < covered.probs.size:
+                # The density at a: the smaller of its averages over the two
+                # buckets either side (a itself left out). Rounding moves the
+                # mean only where mass lies on both sides of the bend: a nearly
+                # fixed cost at a (a crisis fee equal to the retention), with
+                # the other costs above it, pays linearly and has no bias, and
+                # its spike is no density. The point 0 holds every cost below
+                # half a bucket, a lump and no density: with fewer than two
+                # points between it and a, the average over the three buckets
+                # around a stands in (too high, if anything).
+                if j >= 3:
+                    below = float(covered.probs[j - 2 : j].mean())
+                    density = min(below, float(covered.probs[j + 1 : j + 3].mean())) / h
+                else:
+                    density = float(covered.probs[max(j - 1, 1) : j + 2].mean()) / h
                 # The payment bends by min(X, a), which lies in [0, a] on and off
                 # the grid: a bend can move the mean by a at most.
                 total += min(density * max(names - 1, 0) * h * h / 8.0, a)
@@ -1259,6 +1272,28 @@ class SimulatedYears:
     @property
     def n_sims(self) -> int:
         return int(self.insured.size)
+
+
+def model_or_preset(model: Any) -> BreachModel:
+    """``model``, or the Korean preset when it is None; anything else is a TypeError.
+
+    Examples
+    --------
+    >>> model_or_preset(None).name
+    'kr'
+    >>> model_or_preset("kr")
+    Traceback (most recent call last):
+    ...
+    TypeError: model must be a picover BreachModel (e.g. BreachModel.preset("kr")) or None; got str
+    """
+    if model is None:
+        return BreachModel.preset("kr")
+    if not isinstance(model, BreachModel):
+        raise TypeError(
+            'model must be a picover BreachModel (e.g. BreachModel.preset("kr")) or None; '
+            f"got {type(model).__name__}"
+        )
+    return model
 
 
 def _check_org(org: Any) -> None:

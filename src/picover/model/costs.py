@@ -46,6 +46,10 @@ FloatArray = NDArray[np.float64]
 
 TRIGGERS = ("incident", "suit", "liability")
 
+#: Largest amount (currency units) a cost parameter may take: beyond any real
+#: incident's cost in any currency, and short of where the transforms overflow.
+MAX_AMOUNT = 1e18
+
 
 @attrs.frozen
 class CostContext:
@@ -150,7 +154,8 @@ class LognormalCost:
     """
 
     median: float = attrs.field(
-        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True)
+        converter=_checks.to_float,
+        validator=_checks.real(low=0.0, low_open=True, high=MAX_AMOUNT),
     )
     elasticity: float = attrs.field(
         converter=_checks.to_float, validator=_checks.real(low=-2.0, high=2.0)
@@ -376,7 +381,9 @@ class ConsolationCost:
     300000000.0
     """
 
-    award: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    award: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=MAX_AMOUNT)
+    )
     award_cap: float = attrs.field(
         converter=_checks.to_float, validator=_checks.real(low=0.0, allow_inf=True)
     )
@@ -489,8 +496,12 @@ class LinearCost:
     510000000.0
     """
 
-    fixed: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
-    per_record: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    fixed: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=MAX_AMOUNT)
+    )
+    per_record: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=MAX_AMOUNT)
+    )
     trigger: str = attrs.field(default="incident", validator=_checks.among(TRIGGERS))
     insurable: bool = attrs.field(default=True, validator=_checks.kind(bool))
 

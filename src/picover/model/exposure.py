@@ -19,6 +19,8 @@ from picover._frozen import FrozenMap
 #: Kinds of entity the statutory rules distinguish.
 ENTITY_TYPES = ("private", "public", "non_profit", "small_business")
 
+#: The most data subjects an organisation may hold (beyond any real one).
+MAX_RECORDS = 10**10
 #: The years a history may hold.
 FIRST_HISTORY_YEAR = 1900
 LAST_HISTORY_YEAR = 2200
@@ -93,7 +95,7 @@ class HistoryYear:
     """
 
     year: int = attrs.field(validator=_checks.whole(low=FIRST_HISTORY_YEAR, high=LAST_HISTORY_YEAR))
-    records_held: int = attrs.field(validator=_checks.whole(low=0))
+    records_held: int = attrs.field(validator=_checks.whole(low=0, high=MAX_RECORDS))
     incidents: int = attrs.field(validator=_checks.whole(low=0))
     details: tuple[Incident, ...] = attrs.field(default=(), converter=_incidents)
 
@@ -203,12 +205,17 @@ class IncidentHistory:
         per incident), e.g. ``cost_consolation``.
         """
         p = Path(path)
-        with p.open(newline="", encoding="utf-8-sig") as fh:  # Excel writes a byte-order mark
-            text = fh.read()
+        try:
+            with p.open(newline="", encoding="utf-8-sig") as fh:  # Excel writes a byte-order mark
+                text = fh.read()
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{p}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
         try:
             table = _csv.records(text, first_row=1)
         except ValueError as exc:
             raise ValueError(f"{p}: {exc}") from None
+        if not table:
+            raise ValueError(f"{p}: no rows; a history needs at least one year")
         rows = []
         for i, raw in enumerate(table, start=1):
             try:
@@ -247,14 +254,19 @@ def _year_from_row(row: Mapping[str, Any]) -> HistoryYear:
             details.append(Incident(records_affected=k, costs=c))
     return HistoryYear(
         year=_checks.integer("year", row["year"], low=FIRST_HISTORY_YEAR, high=LAST_HISTORY_YEAR),
-        records_held=_checks.integer("records_held", row["records_held"], low=0),
+        records_held=_checks.integer("records_held", row["records_held"], low=0, high=MAX_RECORDS),
         incidents=incidents,
         details=tuple(details),
     )
 
 
-def _split(cell: str) -> list[str]:
-    return [part.strip() for part in cell.split(";") if part.strip()]
+def _split(cell: str, key: str) -> list[str]:
+    """The entries of a semicolon-separated cell; an empty one is refused, not skipped
+    (it would shift every later entry to the wrong incident)."""
+    parts = [part.strip() for part in cell.split(";")]
+    if not all(parts):
+        raise ValueError(f"{key}: an empty entry in {cell!r}; give one value per incident")
+    return parts
 
 
 def _csv_row(raw: Mapping[str, str]) -> dict[str, Any]:
@@ -268,17 +280,17 @@ def _csv_row(raw: Mapping[str, str]) -> dict[str, Any]:
             row[key] = _checks.text_number(key, text)
         elif key == "records_affected":
             if text:
-                row[key] = [_checks.text_number(key, t) for t in _split(text)]
+                row[key] = [_checks.text_number(key, t) for t in _split(text, key)]
         elif key.startswith("cost_") and len(key) > 5:
             if text:
-                costs[key[5:]] = [_checks.text_number(key, t) for t in _split(text)]
+                costs[key[5:]] = [_checks.text_number(key, t) for t in _split(text, key)]
         else:
             raise ValueError(
                 f"unknown column {key!r}; allowed are year, records_held, incidents, "
                 "records_affected and cost_<category>"
             )
-    if costs:
-        n = int(row.get("incidents", 0))
+    if costs and "incidents" in row:  # (a missing column is reported with the others)
+        n = int(row["incidents"])
         for category, amounts in costs.items():
             if len(amounts) != n:
                 raise ValueError(f"cost_{category} has {len(amounts)} amounts for {n} incidents")
@@ -339,7 +351,9 @@ class Organisation:
 
     # Bounds of plausibility: more people than on Earth, or sales of ten
     # quadrillion KRW, are input errors, not organisations.
-    records: int = attrs.field(converter=_exact_int, validator=_checks.whole(low=1, high=10**10))
+    records: int = attrs.field(
+        converter=_exact_int, validator=_checks.whole(low=1, high=MAX_RECORDS)
+    )
     annual_sales: float = attrs.field(
         converter=_checks.to_float, validator=_checks.real(low=0.0, high=1e16)
     )

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+import numpy as np
 from scipy import stats
 
 from picover import _checks
@@ -86,7 +87,34 @@ class FrequencyModel:
     def prior_mean(self, records: Any, sector: str) -> Any:
         """Prior expected incidents per year (vectorised over ``records``)."""
         ratio = records / self.reference_records
-        return self.rate_for(sector) * ratio**self.size_elasticity * self.modifier
+        return check_rate(self.rate_for(sector) * ratio**self.size_elasticity * self.modifier)
+
+
+#: Most incidents a year the model accepts for an organisation: beyond, its
+#: parameters are surely wrong (and the count's quantiles take minutes).
+MAX_INCIDENT_RATE = 1e4
+
+
+def check_rate(prior: Any) -> Any:
+    """``prior`` (incidents a year), refused where it exceeds ``MAX_INCIDENT_RATE``.
+
+    Examples
+    --------
+    >>> check_rate(0.3)
+    0.3
+    >>> check_rate(3e7)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the frequency model gives 3e+07 incidents a year, above 10,000: check ...
+    """
+    worst = float(np.max(prior)) if np.size(prior) else 0.0
+    if not worst <= MAX_INCIDENT_RATE:
+        raise ValueError(
+            f"the frequency model gives {worst:.6g} incidents a year, above "
+            f"{MAX_INCIDENT_RATE:,.0f}: check frequency.base_rate, reference_records, "
+            "size_elasticity and modifier"
+        )
+    return prior
 
 
 @attrs.frozen

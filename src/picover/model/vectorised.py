@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from picover import _checks
 from picover.model.costs import CostContext
+from picover.model.frequency import check_rate
 
 if TYPE_CHECKING:
     from picover.model.breach_model import BreachModel
@@ -52,7 +53,7 @@ def frequency_arrays(
     if unknown.any():
         fm.rate_for(str(np.asarray(sectors)[unknown][0]))  # raises, naming the sector
     base = np.array([fm.base_rate[n] for n in names])[codes]
-    prior = base * (records / fm.reference_records) ** fm.size_elasticity * fm.modifier
+    prior = check_rate(base * (records / fm.reference_records) ** fm.size_elasticity * fm.modifier)
     if math.isinf(fm.shape):
         return prior, prior, np.zeros_like(prior), -np.expm1(-prior)
     rate = fm.shape / prior + exposure

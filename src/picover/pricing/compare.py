@@ -17,7 +17,7 @@ import attrs
 
 from picover import _checks
 from picover._table import Table
-from picover.model.breach_model import BreachModel
+from picover.model.breach_model import BreachModel, model_or_preset
 from picover.model.exposure import Organisation
 from picover.model.policy import Policy
 from picover.pricing.quote import (
@@ -225,7 +225,7 @@ def compare(
     >>> [r.compliant for r in rows]
     [True, False]
     """
-    model = BreachModel.preset("kr") if model is None else model
+    model = model_or_preset(model)
     offer_list = list(offers)
     if not offer_list:
         raise ValueError("offers must hold at least one Offer")

@@ -26,7 +26,7 @@ import numpy as np
 from picover import _checks
 from picover._table import Table
 from picover.engine.compound import DEFAULT_TAIL_TOL
-from picover.model.breach_model import BreachModel
+from picover.model.breach_model import BreachModel, model_or_preset
 from picover.model.exposure import Organisation
 from picover.model.policy import Policy
 from picover.pricing.premium import PremiumBasis
@@ -184,7 +184,7 @@ def recommend_coverage(
     >>> rec.limit >= 1e9 and rec.exceedance <= 0.01
     True
     """
-    model = BreachModel.preset("kr") if model is None else model
+    model = model_or_preset(model)
     tgt = _checks.number("target", target, low=0.0, high=1.0, low_open=True, high_open=True)
     limits = _ladder(ladder, "ladder", positive=True)
     _checks.one_of("rule", rule, RULES)
@@ -244,7 +244,7 @@ def _exceedance_limit(
     >>> pc.recommend_coverage(shop, model=model, as_of=day).limit  # the same, with a grid
     50000000.0
     """
-    model = BreachModel.preset("kr") if model is None else model
+    model = model_or_preset(model)
     tgt = _checks.number("target", target, low=0.0, high=1.0, low_open=True, high_open=True)
     limits = _ladder(ladder, "ladder", positive=True)
     minimum = _minimum(org, model, _as_of(as_of))

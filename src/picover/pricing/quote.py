@@ -22,7 +22,7 @@ import numpy as np
 from picover import _checks
 from picover._table import Table
 from picover.engine.lossdist import LossDistribution
-from picover.model.breach_model import BreachModel
+from picover.model.breach_model import BreachModel, model_or_preset
 from picover.model.exposure import Organisation
 from picover.model.frequency import FrequencyEstimate
 from picover.model.policy import Policy
@@ -503,7 +503,7 @@ def quote(
     >>> q.statutory.required, q.statutory.minimum_coverage, q.statutory.compliant
     (True, 1000000000.0, True)
     """
-    model = BreachModel.preset("kr") if model is None else model
+    model = model_or_preset(model)
     basis = PremiumBasis() if premium is None else premium
     if not isinstance(org, Organisation):
         raise TypeError(f"org must be a picover Organisation; got {type(org).__name__}")
