@@ -196,6 +196,13 @@ GOOD_JSON = json.dumps({"organisation": {"records": 40_000, "annual_sales": 120e
          "Organisation.annual_sales must be finite; got a number of 400 digits"),
         ("digits.toml", GOOD.replace("records = 3_000_000", "records = " + "9" * 5000),
          "a number has more than 4,300 digits"),
+        ("principle.toml", GOOD.replace('principle = "cost_of_capital"', 'principle = ["wang"]'),
+         "[premium].principle must be one of"),
+        ("premium.json", json.dumps(json.loads(GOOD_JSON) | {"premium": "x"}),
+         "[premium] must be a table; got 'x'"),
+        # The library's own checks name the file too.
+        ("late.toml", GOOD + "\n[[history]]\nyear = 2030\nrecords_held = 1000\nincidents = 1\n",
+         "late.toml: Organisation.history holds year 2030"),
         ("bigint.toml", GOOD.replace("records = 3_000_000", "records = " + "9" * 400),
          "Organisation.records must be a whole number in [1, 10000000000]; got a number of "
          "400 digits"),
@@ -228,6 +235,15 @@ def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, me
         (["portfolio", EXAMPLES, "--policy", EXAMPLES / "portfolio_policy.toml"], "not a file"),
         (["quote", EXAMPLES / "retailer.toml", "--plot", "/no/such/folder/q.png"],
          "the folder /no/such/folder does not exist"),
+        # Checked before any work: a folder, or nothing, is no file to draw in.
+        (["quote", EXAMPLES / "retailer.toml", "--plot", EXAMPLES], "must end in .png or .svg"),
+        (["quote", EXAMPLES / "retailer.toml", "--plot", ""], "--plot '': the file must end in"),
+        (["portfolio", EXAMPLES / "portfolio.csv", "--policy", EXAMPLES / "portfolio_policy.toml",
+          "--outputs", ""], "outputs must be one of"),
+        (["portfolio", EXAMPLES / "portfolio.csv", "--policy", EXAMPLES / "portfolio_policy.toml",
+          "--outputs", "premium,premium"], "outputs names ['premium'] more than once"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.award=3e5:1e5"],
+         "must have low < high"),
     ],
 )  # fmt: skip
 def test_bad_arguments(capsys, argv, message):
@@ -375,3 +391,13 @@ def test_options_that_would_be_ignored_are_refused(capsys):
     table = {"records": [10], "annual_sales": [1e9], "sector": ["retail"]}
     with pytest.raises(ValueError, match="partitions applies to engine='dask' only"):
         pc.price_portfolio(table, pc.Policy(), outputs=("expected_ground_up",), partitions=0)
+
+
+def test_a_closed_standard_output_is_one_line_and_exit_2():
+    done = subprocess.run(
+        [sys.executable, "-c", "from picover.cli import main; main()", "presets"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False,
+        close_fds=True, preexec_fn=lambda: __import__("os").close(1),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == "picover: error: standard output is closed"

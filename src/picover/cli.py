@@ -332,7 +332,8 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
         raise UsageError(f"{path}: {exc}") from None
     if not rows:
         raise UsageError(f"{path}: the table has no rows")
-    outputs = args.outputs.split(",") if args.outputs else list(OUTPUTS)
+    # An empty --outputs names no output (refused below), not all of them.
+    outputs = args.outputs.split(",") if args.outputs is not None else list(OUTPUTS)
     try:
         res = price_portfolio(
             rows, policy, model=policy_case.model, premium=policy_case.premium, outputs=outputs,
@@ -387,7 +388,9 @@ def _plot_target(path: str) -> Path:
     """Check ``--plot FILE`` before any work, so a typo does not cost a whole run."""
     target = Path(path)
     if target.suffix.lower() not in (".png", ".svg"):
-        raise UsageError(f"--plot {path}: the file must end in .png or .svg")
+        raise UsageError(f"--plot {path!r}: the file must end in .png or .svg")
+    if target.is_dir():
+        raise UsageError(f"--plot {path}: that is a folder; name a file in it")
     if not target.resolve().parent.is_dir():
         raise UsageError(f"--plot {path}: the folder {target.parent} does not exist")
     from picover import plot
@@ -526,7 +529,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        if getattr(args, "plot", None):
+        if getattr(args, "plot", None) is not None:
             _plot_target(args.plot)
         obj = None
         if args.command == "presets":
@@ -544,15 +547,18 @@ def _run(args: argparse.Namespace) -> int:
             }
             report, obj = commands[args.command](case, args)
         print(report.render(args.format, args.unit))
-        if getattr(args, "plot", None):
+        if getattr(args, "plot", None) is not None:
             _plot(args.command, obj, args.plot)
         return 0
     except (InputError, UsageError) as exc:
         print(f"picover: error: {exc}", file=sys.stderr)
         return 2
     except (TypeError, ValueError) as exc:
-        # Raised by picover's own checks on the figures given: still bad input.
-        print(f"picover: error: {exc}", file=sys.stderr)
+        # Raised by picover's own checks on the figures given: still bad input,
+        # from the file named (when the message does not say so already).
+        source = str(getattr(args, "file", "") or "")
+        where = f"{source}: " if source and not str(exc).startswith(source) else ""
+        print(f"picover: error: {where}{exc}", file=sys.stderr)
         return 2
     except ImportError as exc:
         print(f"picover: error: {exc}", file=sys.stderr)
@@ -580,6 +586,10 @@ def main() -> None:
     >>> [ep.value for ep in entry_points(group="console_scripts", name="picover")]
     ['picover.cli:main']
     """
+    if sys.stdout is None:  # started with standard output closed (``>&-``)
+        if sys.stderr is not None:
+            print("picover: error: standard output is closed", file=sys.stderr)
+        sys.exit(2)
     try:
         status = run()
         sys.stdout.flush()

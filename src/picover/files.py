@@ -354,9 +354,11 @@ def parse(data: Mapping[str, Any], *, source: str = "<input>") -> Case:
 
 def _premium(table: Any, source: str) -> PremiumBasis:
     where = "[premium]"
-    values = dict(table) if isinstance(table, Mapping) else table
-    name = values.get("principle", "cost_of_capital") if isinstance(values, Mapping) else None
-    if name not in PRINCIPLES:
+    if not isinstance(table, Mapping):
+        raise InputError(f"{source}: {where} must be a table; got {table!r}")
+    values = dict(table)
+    name = values.get("principle", "cost_of_capital")
+    if not isinstance(name, str) or name not in PRINCIPLES:
         raise InputError(
             f"{source}: {where}.principle must be one of {', '.join(PRINCIPLES)}; got {name!r}"
         )

@@ -194,6 +194,9 @@ def price_portfolio(
     wanted = list(outputs)
     for name in wanted:
         _checks.one_of("outputs", name, OUTPUTS)
+    twice = sorted({name for name in wanted if wanted.count(name) > 1})
+    if twice:
+        raise ValueError(f"outputs names {twice} more than once")
     if {"premium", "recommended_limit", "statutory_minimum", "obligation"} & set(wanted):
         kr.require_krw(model.currency)  # every one of these consults the KRW statutory check
     _checks.one_of("engine", engine, ("numpy", "dask"))
