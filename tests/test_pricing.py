@@ -147,7 +147,28 @@ def test_below_the_minimum_is_flagged():
     q = pc.quote(shop(), pc.Policy(limit=5e8), as_of=DAY)
     assert q.statutory.minimum_coverage == 1e9
     assert q.statutory.compliant is False
-    assert "BELOW the statutory minimum" in str(q)
+    assert "does NOT meet the statutory minimum: the limit 500,000,000 is below" in str(q)
+
+
+@pytest.mark.parametrize(
+    ("terms", "shortfall"),
+    [
+        (dict(limit=1e9, covers=[]), "it does not cover consolation"),
+        (dict(limit=1e9, per_incident_limit=1.0), "the per-incident limit 1 is below the minimum"),
+        (dict(limit=2e9, per_incident_limit=1e9), ""),
+        # The decree sets an amount: a retention or coinsurance is not judged.
+        (dict(limit=1e9, retention=1e7, coinsurance=0.5), ""),
+    ],
+)
+def test_what_a_policy_can_pay_for_a_leak_must_reach_the_minimum(terms, shortfall):
+    # A policy that covers no damages to data subjects, or caps a leak at 1 KRW,
+    # once showed as compliant: only its aggregate limit was read.
+    q = pc.quote(shop(), pc.Policy(**terms), as_of=DAY)
+    assert q.statutory.minimum_coverage == 1e9
+    assert q.statutory.compliant is (shortfall == "")
+    assert shortfall in q.statutory.shortfall
+    rows = pc.compare(shop(), [pc.Offer("A", pc.Policy(**terms), premium=1e7)], as_of=DAY)
+    assert rows[0].compliant is q.statutory.compliant
 
 
 def test_quote_before_the_duty_applies():

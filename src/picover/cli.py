@@ -139,6 +139,7 @@ def cmd_quote(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
                 "rule": q.statutory.obligation.rule.key if q.statutory.obligation.rule else None,
                 "minimum_coverage_krw": q.statutory.minimum_coverage,
                 "compliant": q.statutory.compliant,
+                "shortfall": q.statutory.shortfall,
                 "reasons": list(q.statutory.obligation.reasons),
             },
         }
@@ -166,12 +167,13 @@ def cmd_quote(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
         {
             "item": ["incidents per year (posterior)", "credibility weight",
                      "rate on line", "P(limit exhausted)", "statutory duty", "rule",
-                     "statutory minimum (KRW)", "limit meets the minimum"],
+                     "statutory minimum (KRW)", "policy meets the minimum", "short of it by"],
             "value": [q.frequency.posterior_mean, q.frequency.credibility, q.rate_on_line,
                       q.p_exhaust, q.statutory.required,
                       _duty_rows(q.statutory.obligation)["value"][1],
                       _duty_rows(q.statutory.obligation)["value"][2],
-                      "n/a" if q.statutory.compliant is None else q.statutory.compliant],
+                      "n/a" if q.statutory.compliant is None else q.statutory.compliant,
+                      q.statutory.shortfall or "-"],
         },
     )  # fmt: skip
     return report, q

@@ -266,7 +266,7 @@ def compare(
                 expected_retained=kept.mean,
                 retained_tvar99=kept.tvar99,
                 p_exhaust=float(loss.pmf(policy.limit)) if policy.limit < float("inf") else 0.0,
-                compliant=compliance(org, policy, day, model.currency).compliant,
+                compliant=compliance(org, policy, day, model.currency, model).compliant,
             )
         )
     return Comparison(tuple(rows), currency=model.currency)

@@ -73,13 +73,17 @@ class Retained:
 
 @attrs.frozen
 class Compliance:
-    """The statutory duty and whether the policy's limit meets the minimum amount.
+    """The statutory duty and whether the policy meets it.
 
-    ``compliant`` compares the aggregate limit with the minimum amount the
-    law sets (None when there is no duty). It does not judge the policy's
-    other terms: a policy that leaves out consolation payments, or whose
-    retention or per-incident limit keeps most of a leak's cost with the
-    organisation, may still show True; read them from the quote.
+    ``compliant`` is None when there is no duty. Otherwise it says whether
+    what the policy can pay for a leak reaches the minimum amount the law
+    sets: its aggregate limit and its per-incident limit must each reach it,
+    and it must cover the damages owed to data subjects (the model's
+    categories triggered by liability: consolation payments), which is what
+    the law makes the organisation insure. ``shortfall`` says what falls
+    short ("" when compliant). A retention or coinsurance is not judged: the
+    decree sets an amount, not how a policy shares each loss (an assumption,
+    to check against the decree's text); read them from the quote.
 
     Examples
     --------
@@ -92,6 +96,7 @@ class Compliance:
 
     obligation: Obligation = attrs.field(validator=_checks.kind(Obligation))
     compliant: bool | None = attrs.field(validator=attrs.validators.optional(_checks.flag))
+    shortfall: str = attrs.field(default="", validator=_checks.kind(str))
 
     @property
     def required(self) -> bool:
@@ -196,9 +201,9 @@ class Quote:
         ]
         if self.statutory.compliant is not None:
             lines.append(
-                "the limit meets the statutory minimum"
+                "the policy meets the statutory minimum"
                 if self.statutory.compliant
-                else "the limit is BELOW the statutory minimum"
+                else f"the policy does NOT meet the statutory minimum: {self.statutory.shortfall}"
             )
         return "\n".join(lines)
 
@@ -232,11 +237,17 @@ def history_known_by(org: Organisation, day: datetime.date) -> None:
 
 
 def compliance(
-    org: Organisation, policy: Policy, as_of: datetime.date, currency: str = "KRW"
+    org: Organisation,
+    policy: Policy,
+    as_of: datetime.date,
+    currency: str = "KRW",
+    model: BreachModel | None = None,
 ) -> Compliance:
-    """The statutory duty on ``as_of`` and whether ``policy.limit`` meets its minimum.
+    """The statutory duty on ``as_of`` and whether ``policy`` meets it (see
+    :class:`Compliance`).
 
     ``currency`` is that of the policy's amounts; the law's are KRW.
+    ``model`` names the categories the policy covers (default: the Korean preset).
 
     Examples
     --------
@@ -249,12 +260,30 @@ def compliance(
     >>> c = compliance(tiny, pc.Policy(limit=5e7), day)
     >>> c.required, c.compliant  # no duty to insure: nothing to meet
     (False, None)
+    >>> c = compliance(shop, pc.Policy(limit=1e9, covers=["investigation"]), day)
+    >>> c.compliant, c.shortfall
+    (False, 'it does not cover consolation')
     """
     kr.require_krw(currency)
     duty = kr.obligation(org, as_of=as_of)
     minimum = duty.minimum_coverage
-    compliant = None if not duty.required or minimum is None else policy.limit >= minimum
-    return Compliance(duty, compliant)
+    if not duty.required or minimum is None:
+        return Compliance(duty, None)
+    costs = model_or_preset(model).costs
+    covered = policy.covered(costs)
+    short = []
+    if policy.limit < minimum:
+        short.append(f"the limit {policy.limit:,.0f} is below the minimum {minimum:,.0f}")
+    if policy.per_incident_limit < minimum:
+        short.append(
+            f"the per-incident limit {policy.per_incident_limit:,.0f} is below the minimum "
+            f"{minimum:,.0f}"
+        )
+    damages = [c for c, cat in costs.items() if cat.trigger == "liability" and cat.insurable]
+    missing = [c for c in damages if c not in covered]
+    if missing:
+        short.append(f"it does not cover {', '.join(missing)}")
+    return Compliance(duty, not short, "; ".join(short))
 
 
 def retained_loss(
@@ -529,6 +558,6 @@ def quote(
         p_exhaust=float(loss.pmf(limit)) if math.isfinite(limit) else 0.0,
         retained=retained_loss(model, org, policy, loss, expected=expected),
         frequency=model.frequency(org),
-        statutory=compliance(org, policy, day, model.currency),
+        statutory=compliance(org, policy, day, model.currency, model),
         currency=model.currency,
     )
