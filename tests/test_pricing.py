@@ -683,3 +683,30 @@ def test_a_model_that_is_not_one_is_refused_by_name():
     for call in calls:
         with pytest.raises(TypeError, match="model must be a picover BreachModel .* got str"):
             call()
+
+
+def test_a_custom_principle_must_return_a_number_that_keeps_the_premium_positive():
+    class Text:
+        def risk_load(self, dist):
+            return "5"
+
+    class Discount:
+        def risk_load(self, dist):
+            return -1e15
+
+    with pytest.raises(TypeError, match=r"Text.risk_load\(\) must be a real number; got '5'"):
+        pc.quote(shop(), pc.Policy(limit=1e9), premium=pc.PremiumBasis(Text()), as_of=DAY)
+    with pytest.raises(ValueError, match=r"Discount.risk_load\(\) is -1e\+15, more negative"):
+        pc.quote(shop(), pc.Policy(limit=1e9), premium=pc.PremiumBasis(Discount()), as_of=DAY)
+
+
+def test_a_printed_quote_shows_every_term():
+    policy = pc.Policy(retention=1e6, per_incident_limit=5e7, coinsurance=0.9,
+                       sublimits={"investigation": 1e7})  # fmt: skip
+    text = str(pc.quote(shop(), policy, as_of=DAY))
+    assert (
+        "policy: no limit, retention 1,000,000 per incident, per-incident limit 50,000,000, "
+        "coinsurance 0.9, sublimit investigation 10,000,000, investigation first"
+    ) in text
+    assert "n/a (no limit)" in text
+    assert "nan" not in text

@@ -137,8 +137,10 @@ class WangTransform:
         if dist.tail_mass > 0:
             raise ValueError(
                 f"the Wang transform needs the whole distribution but P(loss > "
-                f"{dist.tail_from:,.6g}) = {dist.tail_mass:.3g} lies beyond the grid; give "
-                "the policy a limit or rebuild with a smaller tail_tol"
+                f"{dist.tail_from:,.6g}) = {dist.tail_mass:.3g} lies beyond the grid, whose "
+                "shape it cannot know; price a policy whose limit the grid reaches (there "
+                "the tail pays the limit), or compute the loss with a smaller tail_tol "
+                "(BreachModel.annual_loss) and apply the basis to it"
             )
         x = dist.support
         sf = np.asarray(dist.sf(x[:-1]), dtype=np.float64)
@@ -256,7 +258,13 @@ class PremiumBasis:
     def apply(self, dist: LossDistribution) -> Premium:
         """The premium for the insured loss distribution ``dist``."""
         pure = dist.mean()
-        load = float(self.principle.risk_load(dist))
+        name = type(self.principle).__name__
+        load = _checks.number(f"{name}.risk_load()", self.principle.risk_load(dist))
+        if pure + load < 0:
+            raise ValueError(
+                f"{name}.risk_load() is {load:,.6g}, more negative than the pure premium "
+                f"{pure:,.6g} is positive: the premium would be negative"
+            )
         formula = (pure + load) / (1.0 - self.expense_ratio - self.profit_margin)
         gross = max(formula, self.minimum)
         return Premium(

@@ -184,15 +184,19 @@ class Quote:
         lines = [
             f"Quote for {name}: {self.organisation.records:,} records, sector "
             f"{self.organisation.sector} (amounts in {cur})",
-            f"policy: limit {p.limit:,.0f}, retention {p.retention:,.0f} per incident, "
-            f"investigation {p.investigation}",
+            f"policy: {_terms(p)}",
             "",
             str(self.frequency),
             "",
             str(self.by_category()),
             "",
             str(self.premium),
-            f"{'rate on line':<24}{self.rate_on_line:>18.4%}",
+            f"{'rate on line':<24}"
+            + (
+                f"{self.rate_on_line:>18.4%}"
+                if math.isfinite(p.limit)
+                else f"{'n/a (no limit)':>18}"
+            ),
             f"{'P(limit exhausted)':<24}{self.p_exhaust:>18.4%}",
             f"{'retained loss, mean':<24}{self.retained.mean:>18,.0f}",
             f"{'retained loss, TVaR 99%':<24}{self.retained.tvar99:>18,.0f}",
@@ -206,6 +210,23 @@ class Quote:
                 else f"the policy does NOT meet the statutory minimum: {self.statutory.shortfall}"
             )
         return "\n".join(lines)
+
+
+def _terms(p: Policy) -> str:
+    """Every term of a policy that differs from none (currency units), in one line."""
+    parts = [f"limit {p.limit:,.0f}" if math.isfinite(p.limit) else "no limit"]
+    parts.append(f"retention {p.retention:,.0f} per incident")
+    if math.isfinite(p.per_incident_limit):
+        parts.append(f"per-incident limit {p.per_incident_limit:,.0f}")
+    if p.aggregate_retention:
+        parts.append(f"aggregate retention {p.aggregate_retention:,.0f}")
+    if p.coinsurance != 1.0:
+        parts.append(f"coinsurance {p.coinsurance:.4g}")
+    parts += [f"sublimit {c} {v:,.0f}" for c, v in p.sublimits.items()]
+    if p.covers is not None:
+        parts.append(f"covers {', '.join(sorted(p.covers)) or 'nothing'}")
+    parts.append(f"investigation {p.investigation}")
+    return ", ".join(parts)
 
 
 def _as_of(value: Any) -> datetime.date:
