@@ -156,3 +156,38 @@ def test_standard_discrete_families_are_severities(sev):
     d = pc.compound(stats.poisson(1.0), sev)
     assert d.mean() == pytest.approx(float(sev.mean()), rel=1e-12)
     assert d.var() == pytest.approx(float(sev.var() + sev.mean() ** 2), rel=1e-5)
+
+
+def test_claims_rarer_than_the_tolerance_still_get_a_grid():
+    # The reach once came out 0 (no claim within the tolerance): a bucket of 0.
+    for freq, kw in [(stats.poisson(1e-7), {}), (stats.poisson(0.1), {"tail_tol": 0.5})]:
+        d = pc.compound(freq, stats.expon(scale=1e5), **kw)
+        assert d.mean() == pytest.approx(freq.mean() * 1e5, rel=1e-9)
+
+
+def test_a_count_without_a_finite_reach_is_refused():
+    with pytest.raises(ValueError, match="the year's total has no finite reach"):
+        pc.compound(stats.nbinom(1, 1e-12), stats.lognorm(1, scale=1e5))
+
+
+def test_mixed_poisson_on_wide_and_heavy_rates():
+    # Quadrature rounding (-1e-57) once tripped the pmf check; a rate whose 1e-15
+    # quantile is millions a year is refused at once, not tabulated for minutes.
+    rate = pc.lognormal_from_interval(0.05, 5)
+    assert pc.mixed_poisson(rate).mean() == pytest.approx(float(rate.mean()), rel=1e-9)
+    with pytest.raises(ValueError, match="would need tabulating"):
+        pc.mixed_poisson(pc.lognormal_from_interval(0.01, 10))
+
+
+def test_the_chance_of_any_event_keeps_its_digits():
+    from picover.engine.frequency import Binomial, NegativeBinomial, Poisson, prob_any
+
+    assert prob_any(Poisson(1e-13)) == pytest.approx(-np.expm1(-1e-13), rel=1e-15)
+    assert prob_any(NegativeBinomial(2.0, 1 - 1e-14)) == pytest.approx(2e-14, rel=1e-12)
+    assert prob_any(Binomial(3, 1e-15)) == pytest.approx(3e-15, rel=1e-12)
+    # With a first event of its own the mean keeps its digits for rare events: at
+    # 1e-10 a year 1 - exp(-1e-10) is 8e-9 off.
+    d = pc.compound(
+        stats.poisson(1e-10), stats.expon(scale=1e5), first_severity=stats.expon(scale=2e5)
+    )
+    assert d.mean() == pytest.approx(2e5 * 1e-10, rel=1e-9)

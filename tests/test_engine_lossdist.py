@@ -209,3 +209,44 @@ def test_exact_variance_of_a_compound_lognormal_by_hand():
     # Families whose moments scipy would only integrate numerically, and layers
     # of continuous losses, keep the grid's variance.
     assert math.isnan(pc.compound(stats.poisson(1.0), stats.lognorm(1.2), limit=5.0).exact_var)
+
+
+def _exact_tvar(d, q):
+    """TVaR at q over the distribution's own atoms, in exact fractions."""
+    from fractions import Fraction
+
+    need = Fraction(1) - Fraction(q)
+    left, total = need, Fraction(0)
+    for x, p in zip(d.support[::-1], d.probs[::-1], strict=True):
+        take = min(Fraction(p), left)
+        total += take * Fraction(x)
+        left -= take
+        if left == 0:
+            break
+    return float(total / need)
+
+
+@pytest.mark.parametrize("q", [0.5, 0.99, 1 - 1e-10, 1 - 1e-13, 1 - 1e-14])
+def test_tvar_keeps_its_digits_as_q_nears_one(q):
+    # The VaR atom's share is (1 - q) - P(loss > VaR), not P(loss <= VaR) - q: the
+    # latter cancelled to 0.35% off at q = 1 - 1e-14. Reference: exact fractions.
+    d = pc.compound(stats.poisson(2), pc.lattice([0, 1.0]), aggregate_limit=30, tail_tol=1e-14)
+    assert d.tvar(q) == pytest.approx(_exact_tvar(d, q), rel=1e-12)
+    assert d.tvar(q) <= d.support[-1]
+
+
+def test_pmf_beyond_the_grid_is_refused_as_cdf_is():
+    d = pc.compound(stats.poisson(1.0), pc.lattice([0, 1.0]), tail_tol=1e-3)  # ends at 6
+    with pytest.raises(ValueError, match=r"pmf at 7 lies beyond the grid: P\(loss > 6\)"):
+        d.pmf(7.0)
+    # Within the grid the Poisson pmf itself (lattice: exact).
+    assert d.pmf(3.0) == pytest.approx(stats.poisson(1.0).pmf(3), rel=1e-12)
+
+
+def test_exhaustion_of_a_limit_beyond_the_grid_is_the_tail_bound():
+    from picover.pricing.quote import exhaustion
+
+    d = pc.compound(stats.poisson(1.0), pc.lattice([0, 1.0]), tail_tol=1e-3)
+    assert exhaustion(d, 100.0) == d.tail_mass  # P(loss > 6): a bound on P(loss >= 100)
+    capped = pc.compound(stats.poisson(1.0), pc.lattice([0, 1.0]), aggregate_limit=3.0)
+    assert exhaustion(capped, 3.0) == pytest.approx(stats.poisson(1.0).sf(2), rel=1e-12)

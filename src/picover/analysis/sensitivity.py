@@ -34,7 +34,7 @@ from picover.model.exposure import Organisation
 from picover.model.policy import Policy
 from picover.pricing.coverage import recommend_coverage
 from picover.pricing.premium import PremiumBasis
-from picover.pricing.quote import _as_of, ground_up_for, history_known_by
+from picover.pricing.quote import _as_of, exhaustion, ground_up_for, history_known_by
 
 
 @attrs.frozen
@@ -73,7 +73,7 @@ def _insured(s: Setting) -> float:
 def _p_exhaust(s: Setting) -> float:
     if math.isinf(s.policy.limit):
         return 0.0
-    return float(s.model.annual_loss(s.org, s.policy).pmf(s.policy.limit))
+    return exhaustion(s.model.annual_loss(s.org, s.policy), s.policy.limit)
 
 
 def _rate_on_line(s: Setting) -> float:

@@ -14,7 +14,7 @@ from picover import _checks
 from picover.engine import grid as _grid
 from picover.engine.discretise import GridSeverity, discretise
 from picover.engine.fft import Aggregate, aggregate
-from picover.engine.frequency import Frequency, as_frequency
+from picover.engine.frequency import Frequency, as_frequency, prob_any
 from picover.engine.lossdist import LossDistribution
 from picover.engine.severity import Layered, Severity, as_severity
 from picover.engine.simulate import as_generator, simulate_years
@@ -327,7 +327,7 @@ def fft_compound(
 ) -> LossDistribution:
     """The FFT path of :func:`compound`, on checked inputs."""
     n_mean = freq.mean()
-    p_any = 1.0 - float(freq.pgf(np.zeros(1, dtype=np.complex128)).real[0])
+    p_any = prob_any(freq)
     if first is None:
         sevs = [(sev, n_mean)]
         exact_mean = n_mean * sev.mean()
@@ -416,7 +416,7 @@ def compound_variance(
     n_mean = freq.mean()
     n_square = freq.var() + n_mean * n_mean
     if p_any is None:
-        p_any = 1.0 - float(freq.pmf(0))
+        p_any = prob_any(freq)
     m_mean = n_mean - p_any
     m_pairs = n_square - 3.0 * n_mean + 2.0 * p_any
     square = (

@@ -22,6 +22,8 @@ from picover import _checks
 ComplexArray = NDArray[np.complex128]
 FloatArray = NDArray[np.float64]
 
+# Most counts a mixed Poisson's pmf is tabulated to (a rate's tail beyond is too heavy).
+_MAX_MIXED_COUNTS = 100_000
 # Probability mass left out when a count distribution is tabulated (1 - 1e-15
 # is the closest level to 1 that a float still tells apart from it).
 _PMF_TAIL = 1e-15
@@ -303,7 +305,14 @@ class MixedPoisson:
             if loc == 0.0:
                 return _table(NegativeBinomial(a, 1.0 / (1.0 + scale)))
         lam_high = float(rate.isf(_PMF_TAIL))
-        k = np.arange(int(stats.poisson.isf(_PMF_TAIL, lam_high)) + 2)
+        k_top = float(stats.poisson.isf(_PMF_TAIL, lam_high)) + 2
+        if not k_top <= _MAX_MIXED_COUNTS:
+            raise ValueError(
+                f"mixed_poisson: the rate exceeds {lam_high:.3g} a year with probability "
+                f"{_PMF_TAIL:g}, so counts up to {k_top:.3g} would need tabulating (at most "
+                f"{_MAX_MIXED_COUNTS:,} are): a rate with so heavy a tail is beyond the engine"
+            )
+        k = np.arange(int(k_top))
         lo, hi = (float(v) for v in rate.support())
         pmf, _ = integrate.quad_vec(
             lambda lam: stats.poisson.pmf(k, lam) * rate.pdf(lam),
@@ -312,6 +321,14 @@ class MixedPoisson:
             epsabs=1e-14,
             epsrel=1e-12,
         )
+        if not np.all(np.isfinite(pmf)):
+            raise ValueError(
+                "mixed_poisson: the quadrature over the rate's density gave no finite "
+                "probabilities (is the density infinite at the edge of its support?)"
+            )
+        # The quadrature's rounding (to its 1e-14 tolerance) leaves far counts a little
+        # below 0: they are 0.
+        pmf = np.where((pmf < 0) & (pmf > -1e-13), 0.0, pmf)
         total = float(pmf.sum())
         if abs(total - 1.0) > 1e-8:
             raise ValueError(
@@ -407,6 +424,24 @@ def as_frequency(value: Any, name: str = "frequency") -> Frequency:
         f"{name} must be a frozen scipy poisson, nbinom or binom, a pmf array, or "
         f"pc.mixed_poisson(rate); got {type(value).__name__}"
     )
+
+
+def prob_any(freq: Frequency) -> float:
+    """P(N >= 1), to full precision however rare the events (1 - P(N = 0) keeps
+    only about 1e-16 / P(N >= 1) of it).
+
+    Examples
+    --------
+    >>> prob_any(Poisson(1e-13))  # 1 - exp(-1e-13) would give 9.992e-14
+    9.9999999999995e-14
+    """
+    if isinstance(freq, Poisson):
+        return float(-math.expm1(-freq.mu))
+    if isinstance(freq, NegativeBinomial):
+        return float(-math.expm1(freq.n * math.log(freq.p)))
+    if isinstance(freq, Binomial):
+        return float(-math.expm1(freq.n * math.log1p(-freq.p))) if freq.p < 1 else 1.0
+    return 1.0 - float(freq.pmf(0))
 
 
 def shifted_pgf(freq: Frequency, z: ComplexArray) -> ComplexArray:

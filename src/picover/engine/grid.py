@@ -116,6 +116,9 @@ def reach(
     for sev, count in sevs:
         if count > tail_tol / 2.0:
             top = max(top, 1.25 * float(sev.ppf(1.0 - tail_tol / (2.0 * count))))
+    # At least one claim's mean: with claims rarer than the tolerance the tail atom
+    # holds nearly everything, and a grid of zero length would have no bucket.
+    top = max(top, mean_claim)
     upper = max(sev.upper for sev, _ in sevs)
     if math.isfinite(upper):
         top = min(top, upper * max(freq.ppf(1.0 - tail_tol / 4.0), 1.0))
@@ -123,6 +126,11 @@ def reach(
         top = max(top, aggregate_deductible + min(top, aggregate_limit))
     if math.isfinite(aggregate_limit):
         top = min(top, aggregate_deductible + aggregate_limit)
+    if not math.isfinite(top):
+        raise ValueError(
+            f"the year's total has no finite reach (mean count {freq.mean():.3g}, largest "
+            f"mean claim {mean_claim:.3g}): no grid can hold it; give an aggregate_limit"
+        )
     return top
 
 
@@ -169,6 +177,8 @@ def choose(
         spans.append(span)
     lattice = float_gcd(spans) if spans else None
 
+    if not top > 0:  # every claim is 0: any bucket holds the year
+        top = 1.0
     if bucket is not None:
         return Grid(bucket, length(top, bucket), automatic=False)
     if n_buckets is not None:

@@ -232,8 +232,10 @@ class LossDistribution:
         return _scalar_or_array(np.asarray(out, dtype=np.float64))
 
     def pmf(self, x: Any) -> Any:
-        """P(loss == x): the mass of the atom at ``x`` (0 off the support)."""
+        """P(loss == x): the mass of the atom at ``x`` (0 off the support; beyond the
+        grid, where only the tail's total is known, an error as for :meth:`cdf`)."""
         xs = _checks.array("x", x, allow_inf=True)
+        self._check_known(xs, "pmf")
         i = np.searchsorted(self.support, xs, side="left")
         j = np.minimum(i, self.support.size - 1)
         out = np.where(self.support[j] == xs, self.probs[j], 0.0)
@@ -266,8 +268,12 @@ class LossDistribution:
         qs = _checks.probability_levels("q", q)
         v = np.asarray(self.ppf(qs), dtype=np.float64)
         i = np.searchsorted(self.support, v, side="left")  # index of the VaR atom
-        above = self._at_or_above(i + 1)[1]  # E[loss; loss > VaR]
-        out = (above + v * (self._cdf[i] - qs)) / (1.0 - qs)
+        p_above, above = self._at_or_above(i + 1)  # P(loss > VaR), E[loss; loss > VaR]
+        # The VaR atom's share: (1 - q) - P(loss > VaR), from the top down, which keeps
+        # its digits as q nears 1 (P(loss <= VaR) - q would cancel them). Rounding
+        # aside it lies in [0, the atom's mass].
+        share = np.clip((1.0 - qs) - p_above, 0.0, self.probs[i])
+        out = (above + v * share) / (1.0 - qs)
         return _scalar_or_array(out)
 
     def _excess(self, x: FloatArray) -> FloatArray:

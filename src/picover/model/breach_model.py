@@ -36,7 +36,7 @@ from picover.engine.compound import (
     warn_grid_left,
 )
 from picover.engine.discretise import GridSeverity
-from picover.engine.frequency import Frequency
+from picover.engine.frequency import Frequency, prob_any
 from picover.engine.lossdist import TAIL_VARIANCE_SHARE, LossDistribution
 from picover.engine.simulate import as_generator
 from picover.engine.terms import (
@@ -422,7 +422,7 @@ class BreachModel:
         investigation clause, before retention, limits and coinsurance."""
         freq = self.frequency(org) if freq is None else freq
         counts = freq.counts()
-        p_any = 1.0 - float(counts.pgf(np.zeros(1, dtype=np.complex128)).real[0])
+        p_any = prob_any(counts)
         ctx = self._context(org)
         terms = self.terms(policy)
         k, w = self._nodes(org.records, terms, ctx)
@@ -518,7 +518,7 @@ class BreachModel:
         ctx = self._context(org)
         k, w = self._nodes(org.records, terms, ctx)
         n_mean = freq.mean()
-        p_any = 1.0 - float(freq.pmf(0))
+        p_any = prob_any(freq)
         if n_mean == 0 or not terms.first:
             return LossDistribution([0.0], [1.0], method="fft", currency=self.currency)
         reach = self._reach(org, freq, terms, k, w, ctx, tol)
@@ -824,7 +824,7 @@ class BreachModel:
 
         later = each(terms.later)
         first = later if terms.first == terms.later else each(terms.first)
-        p_any = 1.0 - float(freq.pmf(0))
+        p_any = prob_any(freq)
         mean = p_any * first + (freq.mean() - p_any) * later
         return mean, self._exact_var(freq, k, w, ctx, terms, first, later)
 
@@ -1045,7 +1045,7 @@ class BreachModel:
 
         later = paid(terms.later)
         first = later if terms.first == terms.later else paid(terms.first)
-        p_any = 1.0 - float(freq.pmf(0))
+        p_any = prob_any(freq)
         exact = p_any * first.mean() + (freq.mean() - p_any) * later.mean()
         n_year = min(n, later.probs.size, first.probs.size)
         agg = fft.aggregate(freq, later, n_year, exact, first=None if first is later else first)

@@ -23,6 +23,7 @@ from picover.model.policy import Policy
 from picover.pricing.quote import (
     _as_of,
     compliance,
+    exhaustion,
     history_known_by,
     retained_incidents,
     retained_is_exact,
@@ -265,7 +266,7 @@ def compare(
                 implied_loss_ratio=recovery / offer.premium,
                 expected_retained=kept.mean,
                 retained_tvar99=kept.tvar99,
-                p_exhaust=float(loss.pmf(policy.limit)) if policy.limit < float("inf") else 0.0,
+                p_exhaust=exhaustion(loss, policy.limit),
                 compliant=compliance(org, policy, day, model.currency, model).compliant,
             )
         )

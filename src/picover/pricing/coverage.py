@@ -26,6 +26,7 @@ import numpy as np
 from picover import _checks
 from picover._table import Table
 from picover.engine.compound import DEFAULT_TAIL_TOL
+from picover.engine.frequency import prob_any
 from picover.model.breach_model import BreachModel, model_or_preset
 from picover.model.exposure import Organisation
 from picover.model.policy import Policy
@@ -260,7 +261,7 @@ def _exceedance_limit(
 
 def _incident(model: BreachModel, org: Organisation) -> float:
     """P(at least one incident in the year)."""
-    return 1.0 - float(model.frequency(org).counts().pmf(0))
+    return prob_any(model.frequency(org).counts())
 
 
 def _minimum(org: Organisation, model: BreachModel, day: datetime.date) -> float | None:

@@ -125,7 +125,9 @@ class Quote:
     rate_on_line : float
         Gross premium over the aggregate limit (NaN for an unlimited policy).
     p_exhaust : float
-        Probability that the year's payments reach the aggregate limit.
+        Probability that the year's payments reach the aggregate limit (for a
+        limit beyond the grid, the bound P(payment > the grid's end); see
+        :func:`exhaustion`).
     retained : Retained
         The organisation's expected retained loss and its TVaR 99%.
     frequency : FrequencyEstimate
@@ -210,6 +212,24 @@ class Quote:
                 else f"the policy does NOT meet the statutory minimum: {self.statutory.shortfall}"
             )
         return "\n".join(lines)
+
+
+def exhaustion(loss: LossDistribution, limit: float) -> float:
+    """P(the year's payment reaches the aggregate ``limit``): the atom at it (0 for
+    no limit). A limit beyond the grid, where only P(payment > the grid's end) is
+    known, gets that probability as a bound (at most the grid's tail tolerance).
+
+    Examples
+    --------
+    >>> d = LossDistribution([0.0, 5e6, 1e7], [0.9, 0.07, 0.03])  # KRW; capped at 1e7
+    >>> exhaustion(d, 1e7)
+    0.03
+    """
+    if not math.isfinite(limit):
+        return 0.0
+    if loss.tail_mass > 0 and limit > loss.tail_from:
+        return float(loss.tail_mass)
+    return float(loss.pmf(limit))
 
 
 def _terms(p: Policy) -> str:
@@ -576,7 +596,7 @@ def quote(
         loss=loss,
         premium=price,
         rate_on_line=price.gross / limit if math.isfinite(limit) else math.nan,
-        p_exhaust=float(loss.pmf(limit)) if math.isfinite(limit) else 0.0,
+        p_exhaust=exhaustion(loss, limit),
         retained=retained_loss(model, org, policy, loss, expected=expected),
         frequency=model.frequency(org),
         statutory=compliance(org, policy, day, model.currency, model),
