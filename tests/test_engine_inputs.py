@@ -191,3 +191,19 @@ def test_the_chance_of_any_event_keeps_its_digits():
         stats.poisson(1e-10), stats.expon(scale=1e5), first_severity=stats.expon(scale=2e5)
     )
     assert d.mean() == pytest.approx(2e5 * 1e-10, rel=1e-9)
+
+
+@pytest.mark.parametrize("deductible", [1e8, 1e10])
+def test_a_deductible_deep_in_the_tail_keeps_the_mean(deductible):
+    # P(claim > 1e10) is 4e-10: the grid once sized itself on a few mean payments
+    # (15 KRW, buckets of 0.01 KRW) and the stop-loss differences cancelled, leaving
+    # 5e-9 of the mean. Closed form: E[(X - d)+] = m Phi(s - u) - d Phi(-u).
+    import math
+
+    from scipy.special import ndtr
+
+    s, mu = 1.5, math.log(1e6)
+    u = (math.log(deductible) - mu) / s
+    exact = 0.7 * (math.exp(mu + s * s / 2) * ndtr(s - u) - deductible * ndtr(-u))
+    d = pc.compound(stats.poisson(0.7), stats.lognorm(s, scale=1e6), deductible=deductible)
+    assert d.mean() == pytest.approx(exact, rel=1e-6)

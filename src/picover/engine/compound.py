@@ -343,6 +343,12 @@ def fft_compound(
     body = (
         min(_grid._body_scale(s) for s, _ in sevs) if bucket is None and n_buckets is None else None
     )
+    if body is not None:
+        # Claims rarer than the tolerance (a deductible deep in the tail) leave the
+        # year's reach at a few mean claims, far below any claim that is made: a
+        # grid there would cut each claim's stop-loss transform into cancelling
+        # differences. It spans at least the median positive claim.
+        top = max(top, body)
     for _ in range(_MAX_REGRIDS):
         # Amounts beyond the grid's end need no grid point (and a far limit must
         # not push the deductible off one).

@@ -262,6 +262,11 @@ class ScipySeverity:
         value = var + self._mean * self._mean
         return value if math.isfinite(value) and value >= 0.0 else math.inf
 
+    def isf(self, p: Any) -> FloatArray:
+        """The loss exceeded with probability ``p`` (precise for tiny ``p``, where
+        ``ppf(1 - p)`` has lost the digits of ``p``)."""
+        return np.asarray(self.dist.isf(p), dtype=np.float64)
+
     def ppf(self, q: Any) -> FloatArray:
         closed = _CLOSED_PPF.get(self.dist.dist.name)
         if closed is None:
@@ -411,6 +416,14 @@ class Layered:
 
     def ppf(self, q: Any) -> FloatArray:
         return self._apply(self.base.ppf(q))
+
+    def isf(self, p: Any) -> FloatArray:
+        """As :meth:`ppf` at ``1 - p``, precise for tiny ``p`` when the base severity
+        offers ``isf``."""
+        base_isf = getattr(self.base, "isf", None)
+        if base_isf is None:
+            return self.ppf(1.0 - np.asarray(p, dtype=np.float64))
+        return self._apply(base_isf(p))
 
     def rvs(self, size: int, rng: np.random.Generator) -> FloatArray:
         return self._apply(self.base.rvs(size, rng))
