@@ -207,3 +207,25 @@ def test_a_deductible_deep_in_the_tail_keeps_the_mean(deductible):
     exact = 0.7 * (math.exp(mu + s * s / 2) * ndtr(s - u) - deductible * ndtr(-u))
     d = pc.compound(stats.poisson(0.7), stats.lognorm(s, scale=1e6), deductible=deductible)
     assert d.mean() == pytest.approx(exact, rel=1e-6)
+
+
+def test_a_discrete_tail_too_heavy_to_tabulate_is_refused_at_once():
+    # zipf(1.5) has an infinite mean; scipy's search for its 1e-17 quantile once
+    # took all the memory there was.
+    with pytest.raises(ValueError, match="zipf has more than 10 million support points"):
+        pc.compound(stats.poisson(1.0), stats.zipf(1.5))
+
+
+def test_messages_name_the_real_trouble():
+    freq = stats.poisson(1.0)
+    with pytest.raises(ValueError, match=r"scipy's lognorm refuses these parameters \(\(-1,\)"):
+        pc.compound(freq, stats.lognorm(-1))
+    with pytest.raises(ValueError, match="scipy's nbinom refuses these parameters"):
+        pc.compound(freq, stats.nbinom(float("nan"), 0.5))
+    d = pc.compound(freq, stats.expon(scale=1e5))
+    with pytest.raises(ValueError, match=r"no grid reaches so far \(the smallest tail_tol is"):
+        d.ppf(1 - 1e-15)
+    with pytest.raises(ValueError, match="return_periods: 1e\\+20 years is beyond any grid"):
+        d.exceedance(return_periods=[1e20])
+    with pytest.raises(TypeError, match="seed must be an int.*got True"):
+        pc.compound(freq, stats.expon(scale=1e5), method="mc", seed=True)

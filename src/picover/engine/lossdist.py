@@ -253,8 +253,12 @@ class LossDistribution:
                 raise ValueError(
                     f"the {q_bad!r} quantile lies beyond the grid, which ends at "
                     f"{self.tail_from:,.6g} with P(loss > {self.tail_from:,.6g}) = "
-                    f"{self.tail_mass:.3g}; rebuild with tail_tol below {1 - q_bad:.3g} "
-                    "or a larger n_buckets"
+                    f"{self.tail_mass:.3g}; "
+                    + (
+                        f"rebuild with tail_tol below {1 - q_bad:.3g} or a larger n_buckets"
+                        if 1 - q_bad >= 1e-14
+                        else "no grid reaches so far (the smallest tail_tol is 1e-14)"
+                    )
                 )
         return _scalar_or_array(self.support[i])
 
@@ -329,6 +333,11 @@ class LossDistribution:
                 "return_periods", return_periods, low=1.0, low_open=True, ndim=1
             )
             p = 1.0 / periods
+            if np.any(p < 1e-14):
+                raise ValueError(
+                    f"return_periods: {float(periods.max()):.3g} years is beyond any grid "
+                    "(the smallest tail_tol is 1e-14, a period of 1e14 years)"
+                )
             losses = np.asarray(self.ppf(1.0 - p), dtype=np.float64)
             columns = {f"loss_{unit}": losses, "exceedance_probability": p}
             return Table(columns | {"return_period_years": periods})

@@ -204,7 +204,12 @@ class ScipySeverity:
                     f"{self.dist.kwds}"
                 )
         lower, upper = (float(v) for v in self.dist.support())
-        if math.isnan(lower) or lower < 0.0:
+        if math.isnan(lower):
+            raise ValueError(
+                f"scipy's {self.dist.dist.name} refuses these parameters "
+                f"({self.dist.args} {self.dist.kwds}); see its documentation for their ranges"
+            )
+        if lower < 0.0:
             raise ValueError(
                 f"severity must be a distribution of losses >= 0; {self.dist.dist.name} "
                 f"with these parameters has support starting at {lower}"
@@ -448,8 +453,12 @@ def _discrete_top(value: Any, low: float) -> float:
     (Poisson, geometric) that far out; ``sf`` does not fail there, so a doubling
     and bisection search on it takes over.
     """
-    with np.errstate(all="ignore"):  # geom's isf divides by zero on the way to inf
-        top = float(value.isf(1e-17))
+    with np.errstate(all="ignore"):
+        # Beyond the tabulation limit, say so first: scipy's search for a far quantile
+        # of a heavy family (zipf 1.5) can take all the memory there is.
+        if float(value.sf(low + _MAX_ATOMS)) > 1e-17:
+            return math.inf
+        top = float(value.isf(1e-17))  # geom's isf divides by zero on the way to inf
     if math.isfinite(top):
         return top
     lo, hi = low, max(low + 1.0, 1.0)
@@ -469,12 +478,18 @@ def _scipy_discrete(value: Any, name: str) -> AtomicSeverity:
         _, loc, _ = _shape_loc_scale(value)
         return AtomicSeverity(np.asarray(dist.xk, dtype=np.float64) + loc, dist.pk)
     low, high = (float(v) for v in value.support())
+    if math.isnan(low) or math.isnan(high):
+        raise ValueError(
+            f"{name}: scipy's {dist.name} refuses these parameters ({value.args} "
+            f"{value.kwds}); see its documentation for their ranges"
+        )
     if low < 0:
         raise ValueError(f"{name} must be a distribution of losses >= 0; support starts at {low}")
     top = high if math.isfinite(high) else _discrete_top(value, low)
     if top - low + 1 > _MAX_ATOMS:
+        count = "more than 10 million" if math.isinf(top) else f"{top - low + 1:.3g}"
         raise ValueError(
-            f"{name}: the discrete {dist.name} has {top - low + 1:.3g} support points above "
+            f"{name}: the discrete {dist.name} has {count} support points above "
             f"probability 1e-17, more than {_MAX_ATOMS:,} can be tabulated; rescale it"
         )
     k = np.arange(low, top + 1.0)

@@ -33,6 +33,10 @@ def as_generator(seed: Any) -> np.random.Generator:
     """
     if isinstance(seed, np.random.Generator):
         return seed
+    if isinstance(seed, bool):  # an int to numpy, but surely not meant as a seed
+        raise TypeError(
+            f"seed must be an int, a numpy SeedSequence or Generator, or None; got {seed}"
+        )
     if seed is None or isinstance(seed, int | np.integer | np.random.SeedSequence):
         if isinstance(seed, int | np.integer) and seed < 0:
             raise ValueError(f"seed must be >= 0; got {seed}")
