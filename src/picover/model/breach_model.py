@@ -485,6 +485,9 @@ class BreachModel:
         policy : Policy, optional
         method : {"fft", "mc"}
         bucket, n_buckets, tail_tol : FFT grid controls (see :func:`picover.compound`).
+            ``bucket`` is the grid of one incident's covered cost, and must
+            divide the per-incident retention and limits; the payments, and
+            the year's total, lie on ``coinsurance`` times it.
         n_sims, seed : Monte Carlo controls.
 
         Returns
@@ -547,10 +550,10 @@ class BreachModel:
         def grid_for(reach: float, keep: float | None = None) -> tuple[float, int]:
             # One grid carries the incident's covered cost X, and c times it the
             # payments and the year's total (a payment c (X - r) is then a grid
-            # point when r is one, however small c). Payments beyond X's grid
-            # are a tail atom, so X's grid must
-            # reach r + reach / c for the payments to cover the total's range, and
-            # r + per-incident limit for every larger incident to pay the limit.
+            # point when r is one, however small c). Payments beyond X's grid are
+            # a tail atom, so X's grid must reach r + reach / c for the payments
+            # to cover the total's range, and r + per-incident limit for every
+            # larger incident to pay the limit.
             # A per-incident limit far beyond that (more than NEAR times) is left
             # beyond the grid, its error bounded below: reaching it would stretch
             # the grid until the transform's rounding swamps the losses.
