@@ -99,3 +99,21 @@ def test_portfolio_columns_are_arrays() -> None:
         pc.PortfolioResult({"records": [1, 2]})  # type: ignore[dict-item]
     res = pc.PortfolioResult({"records": np.array([1, 2])})
     assert res["records"].tolist() == [1, 2]
+
+
+def test_tables_align_hangul_names():
+    # Korean insurer names take two terminal columns a character: every line of the
+    # printed table must then span as many columns.
+    import unicodedata
+
+    from picover._table import Table
+
+    def columns(line: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+    text = str(
+        Table(
+            {"insurer": ["삼성화재", "KB손해보험", "Meritz"], "premium_krw": [1.2e7, 9.8e6, 1.05e7]}
+        )
+    )
+    assert len({columns(line) for line in text.splitlines()}) == 1

@@ -8,6 +8,7 @@ happens to be installed.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -39,6 +40,17 @@ def _freeze_columns(columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
         sizes = {name: len(arr) for name, arr in frozen.items()}
         raise ValueError(f"table columns must have equal lengths; got {sizes}")
     return frozen
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: Hangul and other wide characters two.
+
+    Examples
+    --------
+    >>> _width("KB"), _width("삼성화재")
+    (2, 8)
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def format_value(value: Any) -> str:
@@ -130,14 +142,15 @@ class Table:
         names = list(self.columns)
         cells = [[format_value(v) for v in self.columns[n]] for n in names]
         widths = [
-            max([len(n)] + [len(c) for c in col]) for n, col in zip(names, cells, strict=True)
+            max([_width(n)] + [_width(c) for c in col]) for n, col in zip(names, cells, strict=True)
         ]
         lines = [self.title] if self.title else []
         # Words read from the left, numbers line up on the right.
         left = [all(isinstance(v, str) for v in self.columns[n].tolist()) for n in names]
 
         def align(text: str, width: int, to_left: bool) -> str:
-            return text.ljust(width) if to_left else text.rjust(width)
+            pad = " " * (width - _width(text))
+            return text + pad if to_left else pad + text
 
         header = (align(n, w, lft) for n, w, lft in zip(names, widths, left, strict=True))
         lines.append("  ".join(header).rstrip())
