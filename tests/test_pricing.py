@@ -710,3 +710,15 @@ def test_a_printed_quote_shows_every_term():
     ) in text
     assert "n/a (no limit)" in text
     assert "nan" not in text
+
+
+def test_the_retained_tvar_is_never_below_its_mean():
+    # A limit beyond the ground-up grid: every year the grid holds keeps nothing,
+    # and what is kept (E[(G - l)+], from the exact means) lies in the years beyond
+    # it, all within the worst 1%. So TVaR 99% = E[R] / 0.01 (it once came out 0,
+    # below the mean).
+    org = pc.Organisation(records=300_000, annual_sales=1e10, sector="retail")
+    q = pc.quote(org, pc.Policy(limit=1e10, investigation="every"), as_of=DAY)
+    assert q.retained.method == "exact"
+    assert q.retained.mean > 0
+    assert q.retained.tvar99 == pytest.approx(q.retained.mean / 0.01, rel=1e-9)

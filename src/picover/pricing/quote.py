@@ -375,7 +375,12 @@ def retained_loss(
         dist = LossDistribution(
             values, np.bincount(inverse, weights=gu.probs[order]), currency=gu.currency
         )
-        return Retained(mean, float(dist.tvar(0.99)), 0.0, "exact", None)
+        # Years beyond the ground-up grid are one atom at their mean, which may keep
+        # nothing while the years themselves do (a limit far out): what the grid
+        # misses of the exact retained mean lies in those years, the largest, all
+        # within the worst 1% (their probability is at most the tail tolerance).
+        missing = max(mean - dist.mean(), 0.0)
+        return Retained(mean, float(dist.tvar(0.99)) + missing / 0.01, 0.0, "exact", None)
     active = retained_incidents(model, org) if incidents is None else incidents
     kept = active.yearly(
         np.sum([active.costs[c] for c in kept_categories], axis=0)
