@@ -208,3 +208,26 @@ def test_a_tiny_share_under_an_aggregate_limit_keeps_the_mean(c):
         got = MODEL.expected_losses(org, pc.Policy(limit=1e9, coinsurance=c))["total"]
     want = MODEL.expected_losses(org, pc.Policy(coinsurance=c))["total"]
     assert got == pytest.approx(want, rel=1e-6)
+
+
+@pytest.mark.parametrize("c", [1e-3, 1e-6])
+def test_a_tiny_share_takes_the_same_grid_as_the_whole(c):
+    # The stop-loss bounds once allowed payments to round up by X's bucket h, not
+    # by c h: loose by h / c, they made a far per-incident limit look binding (a
+    # grid 16 times longer, the 99.5% quantile 21% off) and missed a retention so
+    # far out that nothing is paid.
+    org = pc.Organisation(records=170_453, annual_sales=6.9e9, sector="retail")
+    policy = pc.Policy(per_incident_limit=1e12, investigation="every")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tail's share of the variance, alike in both
+        whole = MODEL.annual_loss(org, policy)
+        part = MODEL.annual_loss(org, attrs.evolve(policy, coinsurance=c))
+    assert part.support.size == whole.support.size
+    assert part.bucket / c == pytest.approx(whole.bucket, rel=1e-12)
+    assert part.ppf(0.995) / c == pytest.approx(whole.ppf(0.995), rel=1e-9)
+    far = pc.Organisation(records=21_711, annual_sales=9.7e8, sector="healthcare")
+    nothing = pc.Policy(
+        retention=1e11, per_incident_limit=1e12, investigation="none", coinsurance=c
+    )
+    paid = MODEL.annual_loss(far, nothing)
+    assert (paid.support.size, paid.mean()) == (1, 0.0)

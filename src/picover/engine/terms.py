@@ -18,6 +18,20 @@ from picover.engine.fft import Aggregate
 from picover.engine.lossdist import LossDistribution
 
 
+def reaches(top: float, amount: float) -> bool:
+    """Whether a grid ending at ``top`` reaches ``amount``, rounding aside: a grid
+    built to end at an amount may end one unit in the last place short of it
+    (its bucket times its points), and the tail beyond then differs from the
+    amount by far less than the figures' own accuracy.
+
+    Examples
+    --------
+    >>> reaches(119999999.99999999, 1.2e8), reaches(1.1999e8, 1.2e8)
+    (True, False)
+    """
+    return top >= amount * (1.0 - 1e-12)
+
+
 def apply_incident_terms(
     sev: GridSeverity, deductible: float, limit: float, share: float, strict: bool = True
 ) -> GridSeverity:
@@ -121,7 +135,7 @@ def unresolved_tail(agg: Aggregate, agg_d: float, agg_l: float) -> float:
     >>> unresolved_tail(agg, 1.0, math.inf)
     0.0625
     """
-    if math.isfinite(agg_l) and agg.top >= agg_d + agg_l:
+    if math.isfinite(agg_l) and reaches(agg.top, agg_d + agg_l):
         return 0.0
     return agg.tail_mass
 
@@ -148,9 +162,9 @@ def annual_terms_error(agg: Aggregate, agg_d: float, agg_l: float) -> float:
     >>> annual_terms_error(agg, 4.0, math.inf)  # the retention 4 lies beyond it
     0.125
     """
-    if agg.tail_mass == 0.0 or agg.top >= agg_d + agg_l:
+    if agg.tail_mass == 0.0 or reaches(agg.top, agg_d + agg_l):
         return 0.0
-    if agg.top < agg_d:
+    if not reaches(agg.top, agg_d):
         return agg.tail_mass * min(agg_l, agg.tail_mean - agg.top)
     if math.isinf(agg_l):
         return 0.0
@@ -214,7 +228,7 @@ def apply_annual_terms(
         x = y[new]
         p = np.bincount(np.cumsum(new) - 1, weights=p).astype(np.float64, copy=False)
         if tail > 0:
-            if agg.top >= agg_d + agg_l:
+            if reaches(agg.top, agg_d + agg_l):
                 tail, tail_from = 0.0, math.inf  # the whole tail pays the limit
             else:
                 # A grid ending below the retention leaves every payment unknown

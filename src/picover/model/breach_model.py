@@ -910,13 +910,14 @@ class BreachModel:
         first: bool,
         h: float,
     ) -> StopLoss | None:
-        """A bound t -> E[(P - t)+] on one incident's payment P on a grid of bucket ``h``.
+        """A bound t -> E[(P - t)+] on one incident's payment P when X's grid has bucket ``h``.
 
-        On the grid each of the m categories' costs, and then the payment,
-        moves up by less than a bucket at most (their tails beyond the grid
-        are atoms at their means, which only lowers what lies above t), so
-        P <= c (X + m h - r)+ + h in the stop-loss order, and
-        E[(P - t)+] <= c E[(X - s)+] with s = r - m h + (t - h) / c. The
+        On the grid each of the m categories' costs moves up by less than a
+        bucket at most, and the payment, on c times X's grid, by less than
+        c h more (their tails beyond the grid are atoms at their means, which
+        only lowers what lies above t), so P <= c (X + m h - r)+ + c h in the
+        stop-loss order, and E[(P - t)+] <= c E[(X - s)+] with
+        s = r - m h + t / c - h. The
         per-incident limit only lowers P. None when a category offers no
         ``stop_loss``. A custom category's ``on_grid`` must keep to the same
         rule (each cost moved up by less than a bucket, the tail beyond the grid
@@ -930,7 +931,7 @@ class BreachModel:
         c, r, m = terms.coinsurance, terms.retention, len(names)
 
         def bound(t: FloatArray) -> FloatArray:
-            s = r - m * h + (np.asarray(t, dtype=np.float64) - h) / c
+            s = r - m * h + np.asarray(t, dtype=np.float64) / c - h
             x = stop_loss_bound(
                 self.costs, self.litigation, k, w, ctx, terms.sublimits, names, np.maximum(s, 0.0)
             )
@@ -951,19 +952,19 @@ class BreachModel:
         h: float,
         at: float,
     ) -> float:
-        """A bound on E[(S - at)+] for the year's total S of payments on a grid of
-        bucket ``h`` (inf when a category offers no ``stop_loss``)."""
+        """A bound on E[(S - at)+] for the year's total S of payments, X's grid
+        having bucket ``h`` (inf when a category offers no ``stop_loss``)."""
         later = self._paid_excess(k, w, ctx, terms, False, h)
         first = self._paid_excess(k, w, ctx, terms, True, h)
         if later is None or first is None:
             return math.inf
         if terms.first == terms.later:
             first = later
-        cap = terms.coinsurance * terms.per_incident_limit + h
+        cap = terms.coinsurance * (terms.per_incident_limit + h)
         if math.isfinite(cap):
             # No payment on the grid exceeds c times the per-incident limit by a
-            # bucket or more (a limit between grid points is split between the
-            # neighbours). The bounds above ignore the limit, which they must
+            # bucket of its own (c h) or more (a limit between grid points is split
+            # between the neighbours). The bounds above ignore the limit, which they must
             # elsewhere; here n payments sum to at most n times the cap.
             later, first = _capped(later, cap), _capped(first, cap)
         # Each payment's mean is at most its bound at 0.
