@@ -167,7 +167,7 @@ def cmd_quote(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
         {
             "item": ["incidents per year (posterior)", "credibility weight",
                      "rate on line", "P(limit exhausted)", "statutory duty", "rule",
-                     "statutory minimum (KRW)", "policy meets the minimum", "short of it by"],
+                     "statutory minimum (KRW)", "policy meets the minimum", "what falls short"],
             "value": [q.frequency.posterior_mean, q.frequency.credibility, q.rate_on_line,
                       q.p_exhaust, q.statutory.required,
                       _duty_rows(q.statutory.obligation)["value"][1],
