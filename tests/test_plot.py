@@ -226,7 +226,7 @@ def test_offers_annotates_value_and_marks_non_compliance(comparison: pc.Comparis
         assert f"value ratio {row.value_ratio:.3g}" in texts
     ticks = [t.get_text() for t in ax.get_xticklabels()]
     assert ticks == ["Hana", "Minju\n(below statutory minimum)"]
-    assert "limit below statutory minimum" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "below the statutory minimum" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert len(ax.patches) == 3 * len(comparison)
 
 

@@ -201,15 +201,21 @@ def test_columns_that_would_be_mistaken_are_refused():
     # A statutory flag in other case or spacing would be carried through unread, and
     # the duty (here an ICT provider's) silently missed.
     for name in ("ICT_Provider", "ict provider", "Equivalent-Cover", "ict", "incident_count",
-                 "annual_revenue"):  # fmt: skip
+                 "entity", "records_2024"):  # fmt: skip
         with pytest.raises(ValueError, match=f"column '{name}' is not known; did you mean"):
             pc.price_portfolio(base | {name: [True]}, outputs=("obligation",), as_of=DAY)
     # A trailing comma in a CSV header makes a column without a name.
     with pytest.raises(ValueError, match=r"a column has no name \(''\)"):
         pc.price_portfolio(base | {"": [1]}, outputs=("obligation",), as_of=DAY)
     # Unrelated columns are carried through.
-    res = pc.price_portfolio(base | {"customer_id": ["c-17"]}, outputs=("obligation",), as_of=DAY)
+    carried = {"customer_id": ["c-17"], "name_en": ["Shop"], "sector_code": ["G47"],
+               "year": [2024], "entity_id": [7]}  # fmt: skip
+    res = pc.price_portfolio(base | carried, outputs=("obligation",), as_of=DAY)
     assert res["customer_id"].tolist() == ["c-17"]
+    assert res["sector_code"].tolist() == ["G47"]
+    # A lone text is no column (it would be read letter by letter).
+    with pytest.raises(TypeError, match="a table column must be a list or array of values"):
+        pc.price_portfolio(base | {"name": "ab"}, outputs=("obligation",), as_of=DAY)
     frame = pd.DataFrame([[10, 1e9, "retail", 20]], columns=["records", "annual_sales",
                                                               "sector", "records"])  # fmt: skip
     with pytest.raises(ValueError, match=r"more than one column named \['records'\]"):

@@ -722,3 +722,13 @@ def test_the_retained_tvar_is_never_below_its_mean():
     assert q.retained.method == "exact"
     assert q.retained.mean > 0
     assert q.retained.tvar99 == pytest.approx(q.retained.mean / 0.01, rel=1e-9)
+
+
+def test_a_sublimit_on_the_damages_below_the_minimum_fails_the_duty():
+    q = pc.quote(shop(), pc.Policy(limit=1e9, sublimits={"consolation": 1.0}), as_of=DAY)
+    assert q.statutory.compliant is False
+    assert "the sublimit of consolation (1) is below the minimum 1,000,000,000" in (
+        q.statutory.shortfall
+    )
+    with pytest.raises(TypeError, match="org must be a picover Organisation; got str"):
+        pc.recommend_coverage("shop", as_of=DAY)

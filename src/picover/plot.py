@@ -377,7 +377,7 @@ def offers(comparison: Comparison, *, ax: Axes | None = None) -> Figure:
         from matplotlib.patches import Patch
 
         handles.append(Patch(facecolor="white", edgecolor="black", hatch="//"))
-        labels.append("limit below statutory minimum")
+        labels.append("below the statutory minimum")
     ax.set_ylabel(f"amount a year ({cur})")
     ax.set_title(f"Offers compared (expected amounts a year, {cur})")
     ax.margins(y=0.15)

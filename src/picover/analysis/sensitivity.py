@@ -71,8 +71,6 @@ def _insured(s: Setting) -> float:
 
 
 def _p_exhaust(s: Setting) -> float:
-    if math.isinf(s.policy.limit):
-        return 0.0
     return exhaustion(s.model.annual_loss(s.org, s.policy), s.policy.limit)
 
 
@@ -103,8 +101,9 @@ def _namespace(s: Setting) -> dict[str, Any]:
         for f in attrs.fields(Policy)
         if f.name not in ("covers", "investigation", "sublimits")
     }
-    # Every category may take a sublimit, not only those the policy already has.
-    policy["sublimits"] = {c: s.policy.sublimit(c) for c in s.model.costs}
+    # Every covered category may take a sublimit, not only those the policy already has
+    # (one on a category it does not pay would be refused).
+    policy["sublimits"] = {c: s.policy.sublimit(c) for c in s.policy.covered(s.model.costs)}
     return {"policy": policy, "premium": s.premium}
 
 
@@ -313,12 +312,11 @@ def tornado(
         )
     if not params:
         raise ValueError("params must name at least one parameter")
-    values = parameters(base)
+    values = _known(base, list(params))
     ranges = {}
     for path, pair in params.items():
         if not (isinstance(pair, Sequence | np.ndarray) and len(pair) == 2):
             raise ValueError(f"params[{path!r}] must be a (low, high) pair; got {pair!r}")
-        apply(base, {path: values.get(path, 0.0)})  # an unknown path: the list of valid ones
         # Infinity is a value some parameters take (a certain rate: frequency.shape);
         # the model's own checks refuse it where it is not.
         lo = _checks.number(f"params[{path!r}] low", pair[0], allow_inf=True)
@@ -402,9 +400,7 @@ def sweep(
     if not grid:
         raise ValueError("grid must name at least one parameter")
     names = list(grid)
-    known = parameters(base)
-    for name in names:
-        apply(base, {name: known.get(name, 0.0)})  # an unknown path: the list of valid ones
+    _known(base, names)
     # Infinity is a value some parameters take (no sublimit); the model refuses it elsewhere.
     values = [
         _checks.array(f"grid[{n!r}]", grid[n], ndim=1, allow_inf=True).tolist() for n in names
@@ -478,9 +474,7 @@ def elasticity(
     paths = list(params)
     if not paths:
         raise ValueError("params must name at least one parameter")
-    values = parameters(base)
-    for path in paths:
-        apply(base, {path: values.get(path, 0.0)})  # an unknown path: the list of valid ones
+    values = _known(base, paths)
     out = []
     for path in paths:
         x = float(values[path])
@@ -503,6 +497,15 @@ def elasticity(
         e = (math.log(y_up) - math.log(y_down)) / (math.log(x_up) - math.log(x_down))
         out.append(Elasticity(path, x, e))
     return tuple(out)
+
+
+def _known(base: Setting, paths: Sequence[str]) -> dict[str, Any]:
+    """Every parameter's value at the base point, once each path is checked (an
+    unknown one is an error listing the valid ones)."""
+    values = parameters(base)
+    for path in paths:
+        apply(base, {path: values.get(path, 0.0)})
+    return values
 
 
 def _within(base: Setting, path: str, value: float) -> Setting | None:

@@ -74,8 +74,13 @@ def as_columns(table: Any) -> dict[str, NDArray[Any]]:
 
 def _column(values: Any) -> Any:
     """A column given as a Python sequence, as an array that keeps what each value
-    is: numpy would quietly make True a 1, 10 a complex 10+0j beside 1+2j, and
-    fail on a list among numbers without naming the row."""
+    is: numpy would quietly make True a 1, 10 a complex 10+0j beside 1+2j, 1
+    the text '1' beside 'a', and fail on a list among numbers without naming
+    the row. A lone text is not a column (it would be read letter by letter)."""
+    if isinstance(values, str | bytes):
+        raise TypeError(
+            f"a table column must be a list or array of values; got the text {values!r}"
+        )
     if isinstance(values, np.ndarray) or not isinstance(values, Sequence):
         return values
     items = list(values)
@@ -88,6 +93,7 @@ def _column(values: Any) -> Any:
         or arr.ndim != 1
         or arr.dtype.kind not in "iufUS"
         or (arr.dtype.kind in "iuf" and any(isinstance(v, bool | np.bool_) for v in items))
+        or (arr.dtype.kind in "US" and not all(isinstance(v, str | bytes) for v in items))
     ):
         kept = np.empty(len(items), dtype=object)
         kept[:] = items
@@ -165,17 +171,20 @@ def organisations(
 
 def _near(name: str, known: set[str]) -> str | None:
     """The known column ``name`` was likely meant to be, if any: the same but for
-    case, spaces or hyphens ("ICT Provider"), a letter or two off ("recods"), or
-    sharing its first six letters, or all of either's ("incident_count", "ict",
-    "records_2024", "annual_revenue")."""
+    case, spaces or hyphens ("ICT Provider"); a letter or two off ("recods");
+    its first word or words ("ict", "entity", "annual"); or it followed by more
+    ("incident_count", "records_2024"; not for ``name`` or ``sector``, whose
+    variants such as "name_en" or "sector_code" are ordinary columns to carry
+    through)."""
     key = name.strip().lower().replace(" ", "_").replace("-", "_")
     close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)
     if close:
         return close[0]
     for k in sorted(known):
-        pairs = zip(key, k, strict=False)  # as far as the shorter goes
-        shared = next((i for i, (a, b) in enumerate(pairs) if a != b), min(len(key), len(k)))
-        if shared >= 3 and shared >= min(6, len(k), len(key)):
+        if k.startswith(key + "_"):
+            return k
+        stem = k[:-1] if k.endswith("s") else k
+        if k not in ("name", "sector") and (key.startswith(k + "_") or key.startswith(stem + "_")):
             return k
     return None
 

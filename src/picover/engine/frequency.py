@@ -438,7 +438,7 @@ def prob_any(freq: Frequency) -> float:
     if isinstance(freq, Poisson):
         return float(-math.expm1(-freq.mu))
     if isinstance(freq, NegativeBinomial):
-        return float(-math.expm1(freq.n * math.log(freq.p)))
+        return float(-math.expm1(freq.n * math.log(freq.p))) if freq.p < 1 else 0.0
     if isinstance(freq, Binomial):
         return float(-math.expm1(freq.n * math.log1p(-freq.p))) if freq.p < 1 else 1.0
     return 1.0 - float(freq.pmf(0))

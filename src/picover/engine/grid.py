@@ -80,11 +80,13 @@ class Grid:
 def _body_scale(sev: Severity) -> float:
     """Median of a claim given it is positive: the scale the grid must resolve."""
     positive = float(sev.sf_stop_loss(np.array([0.0]))[0][0])
+    if not positive > 0:  # no claim pays anything (or P(claim > 0) underflows)
+        return max(sev.upper, 1.0) if math.isfinite(sev.upper) else 1.0
     # From the top where the severity allows: a deductible deep in the tail leaves
     # P(claim > 0) = 5e-10, whose digits 1 - P(claim > 0) would round away.
     isf = getattr(sev, "isf", None)
     med = float(isf(positive / 2.0)) if isf is not None else float(sev.ppf(1.0 - positive / 2.0))
-    return med if med > 0 else max(sev.upper, 1.0)
+    return med if 0 < med < math.inf else max(sev.upper, 1.0) if math.isfinite(sev.upper) else 1.0
 
 
 def reach(

@@ -487,10 +487,10 @@ def _scipy_discrete(value: Any, name: str) -> AtomicSeverity:
         raise ValueError(f"{name} must be a distribution of losses >= 0; support starts at {low}")
     top = high if math.isfinite(high) else _discrete_top(value, low)
     if top - low + 1 > _MAX_ATOMS:
-        count = "more than 10 million" if math.isinf(top) else f"{top - low + 1:.3g}"
+        count = f"more than {_MAX_ATOMS:,}" if math.isinf(top) else f"{top - low + 1:,.0f}"
         raise ValueError(
             f"{name}: the discrete {dist.name} has {count} support points above "
-            f"probability 1e-17, more than {_MAX_ATOMS:,} can be tabulated; rescale it"
+            f"probability 1e-17, beyond the {_MAX_ATOMS:,} that can be tabulated; rescale it"
         )
     k = np.arange(low, top + 1.0)
     p = np.asarray(value.pmf(k), dtype=np.float64)

@@ -39,7 +39,9 @@ def apply_incident_terms(
 
     The result stays on the same bucket: payments that fall between grid
     points (a deductible or limit off the grid, or a share below 1) are split
-    between neighbours keeping their mean. The tail beyond the grid maps
+    between neighbours keeping their mean. (A share below 1 adds spread that
+    does not shrink with it: the breach model passes 1 and rescales the
+    bucket by the share instead, exactly.) The tail beyond the grid maps
     exactly when the grid reaches ``deductible + limit`` (it then pays the
     limit) or, with an infinite limit, the deductible (the map is linear
     beyond).

@@ -1172,8 +1172,7 @@ def _paid(
     paid = apply_incident_terms(covered, retention, limit, 1.0, strict)
     if share == 1.0:
         return paid
-    tail_mean = share * paid.tail_mean if paid.tail_prob > 0 else paid.tail_mean
-    return GridSeverity(share * paid.bucket, paid.probs, paid.tail_prob, tail_mean)
+    return GridSeverity(share * paid.bucket, paid.probs, paid.tail_prob, share * paid.tail_mean)
 
 
 def _grid_second_moment(g: GridSeverity) -> float:

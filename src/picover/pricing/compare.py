@@ -3,8 +3,8 @@
 Each offer is a policy and the premium asked for it. Under the same model
 every offer gets the same yardsticks: what the organisation can expect to
 recover, how much of the premium that is, what it keeps and how bad that can
-get, how likely the limit is to run out, and whether the limit meets the
-statutory minimum. Amounts are in the model's currency.
+get, how likely the limit is to run out, and whether the policy meets the
+statutory duty. Amounts are in the model's currency.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ class OfferRow:
     p_exhaust : float
         Probability that the year's payments reach the limit.
     compliant : bool or None
-        Whether the limit meets the statutory minimum (None when no duty applies).
+        Whether the policy meets the statutory duty (see :class:`Compliance`; None when
+        no duty applies).
 
     Examples
     --------

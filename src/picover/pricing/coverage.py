@@ -266,6 +266,8 @@ def _incident(model: BreachModel, org: Organisation) -> float:
 
 def _minimum(org: Organisation, model: BreachModel, day: datetime.date) -> float | None:
     """The statutory minimum amount when ``org`` must insure on ``day`` (else None)."""
+    if not isinstance(org, Organisation):
+        raise TypeError(f"org must be a picover Organisation; got {type(org).__name__}")
     history_known_by(org, day)
     kr.require_krw(model.currency)
     duty = kr.obligation(org, as_of=day)

@@ -133,7 +133,7 @@ class Quote:
     frequency : FrequencyEstimate
         Prior and posterior incidents per year and the credibility weight.
     statutory : Compliance
-        The statutory check on ``as_of`` and whether the limit meets the minimum.
+        The statutory check on ``as_of`` and whether the policy meets it.
     currency : str
 
     Examples
@@ -320,10 +320,18 @@ def compliance(
             f"the per-incident limit {policy.per_incident_limit:,.0f} is below the minimum "
             f"{minimum:,.0f}"
         )
+    # A model without liability-triggered categories has no damages to check.
     damages = [c for c, cat in costs.items() if cat.trigger == "liability" and cat.insurable]
     missing = [c for c in damages if c not in covered]
     if missing:
         short.append(f"it does not cover {', '.join(missing)}")
+    capped = [c for c in damages if c in covered and policy.sublimit(c) < minimum]
+    if capped:
+        short.append(
+            "the sublimit of "
+            + ", ".join(f"{c} ({policy.sublimit(c):,.0f})" for c in capped)
+            + f" is below the minimum {minimum:,.0f}"
+        )
     return Compliance(duty, not short, "; ".join(short))
 
 
@@ -380,7 +388,8 @@ def retained_loss(
         # misses of the exact retained mean lies in those years, the largest, all
         # within the worst 1% (their probability is at most the tail tolerance).
         missing = max(mean - dist.mean(), 0.0)
-        return Retained(mean, float(dist.tvar(0.99)) + missing / 0.01, 0.0, "exact", None)
+        level = 0.99
+        return Retained(mean, float(dist.tvar(level)) + missing / (1.0 - level), 0.0, "exact", None)
     active = retained_incidents(model, org) if incidents is None else incidents
     kept = active.yearly(
         np.sum([active.costs[c] for c in kept_categories], axis=0)
