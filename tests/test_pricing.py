@@ -659,6 +659,10 @@ def test_a_history_from_after_the_quote_date_is_refused():
         lambda: pc.quote(late, pc.Policy(limit=1e9), as_of=DAY),
         lambda: pc.recommend_coverage(late, as_of=DAY),
         lambda: pc.compare(late, [pc.Offer("A", pc.Policy(limit=1e9), 1e6)], as_of=DAY),
+        # A sensitivity run prices as a quote would.
+        lambda: pc.sensitivity.tornado(
+            late, pc.Policy(limit=1e9), as_of=DAY, params={"consolation.award": (5e4, 2e5)}
+        ),
     ):
         with pytest.raises(ValueError, match="history holds year 2030, after the date"):
             call()

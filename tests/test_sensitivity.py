@@ -217,14 +217,3 @@ def test_parameter_collections_of_the_wrong_shape_are_refused():
     with pytest.raises(TypeError, match="outputs must be a list of output names"):
         pc.price_portfolio({"records": [10], "annual_sales": [1e9], "sector": ["retail"]},
                            pc.Policy(), outputs="premium")  # fmt: skip
-
-
-def test_a_history_after_the_date_is_refused_as_a_quote_would():
-    late = pc.Organisation(
-        records=40_000, annual_sales=3e9, sector="retail",
-        history=pc.IncidentHistory.from_rows([{"year": 2030, "records_held": 40_000,
-                                               "incidents": 3}]),
-    )  # fmt: skip
-    with pytest.raises(ValueError, match="holds year 2030, after the date of the quote"):
-        pc.sensitivity.tornado(late, POLICY, model=MODEL, as_of=DAY,
-                               params={"consolation.award": (5e4, 2e5)})  # fmt: skip

@@ -575,10 +575,7 @@ class BreachModel:
         far_tol = 1e-7 if terms.retention > 0 or terms.aggregate_retention > 0 else 1e-9
         # Before any grid the payment's mean is unknown: the covered cost's mean
         # stands in (it is larger, so the loop may still grow the grid).
-        covered = n_mean * math.fsum(
-            float(expected_cost(self.costs[c], self.litigation, k, w, ctx, terms.sublimits[c]))
-            for c in terms.first
-        )
+        covered = n_mean * self._covered_mean(terms.first, k, w, ctx, terms)
         binds = True  # whether the per-incident limit can matter at all
         # Whether the tail's bound says an aggregate limit beyond the reach matters.
         felt = False
@@ -819,17 +816,26 @@ class BreachModel:
         k, w = self._nodes(org.records, terms, ctx)
         freq = self.frequency(org).counts()
 
-        def each(names: tuple[str, ...]) -> float:
-            return terms.coinsurance * math.fsum(
-                float(expected_cost(self.costs[c], self.litigation, k, w, ctx, terms.sublimits[c]))
-                for c in names
-            )
-
-        later = each(terms.later)
-        first = later if terms.first == terms.later else each(terms.first)
+        c = terms.coinsurance
+        later = c * self._covered_mean(terms.later, k, w, ctx, terms)
+        first = (
+            later
+            if terms.first == terms.later
+            else c * self._covered_mean(terms.first, k, w, ctx, terms)
+        )
         p_any = prob_any(freq)
         mean = p_any * first + (freq.mean() - p_any) * later
         return mean, self._exact_var(freq, k, w, ctx, terms, first, later)
+
+    def _covered_mean(
+        self, names: tuple[str, ...], k: FloatArray, w: FloatArray, ctx: CostContext, terms: Terms
+    ) -> float:
+        """E[one incident's covered cost] over the categories ``names``, each within
+        its sublimit (currency units)."""
+        return math.fsum(
+            float(expected_cost(self.costs[c], self.litigation, k, w, ctx, terms.sublimits[c]))
+            for c in names
+        )
 
     def _paid_var(
         self,
