@@ -25,6 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 import picover as pc
+from picover.model import sizing
 from picover.model.vectorised import expected_losses_arrays
 
 
@@ -75,17 +76,17 @@ def main() -> None:
     print(f"  10,000 records, sublimited  {1e3 * t_small:9.2f} ms")
 
     print("grid sized by a coarse pass, against the rough reach alone (same 100)")
-    sized_body = pc.BreachModel._body
+    sized_body = sizing.coarse_reach
     for label, pol in (("ground-up", None), ("retention 10m", pc.Policy(retention=1e7))):
         runs = {}
-        for name, body in (("rough", lambda self, *args: None), ("sized", sized_body)):
-            pc.BreachModel._body = body  # type: ignore[method-assign]
+        for name, body in (("rough", lambda *args: None), ("sized", sized_body)):
+            sizing.coarse_reach = body  # type: ignore[assignment]
             try:
                 t0 = time.perf_counter()
                 buckets = [model.annual_loss(o, pol).bucket for o in hundred]
                 runs[name] = (time.perf_counter() - t0, np.array(buckets, dtype=float))
             finally:
-                pc.BreachModel._body = sized_body  # type: ignore[method-assign]
+                sizing.coarse_reach = sized_body
         (t_rough, h_rough), (t_sized, h_sized) = runs["rough"], runs["sized"]
         print(
             f"  {label:<14} {1e3 * t_sized / 100:7.2f} ms each vs {1e3 * t_rough / 100:7.2f}"

@@ -532,12 +532,13 @@ def test_tail_variance_share_by_hand():
     # variance = 1/8 (3/8)^2 + 1/8 (27/8)^2 + 3/4 (5/8)^2 = (9 + 729 + 150) / 512;
     # the tail's share = (729 / 512) / (888 / 512) = 729 / 888.
     from picover.engine.fft import Aggregate
-    from picover.model.breach_model import Terms, _tail_variance_share
+    from picover.model.annual import tail_variance_share
+    from picover.model.policy import Terms
 
     agg = Aggregate(1.0, np.array([0.0, 1.0, 2.0, 5.0]), np.array([0.5, 0.25, 0.125, 0.125]),
                     0.125, 5.0)  # fmt: skip
     terms = Terms(("a",), ("a",), {"a": math.inf}, 0.0, math.inf, 1.0, 1.0, 10.0)
-    assert _tail_variance_share(agg, terms) == pytest.approx(729 / 888, rel=1e-12)
+    assert tail_variance_share(agg, terms) == pytest.approx(729 / 888, rel=1e-12)
 
 
 def test_recommendation_without_second_moments_falls_back_on_the_reach():

@@ -18,6 +18,7 @@ from scipy import special, stats
 
 import picover as pc
 from picover.engine.severity import ScipySeverity
+from picover.model import sizing
 from picover.model.costs import CostContext, LognormalCost
 
 incident = importlib.import_module("picover.model.incident")
@@ -177,7 +178,7 @@ def test_sizing_the_grid_by_a_coarse_pass_changes_nothing_but_the_time(
     # still below tol. (Limits only lower payments; 1e14 is far beyond reach.)
     o = org(records)
     sized = MODEL.annual_loss(o, policy, tail_tol=tol)
-    monkeypatch.setattr(pc.BreachModel, "_body", lambda self, *args: None)
+    monkeypatch.setattr(sizing, "coarse_reach", lambda *args: None)
     rough = MODEL.annual_loss(o, policy, tail_tol=tol)
     assert sized.tail_mass <= tol
     if records >= 4e4 and tol == 1e-6:  # long grids: the pass runs and shortens them
@@ -200,7 +201,7 @@ def test_a_retention_in_the_far_tail_keeps_the_rough_reach(monkeypatch):
         covers={"attorney_fees"}, retention=3e8, per_incident_limit=2e10, investigation="none"
     )
     sized = MODEL.annual_loss(o, policy)
-    monkeypatch.setattr(pc.BreachModel, "_body", lambda self, *args: None)
+    monkeypatch.setattr(sizing, "coarse_reach", lambda *args: None)
     rough = MODEL.annual_loss(o, policy)
     assert sized.bucket == rough.bucket
     assert sized.mean() == rough.mean()

@@ -128,7 +128,7 @@ def stop_loss_bound(
     array; the result has its shape.
 
     The bound is for the costs themselves; on a grid of bucket h each
-    category's cost may sit up to h higher (see ``BreachModel._paid_excess``).
+    category's cost may sit up to h higher (see :func:`picover.model.payment.paid_excess`).
 
     Examples
     --------

@@ -169,3 +169,17 @@ class Policy:
     def has_annual_terms(self) -> bool:
         """Whether an aggregate retention or limit acts on the year's total."""
         return self.aggregate_retention > 0 or math.isfinite(self.limit)
+
+
+@attrs.frozen
+class Terms:
+    """A policy resolved against a model: what is covered and how, per incident and year."""
+
+    later: tuple[str, ...]
+    first: tuple[str, ...]
+    sublimits: Mapping[str, float]
+    retention: float
+    per_incident_limit: float
+    coinsurance: float
+    aggregate_retention: float
+    aggregate_limit: float

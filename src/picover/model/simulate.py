@@ -20,8 +20,9 @@ from numpy.typing import NDArray
 from picover.model.costs import CostContext
 
 if TYPE_CHECKING:
-    from picover.model.breach_model import BreachModel, Terms
+    from picover.model.breach_model import BreachModel
     from picover.model.exposure import Organisation
+    from picover.model.policy import Terms
 
 FloatArray = NDArray[np.float64]
 

@@ -1,8 +1,10 @@
 """How big the model's grid must be: how far a year's payments reach, and
 what a typical incident costs (which sets the bucket).
 
-Written on arrays (organisations x quadrature nodes), so that a book of
-organisations can be sized at once; one organisation is a row of one.
+The rough bounds are written on arrays (organisations x quadrature nodes), so
+that a book of organisations can be sized at once; one organisation is a row
+of one. :func:`grid` then chooses one organisation's bucket and length, and
+:func:`coarse_reach` tightens a long grid's reach by a coarse pass.
 """
 
 from __future__ import annotations
@@ -13,15 +15,39 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from picover.engine import fft
 from picover.engine import grid as _grid
 from picover.engine.compound import NEAR
+from picover.engine.discretise import GridSeverity
+from picover.engine.frequency import Frequency, prob_any
+from picover.model import payment
 from picover.model.costs import CostContext
-from picover.model.incident import expected_cost
+from picover.model.incident import IncidentBuilder, expected_cost
+from picover.model.policy import Terms
 
 if TYPE_CHECKING:
-    from picover.model.breach_model import BreachModel, Terms
+    from picover.model.breach_model import BreachModel
 
 FloatArray = NDArray[np.float64]
+
+#: Largest grid the model chooses by itself (a user may pass n_buckets).
+MODEL_MAX_BUCKETS = 2**14
+# A grid extended to reach a far retention or limit keeps its bucket up to this
+# many points: a coarser one would spread each incident's cost and overstate
+# what lies beyond a retention.
+EXTENDED_MAX_BUCKETS = 2**16
+#: Grid points per typical incident cost aimed at by the automatic grid.
+POINTS_PER_INCIDENT = 16
+#: The automatic grid sizes the year's reach by a coarse pass of SIZING_POINTS
+#: points when its rough reach would need SIZING_MIN_POINTS or more, and then
+#: reaches SIZING_MARGIN times the loss the pass finds at the tail tolerance,
+#: unless more than SIZING_MEAN_SHARE of the mean lies beyond that loss (see
+#: coarse_reach). Choices: a pass costs about a 1,024-point build, and a
+#: margin of 2 left every tail tested below the tolerance at the first try.
+SIZING_POINTS = 512
+SIZING_MIN_POINTS = 4096
+SIZING_MARGIN = 2.0
+SIZING_MEAN_SHARE = 1e-2
 
 
 def reach(
@@ -130,3 +156,132 @@ def _per_node(ctx: CostContext) -> CostContext:
 
 def _row(ctx: CostContext, i: int) -> CostContext:
     return CostContext(float(np.ravel(ctx.records)[i]), float(np.ravel(ctx.annual_sales)[i]))
+
+
+def year_reach(
+    model: BreachModel,
+    freq: Frequency,
+    terms: Terms,
+    k: FloatArray,
+    w: FloatArray,
+    ctx: CostContext,
+    tol: float,
+    body: float | None = None,
+) -> float:
+    """A yearly total of payments exceeded with probability about ``tol`` or less
+    (capped at the aggregate retention plus limit, beyond which all years pay
+    alike; ``body``: see :func:`reach`)."""
+    return float(
+        reach(
+            model, terms, k[None, :], w[None, :], ctx, freq.mean(),
+            freq.ppf(1.0 - tol / 2.0), freq.ppf(1.0 - tol / 4.0), tol, body,
+        )[0]
+    )  # fmt: skip
+
+
+def coarse_reach(
+    model: BreachModel,
+    freq: Frequency,
+    terms: Terms,
+    k: FloatArray,
+    w: FloatArray,
+    ctx: CostContext,
+    reach: float,
+    tol: float,
+) -> float | None:
+    """A tighter reach for the year's payments before limits and annual terms,
+    from a coarse pass, when the grid for ``reach`` would be long (else None).
+
+    The rough reach is often several times the loss it is asked for, and
+    every point it adds costs time or, once the grid has its most points,
+    a coarser bucket. A pass on ``SIZING_POINTS`` points over the same
+    range finds the loss x exceeded with probability ``tol``; the answer
+    is ``SIZING_MARGIN`` times x plus a bucket per category (the
+    discretisation may move each cost up by less than one). Limits only
+    lower the payments, and are left out so that far ones change nothing.
+    None too when the pass holds more than ``tol`` beyond its end, or when
+    more than ``SIZING_MEAN_SHARE`` of the mean lies beyond x (a far
+    retention, whose payments are all in the tail). The caller still
+    checks the tail on its own grid and grows it if needed.
+    """
+    top = terms.retention + reach / terms.coinsurance
+    anchors = [terms.retention]
+    if grid(model, top, k, w, ctx, terms, None, None, anchors)[1] < SIZING_MIN_POINTS:
+        return None
+    h, n = grid(model, top, k, w, ctx, terms, None, SIZING_POINTS, anchors)
+    builder = IncidentBuilder(model.costs, model.litigation, k, w, ctx, terms.sublimits, h, n)
+
+    def paid(names: tuple[str, ...]) -> GridSeverity:
+        covered = builder.grid(names)
+        return payment.paid(covered, terms.retention, math.inf, terms.coinsurance, False)
+
+    later = paid(terms.later)
+    first = later if terms.first == terms.later else paid(terms.first)
+    p_any = prob_any(freq)
+    exact = p_any * first.mean() + (freq.mean() - p_any) * later.mean()
+    n_year = min(n, later.probs.size, first.probs.size)
+    agg = fft.aggregate(freq, later, n_year, exact, first=None if first is later else first)
+    if agg.tail_mass > tol:
+        return None
+    # Beyond each grid point x_i (the tail atom included): the probability,
+    # and the share of the mean.
+    beyond_p = np.cumsum(agg.probs[::-1])[::-1][1:]
+    beyond_m = np.cumsum((agg.support * agg.probs)[::-1])[::-1][1:]
+    thin = (beyond_p <= tol) & (beyond_m <= SIZING_MEAN_SHARE * exact)
+    if not thin.any():
+        return None
+    i = int(np.argmax(thin))
+    # The year's grid is c times X's; each category's cost may have moved up by
+    # less than a bucket of X's.
+    return SIZING_MARGIN * agg.bucket * (i + len(terms.first))
+
+
+def grid(
+    model: BreachModel,
+    top: float,
+    k: FloatArray,
+    w: FloatArray,
+    ctx: CostContext,
+    terms: Terms,
+    bucket: float | None,
+    n_buckets: int | None,
+    anchors: list[float],
+    keep: float | None = None,
+    coarsest: float = 0.0,
+) -> tuple[float, int]:
+    """The grid's bucket and length (points) for a grid reaching ``top``.
+
+    Automatic grids give the typical incident ``POINTS_PER_INCIDENT``
+    buckets, within ``MODEL_MAX_BUCKETS`` points, but no more points than
+    a bucket of ``coarsest`` needs (about ``top / coarsest``, rounded up
+    to a power of two): a caller asking only about losses far beyond the
+    typical incident says so, and is spared a fine grid. ``keep``, a
+    bucket to keep while the grid is stretched, overrides both.
+    """
+    if bucket is not None:
+        # Per-incident terms act on the discretised sum of costs: exact only for
+        # retentions and limits on grid points, so a given bucket must divide them.
+        off = [a for a in anchors if 0 < a < math.inf and _grid.float_gcd([a, bucket]) != bucket]
+        if off:
+            raise ValueError(
+                f"bucket {bucket:,.6g} does not divide the policy amount(s) "
+                f"{', '.join(f'{a:,.6g}' for a in off)}: the per-incident terms would not be "
+                "exact; choose a bucket that divides them, or give n_buckets instead"
+            )
+        return bucket, n_buckets if n_buckets is not None else _grid.length(top, bucket)
+    # Amounts beyond the grid's end need no grid point (a far limit must not
+    # push the retention off one).
+    anchors = [a for a in anchors if a <= top]
+    if n_buckets is not None:
+        # A target: the bucket shrinks, and the grid grows, until the policy's
+        # amounts fall on grid points.
+        h = _grid.align(top / (n_buckets - 1), anchors)
+        return h, max(n_buckets, _grid.length(top, h))
+    cost = float(typical(model, terms, k[None, :], w[None, :], ctx)[0])
+    n = grid_points(top, cost, POINTS_PER_INCIDENT, MODEL_MAX_BUCKETS)
+    if coarsest > 0.0:
+        n = min(n, grid_points(top, coarsest, 1, MODEL_MAX_BUCKETS))
+    if keep is not None:
+        n = max(n, grid_points(top, keep, 1, EXTENDED_MAX_BUCKETS))
+    h = _grid.align(top / (n - 1) * (1.0 + 1e-12), anchors)
+    return h, _grid.length(top, h)

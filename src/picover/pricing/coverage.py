@@ -27,6 +27,7 @@ from picover import _checks
 from picover._table import Table
 from picover.engine.compound import DEFAULT_TAIL_TOL
 from picover.engine.frequency import prob_any
+from picover.model.annual import fft_loss
 from picover.model.breach_model import BreachModel, model_or_preset
 from picover.model.exposure import Organisation
 from picover.model.policy import Policy
@@ -342,8 +343,8 @@ class _Exceedance:
             # grows with its end, and must stay fine beside the rung.
             self.cap = min(self.guess, _SPAN * limit) if limit < self.guess else 4.0 * limit
             model, policy = self.model, attrs.evolve(self.policy, limit=self.cap)
-            self.covered = model._fft(
-                self.org, model.frequency(self.org).counts(), model.terms(policy),
+            self.covered = fft_loss(
+                model, self.org, model.frequency(self.org).counts(), model.terms(policy),
                 DEFAULT_TAIL_TOL, None, None, limit / _RESOLUTION,
             )  # fmt: skip
         covered = self.covered
