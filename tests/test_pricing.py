@@ -649,23 +649,41 @@ def test_retained_loss_of_a_surcharge_only_endorsement():
     assert q.retained.mean == pytest.approx(gu["total"], rel=1e-6)
 
 
+def _history_calls(org):
+    return (
+        lambda: pc.quote(org, pc.Policy(limit=1e9), as_of=DAY),
+        lambda: pc.recommend_coverage(org, as_of=DAY),
+        lambda: pc.compare(org, [pc.Offer("A", pc.Policy(limit=1e9), 1e6)], as_of=DAY),
+        # A sensitivity run prices as a quote would.
+        lambda: pc.sensitivity.tornado(
+            org, pc.Policy(limit=1e9), as_of=DAY, params={"consolation.award": (5e4, 2e5)}
+        ),
+    )
+
+
 def test_a_history_from_after_the_quote_date_is_refused():
     late = pc.Organisation(
         records=40_000, annual_sales=3e9, sector="retail",
         history=pc.IncidentHistory.from_rows([{"year": 2030, "records_held": 40_000,
                                                "incidents": 3}]),
     )  # fmt: skip
-    for call in (
-        lambda: pc.quote(late, pc.Policy(limit=1e9), as_of=DAY),
-        lambda: pc.recommend_coverage(late, as_of=DAY),
-        lambda: pc.compare(late, [pc.Offer("A", pc.Policy(limit=1e9), 1e6)], as_of=DAY),
-        # A sensitivity run prices as a quote would.
-        lambda: pc.sensitivity.tornado(
-            late, pc.Policy(limit=1e9), as_of=DAY, params={"consolation.award": (5e4, 2e5)}
-        ),
-    ):
+    for call in _history_calls(late):
         with pytest.raises(ValueError, match="history holds year 2030, after the date"):
             call()
+
+
+def test_a_history_cost_under_a_category_the_model_lacks_is_refused():
+    # The model keeps past costs for the file only; a misspelt category there
+    # would go unnoticed, so a quote names it. A known one passes.
+    def org(category):
+        rows = [{"year": 2023, "records_held": 40_000, "incidents": 2,
+                 "records_affected": [100, 200], "costs": [{}, {category: 5e6}]}]  # fmt: skip
+        return pc.Organisation(40_000, 3e9, "retail", history=pc.IncidentHistory.from_rows(rows))
+
+    for call in _history_calls(org("consolaton")):
+        with pytest.raises(ValueError, match=r"year 2023, incident 2: cost category 'consolaton'"):
+            call()
+    assert pc.quote(org("consolation"), pc.Policy(limit=1e9), as_of=DAY).premium.gross > 0
 
 
 def test_offers_from_one_insurer_name_twice_are_refused():

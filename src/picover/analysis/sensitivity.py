@@ -34,7 +34,7 @@ from picover.model.exposure import Organisation
 from picover.model.policy import Policy
 from picover.pricing.coverage import recommend_coverage
 from picover.pricing.premium import PremiumBasis
-from picover.pricing.quote import _as_of, exhaustion, ground_up_for, history_known_by
+from picover.pricing.quote import _as_of, check_history, exhaustion, ground_up_for
 
 
 @attrs.frozen
@@ -192,12 +192,13 @@ def _setting(
             f"premium must be a picover PremiumBasis or None; got {type(premium).__name__}"
         )
     day = _as_of(as_of)
+    base = model_or_preset(model)
     # As a quote would: a history cannot hold years after the date it is priced on.
-    history_known_by(org, day)
+    check_history(org, day, base)
     return Setting(
         org=org,
         policy=Policy() if policy is None else policy,
-        model=model_or_preset(model),
+        model=base,
         premium=PremiumBasis() if premium is None else premium,
         as_of=day,
     )

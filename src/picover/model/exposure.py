@@ -86,7 +86,8 @@ class HistoryYear:
         with the history for the underwriter's file; the model does not use
         it: the frequency's credibility update counts incidents, and one
         organisation's few past costs are not credible enough to move the
-        severity, which comes from the preset.
+        severity, which comes from the preset. A quote refuses costs under
+        a category its model does not know (a misspelt one, most likely).
 
     Examples
     --------

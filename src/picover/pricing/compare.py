@@ -22,9 +22,9 @@ from picover.model.exposure import Organisation
 from picover.model.policy import Policy
 from picover.pricing.quote import (
     _as_of,
+    check_history,
     compliance,
     exhaustion,
-    history_known_by,
     retained_incidents,
     retained_is_exact,
     retained_loss,
@@ -240,7 +240,7 @@ def compare(
         # Rows are told apart by insurer: two of one name would be indistinguishable.
         raise ValueError(f"offers name the insurer(s) {repeated} more than once")
     day = _as_of(as_of)
-    history_known_by(org, day)
+    check_history(org, day, model)
     # Offers share what their retained losses are computed from: the ground-up
     # distribution, and one set of simulated years (the comparison between
     # offers is then free of simulation noise).

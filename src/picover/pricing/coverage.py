@@ -36,7 +36,7 @@ from picover.pricing.quote import (
     RETAINED_SEED,
     RETAINED_SIMS,
     _as_of,
-    history_known_by,
+    check_history,
     paid_noise,
     retained_mean,
     tvar_with_mean,
@@ -269,7 +269,7 @@ def _minimum(org: Organisation, model: BreachModel, day: datetime.date) -> float
     """The statutory minimum amount when ``org`` must insure on ``day`` (else None)."""
     if not isinstance(org, Organisation):
         raise TypeError(f"org must be a picover Organisation; got {type(org).__name__}")
-    history_known_by(org, day)
+    check_history(org, day, model)
     kr.require_krw(model.currency)
     duty = kr.obligation(org, as_of=day)
     return duty.minimum_coverage if duty.required else None

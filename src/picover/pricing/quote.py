@@ -253,17 +253,22 @@ def _as_of(value: Any) -> datetime.date:
     return datetime.date.today() if value is None else _checks.day("as_of", value)
 
 
-def history_known_by(org: Organisation, day: datetime.date) -> None:
-    """Refuse a history with years after ``day``'s: a quote cannot learn from the future.
+def check_history(org: Organisation, day: datetime.date, model: BreachModel) -> None:
+    """Refuse a history that a quote on ``day`` under ``model`` cannot take as given.
 
-    (The year of ``day`` itself may be a partly observed year, and is allowed.)
+    Years after ``day``'s are refused: a quote cannot learn from the future
+    (the year of ``day`` itself may be a partly observed year, and is
+    allowed). So are incident costs under a category the model does not
+    know: the model does not use past costs, and a misspelt category would
+    sit in the underwriter's file unnoticed.
 
     Examples
     --------
     >>> import picover as pc
+    >>> model = pc.BreachModel.preset("kr")
     >>> late = pc.Organisation(1000, 1e9, "retail", history=pc.IncidentHistory.from_rows(
     ...     [{"year": 2030, "records_held": 1000, "incidents": 3}]))
-    >>> history_known_by(late, datetime.date(2025, 3, 1))
+    >>> check_history(late, datetime.date(2025, 3, 1), model)
     Traceback (most recent call last):
     ...
     ValueError: Organisation.history holds year 2030, after the date of the quote (2025-03-01)
@@ -275,6 +280,14 @@ def history_known_by(org: Organisation, day: datetime.date) -> None:
         raise ValueError(
             f"Organisation.history holds year {max(future)}, after the date of the quote ({day})"
         )
+    for year in org.history.years:
+        for i, incident in enumerate(year.details, start=1):
+            unknown = sorted(set(incident.costs) - set(model.costs))
+            if unknown:
+                raise ValueError(
+                    f"Organisation.history, year {year.year}, incident {i}: cost category "
+                    f"{unknown[0]!r} is not one of the model's ({', '.join(model.costs)})"
+                )
 
 
 def compliance(
@@ -597,7 +610,7 @@ def quote(
         raise TypeError(f"premium must be a PremiumBasis; got {type(basis).__name__}")
     _checks.one_of("method", method, ("fft", "mc"))
     day = _as_of(as_of)
-    history_known_by(org, day)
+    check_history(org, day, model)
     loss = model.annual_loss(org, policy, method=method, seed=seed)
     expected = model.expected_losses(org)
     price = basis.apply(loss)
