@@ -234,7 +234,7 @@ def _soft(
     spread: dict[str, Any] = {}
     for j, (s, a) in enumerate(targets):
         total: Any = 0.0
-        for name, index in sums[s]:
+        for name, index in sorted(sums[s]):  # a fixed order: a fixed rounding
             if index != _MEAN:
                 continue
             if name not in spread:
@@ -270,7 +270,9 @@ def _targets(
             if (index, a) not in targets:
                 targets.append((index, a))
 
-    for names in name_sets:
+    # Soft bends are kept greedily in the targets' order: it must not depend on
+    # the order (a set's, which varies from run to run) the name sets come in.
+    for names in sorted({tuple(n) for n in name_sets}):
         fixed = [c for c in names if hasattr(costs[c], "levels")]
         # Each category's own sublimit bends its cost where a level meets it.
         for c in fixed:
