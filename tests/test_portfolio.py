@@ -121,6 +121,9 @@ def test_per_row_policies_and_inputs_as_rows_or_dataframe():
             r"row 0, column 'incidents'",
         ),
         (lambda c: c.update(records=np.arange(3)), "equal length"),
+        # Half a history summary would read as years without incidents.
+        (lambda c: c.pop("incidents"), "has column 'years_observed' but not 'incidents'"),
+        (lambda c: c.pop("years_observed"), "has column 'incidents' but not 'years_observed'"),
         # The Organisation's bounds, whatever the outputs asked for.
         (lambda c: c["records"].__setitem__(5, 10**12), r"row 5, column 'records'.*1e\+10\]"),
         (lambda c: c["annual_sales"].__setitem__(0, 1e17), r"row 0, column 'annual_sales'"),
@@ -136,6 +139,7 @@ def test_bad_tables_name_the_row_and_column(change, match):
         "records": np.array([10, 20, 30, 40, 50, 60]),
         "annual_sales": np.full(6, 1e9),
         "sector": np.array(["retail"] * 6, dtype=object),
+        "years_observed": np.full(6, 2),
         "incidents": np.zeros(6, dtype=int),
     }
     change(cols)

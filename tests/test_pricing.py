@@ -672,6 +672,22 @@ def test_a_history_from_after_the_quote_date_is_refused():
             call()
 
 
+def test_a_history_year_not_yet_over_is_refused():
+    # Year 2025 on 2025-03-01: two months observed would count as a whole year
+    # without incidents, and lower the rate. A table's summary ends the year
+    # before the quote for the same reason.
+    current = pc.Organisation(
+        records=40_000, annual_sales=3e9, sector="retail",
+        history=pc.IncidentHistory.from_rows([{"year": DAY.year, "records_held": 40_000,
+                                               "incidents": 0}]),
+    )  # fmt: skip
+    for call in _history_calls(current):
+        with pytest.raises(ValueError, match=f"year {DAY.year}, not over on the date"):
+            call()
+    later = datetime.date(DAY.year + 1, 1, 1)
+    assert pc.quote(current, pc.Policy(limit=1e9), as_of=later).frequency.years_observed == 1
+
+
 def test_a_history_cost_under_a_category_the_model_lacks_is_refused():
     # The model keeps past costs for the file only; a misspelt category there
     # would go unnoticed, so a quote names it. A known one passes.

@@ -143,6 +143,15 @@ def organisations(
     n = len(next(iter(cols.values())))
     if n == 0:
         raise ValueError("the table has no rows")
+    # A history summary is a pair: observed years without their incident count
+    # would be read as years without incidents, and lower every rate quietly.
+    given = [c for c in ("years_observed", "incidents") if c in cols]
+    if len(given) == 1:
+        other = "incidents" if given[0] == "years_observed" else "years_observed"
+        raise ValueError(
+            f"the table has column {given[0]!r} but not {other!r}: a history summary needs "
+            "both (incidents 0 where none occurred)"
+        )
     out = dict(cols)
     # The bounds of an Organisation, checked here whatever the outputs asked for.
     out["records"] = _numbers(cols["records"], "records", low=1.0, high=1e10, whole=True)

@@ -256,11 +256,13 @@ def _as_of(value: Any) -> datetime.date:
 def check_history(org: Organisation, day: datetime.date, model: BreachModel) -> None:
     """Refuse a history that a quote on ``day`` under ``model`` cannot take as given.
 
-    Years after ``day``'s are refused: a quote cannot learn from the future
-    (the year of ``day`` itself may be a partly observed year, and is
-    allowed). So are incident costs under a category the model does not
-    know: the model does not use past costs, and a misspelt category would
-    sit in the underwriter's file unnoticed.
+    Years after ``day``'s are refused: a quote cannot learn from the future.
+    So is the year of ``day`` itself, not yet over: its exposure would count
+    as a whole year, and its incidents so far as a whole year's (a history
+    summary in a table likewise ends the year before). So are incident costs
+    under a category the model does not know: the model does not use past
+    costs, and a misspelt category would sit in the underwriter's file
+    unnoticed.
 
     Examples
     --------
@@ -279,6 +281,12 @@ def check_history(org: Organisation, day: datetime.date, model: BreachModel) -> 
     if future:
         raise ValueError(
             f"Organisation.history holds year {max(future)}, after the date of the quote ({day})"
+        )
+    if org.history.years and org.history.years[-1].year == day.year:
+        raise ValueError(
+            f"Organisation.history holds year {day.year}, not over on the date of the quote "
+            f"({day}): it would count as a whole year observed; leave it out, or quote as of "
+            "a later date"
         )
     for year in org.history.years:
         for i, incident in enumerate(year.details, start=1):
