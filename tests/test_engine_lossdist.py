@@ -250,3 +250,36 @@ def test_exhaustion_of_a_limit_beyond_the_grid_is_the_tail_bound():
     assert exhaustion(d, 100.0) == d.tail_mass  # P(loss > 6): a bound on P(loss >= 100)
     capped = pc.compound(stats.poisson(1.0), pc.lattice([0, 1.0]), aggregate_limit=3.0)
     assert exhaustion(capped, 3.0) == pytest.approx(stats.poisson(1.0).sf(2), rel=1e-12)
+
+
+def test_an_annual_limit_answers_cdf_and_sf_beyond_the_grid():
+    # Grid 0, 1, 2 and a tail of 0.1 beyond 2 with mean 6, all payments <= 10:
+    # P(loss > 10) = 0 and P(loss <= 10) = 1 are known; between 2 and 10, and the
+    # mass exactly at 10, are not.
+    d = pc.LossDistribution([0.0, 1.0, 2.0, 6.0], [0.5, 0.3, 0.1, 0.1], tail_mass=0.1,
+                            tail_from=2.0, upper=10.0)  # fmt: skip
+    assert d.sf([10.0, 11.0]).tolist() == [0.0, 0.0]
+    assert d.cdf(10.0) == 1.0
+    for ask in (lambda: d.sf(9.0), lambda: d.cdf(3.0), lambda: d.pmf(10.0)):
+        with pytest.raises(ValueError, match="beyond the grid"):
+            ask()
+    assert d.pmf(11.0) == 0.0
+    # A layer reaching past 10 is unlimited in effect: E[(loss - 1)+] = 0.1 * 1 + 0.1 * 5.
+    assert d.layer(1.0, 20.0) == pytest.approx(0.6, rel=1e-15)
+    with pytest.raises(ValueError, match="beyond the grid"):
+        d.layer(3.0, 20.0)  # E[(loss - 3)+] needs the tail's shape
+    with pytest.raises(ValueError, match=r"upper \(5\) is below the largest loss \(6\)"):
+        attrs.evolve(d, upper=5.0)
+
+
+def test_the_annual_limit_bounds_a_model_distribution_whose_grid_ends_short_of_it():
+    # A small firm under a 5e9 annual limit: the grid ends near 1e8, yet no year
+    # pays more than the limit (the reviewer's case).
+    model = pc.BreachModel.preset("kr")
+    org = pc.Organisation(7_063, 4.25e12, "online_platform")
+    policy = pc.Policy(limit=5e9, retention=1e7, per_incident_limit=1e9,
+                       sublimits={"investigation": 3e7, "attorney_fees": 3e7})  # fmt: skip
+    d = model.annual_loss(org, policy)
+    assert d.tail_mass > 0
+    assert d.tail_from < 5e9 == d.upper
+    assert (d.sf(5e9), d.cdf(5e9)) == (0.0, 1.0)

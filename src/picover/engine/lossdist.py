@@ -82,6 +82,10 @@ class LossDistribution:
         each cost's discretisation adds up to h^2 / 4 of variance, and the tail
         beyond the grid is one atom. When given, :meth:`var` and :meth:`std`
         return it.
+    upper : float, default inf
+        No loss exceeds it (currency units): an annual limit. With a tail
+        beyond the grid, :meth:`cdf` and :meth:`sf` at or above it are still
+        known (1 and 0), though the tail's shape below it is not.
 
     Examples
     --------
@@ -113,6 +117,11 @@ class LossDistribution:
         default=math.nan,
         validator=_checks.real(low=0.0, allow_nan=True),
     )
+    upper: float = attrs.field(
+        converter=_checks.to_float,
+        default=math.inf,
+        validator=_checks.real(low=0.0, allow_inf=True),
+    )
     # _top_prob[k] and _top_moment[k]: probability and first moment of the k
     # largest support points, accumulated from the top so that small tail
     # probabilities keep their relative precision.
@@ -139,6 +148,11 @@ class LossDistribution:
             raise ValueError(f"probs must sum to 1 (within 1e-9); they sum to {total!r}")
         if self.tail_mass > 0 and not x[-1] > self.tail_from:
             raise ValueError("the tail atom (last support point) must lie beyond tail_from")
+        if not x[-1] <= self.upper:
+            raise ValueError(
+                f"upper ({self.upper:,.6g}) is below the largest loss ({float(x[-1]):,.6g}); "
+                "no loss may exceed it"
+            )
         n = x.size
         top_prob = np.empty(n + 1)
         top_prob[0] = 0.0
@@ -199,9 +213,13 @@ class LossDistribution:
 
     # -- distribution functions ---------------------------------------------
 
-    def _check_known(self, x: FloatArray, what: str) -> None:
+    def _check_known(self, x: FloatArray, what: str, at_upper: bool = True) -> None:
+        """Refuse points in the tail beyond the grid, where only its total is known;
+        at and above ``upper`` the answer is known again (unless not ``at_upper``:
+        what lies exactly at it is not)."""
         if self.tail_mass > 0:
-            beyond = (x > self.tail_from) & np.isfinite(x)
+            known = (x >= self.upper) if at_upper else (x > self.upper)
+            beyond = (x > self.tail_from) & np.isfinite(x) & ~known
             if beyond.any():
                 raise ValueError(
                     f"{what} at {float(x[beyond].flat[0]):,.6g} lies beyond the grid: "
@@ -235,7 +253,7 @@ class LossDistribution:
         """P(loss == x): the mass of the atom at ``x`` (0 off the support; beyond the
         grid, where only the tail's total is known, an error as for :meth:`cdf`)."""
         xs = _checks.array("x", x, allow_inf=True)
-        self._check_known(xs, "pmf")
+        self._check_known(xs, "pmf", at_upper=False)
         i = np.searchsorted(self.support, xs, side="left")
         j = np.minimum(i, self.support.size - 1)
         out = np.where(self.support[j] == xs, self.probs[j], 0.0)
@@ -302,7 +320,8 @@ class LossDistribution:
         a, w = np.broadcast_arrays(a, w)
         top = a + w
         # An unlimited layer needs only the tail's mean; a limited one needs its shape.
-        self._check_known(np.where(np.isinf(w), a, top), "layer")
+        # A layer reaching past the largest possible loss is unlimited in effect.
+        self._check_known(np.where(np.isinf(w) | (top >= self.upper), a, top), "layer")
         out = self._excess(a) - self._excess(top)
         return _scalar_or_array(out)
 

@@ -186,7 +186,8 @@ def apply_annual_terms(
     amount are merged. The tail atom beyond the grid becomes an atom at the
     limit when the grid reaches ``agg_d + agg_l``; otherwise it stays a tail,
     beyond ``agg.top - agg_d`` (see :func:`annual_terms_error` for the error
-    in its mean). A tail of mass 0 is dropped.
+    in its mean), and no payment exceeds ``agg_l`` (the result's ``upper``).
+    A tail of mass 0 is dropped.
 
     Parameters
     ----------
@@ -253,4 +254,5 @@ def apply_annual_terms(
         method="fft",
         currency=currency,
         exact_var=exact_var if agg_d == 0 and math.isinf(agg_l) else math.nan,
+        upper=agg_l,
     )
