@@ -448,3 +448,23 @@ def test_a_fixed_cost_at_the_retention_raises_no_false_alarm(records, policy):
         got = MODEL.annual_loss(o, policy).mean()
     fine = MODEL.annual_loss(o, policy, n_buckets=2**17).mean()
     assert got == pytest.approx(fine, rel=3e-4)
+
+
+def test_n_buckets_alone_grows_the_grid_to_the_annual_terms():
+    # More points than the automatic grid's should mean a finer grid, not an
+    # error: n_buckets sets how many points, and the grid still grows to the
+    # aggregate retention plus limit (5.005e9) as an automatic one does. The
+    # means agree to the grids' accuracy under an aggregate retention (1e-4).
+    model = MODEL.with_params({"consolation.award": 5e6})
+    rows = [{"year": 2015, "records_held": 493_553, "incidents": 3},
+            {"year": 2016, "records_held": 665_884, "incidents": 2},
+            {"year": 2017, "records_held": 600_299, "incidents": 2}]  # fmt: skip
+    history = pc.IncidentHistory.from_rows(rows)
+    org = pc.Organisation(1_470_057, 1.2279e9, "telecom", history=history)
+    policy = pc.Policy(limit=5e9, per_incident_limit=5e9, aggregate_retention=5e6,
+                       coinsurance=0.3, sublimits={"investigation": 1e9})  # fmt: skip
+    auto = model.annual_loss(org, policy)
+    finer = model.annual_loss(org, policy, n_buckets=2**16)
+    assert finer.bucket < auto.bucket
+    assert finer.tail_mass == 0.0  # the tail pays the limit: the grid reached 5.005e9
+    assert finer.mean() == pytest.approx(auto.mean(), rel=1e-4)

@@ -282,6 +282,13 @@ def fft_loss(
             )
         if not automatic:
             if error > 1e-9 * (exact + c * h):
+                if bucket is None and attempt < _MAX_REGRIDS - 1:
+                    # n_buckets alone sets how many points, not where the grid ends:
+                    # it grows toward the annual terms, as an automatic grid would.
+                    reach = toward_annual_end(
+                        reach, terms.aggregate_retention, terms.aggregate_limit
+                    )
+                    continue
                 raise grid_too_short(agg, terms.aggregate_retention, terms.aggregate_limit, error)
             break
         if error > far_tol * exact + 1e-9 * c * h:

@@ -414,7 +414,9 @@ class BreachModel:
         bucket, n_buckets, tail_tol : FFT grid controls (see :func:`picover.compound`).
             ``bucket`` is the grid of one incident's covered cost, and must
             divide the per-incident retention and limits; the payments, and
-            the year's total, lie on ``coinsurance`` times it.
+            the year's total, lie on ``coinsurance`` times it. ``n_buckets``
+            alone sets how many points, and the grid's end still grows to
+            the annual terms as an automatic grid's does.
         n_sims, seed : Monte Carlo controls.
 
         Returns
