@@ -770,3 +770,20 @@ def test_a_sublimit_on_the_damages_below_the_minimum_fails_the_duty():
     )
     with pytest.raises(TypeError, match="org must be a picover Organisation; got str"):
         pc.recommend_coverage("shop", as_of=DAY)
+
+
+def test_the_total_row_says_what_it_leaves_out():
+    # Fines are uninsurable by default: the totals leave them out, and say so;
+    # a policy that covers them by endorsement brings them into both totals.
+    plain = pc.quote(shop(), pc.Policy(limit=1e9), as_of=DAY)
+    assert plain.outside_total == ("fines",)
+    assert plain.by_category().columns["category"][-1] == "total (without fines)"
+    gu = plain.expected_ground_up
+    kept = [v for k, v in gu.items() if k not in ("total", "fines")]
+    assert gu["total"] == pytest.approx(sum(kept))
+    endorsed = pc.quote(shop(), pc.Policy(limit=1e9, covers={"consolation", "fines"}), as_of=DAY)
+    assert endorsed.outside_total == ()
+    assert endorsed.total_label == "total"
+    assert endorsed.expected_ground_up["total"] == pytest.approx(
+        sum(v for k, v in endorsed.expected_ground_up.items() if k != "total")
+    )

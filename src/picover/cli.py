@@ -127,6 +127,7 @@ def cmd_quote(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
             },
             "expected_ground_up_krw": q.expected_ground_up,
             "expected_insured_krw": q.expected_insured,
+            "outside_total": list(q.outside_total),
             "premium_krw": {
                 "pure": p.pure, "risk_load": p.risk_load, "expenses": p.expenses,
                 "profit": p.profit, "minimum_uplift": p.minimum_uplift, "gross": p.gross,
@@ -144,14 +145,9 @@ def cmd_quote(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
             },
         }
     )  # fmt: skip
-    names = list(q.expected_ground_up)
     report.add(
         f"Expected annual loss by category: {org.name or 'organisation'}, {org.records:,} records",
-        {
-            "category": names,
-            "ground_up_krw": [q.expected_ground_up[n] for n in names],
-            "insured_krw": [q.expected_insured.get(n, 0.0) for n in names],
-        },
+        {name: col.tolist() for name, col in q.by_category().columns.items()},
     )
     report.add(
         "Premium",

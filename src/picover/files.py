@@ -17,10 +17,10 @@ One TOML or JSON file describes a case; every section is optional except
     limit = 1e9               # coinsurance, sublimits, covers, investigation
     retention = 1e7
 
-    [[offers]]                # insurer, premium and a [offers.policy] table each
+    [[offers]]                # insurer, premium (KRW) and a policy table each
     insurer = "A"
     premium = 3e7
-    offers.policy = { limit = 1e9, retention = 1e7 }
+    policy = { limit = 1e9, retention = 1e7 }
 
     [model]                   # preset and parameter overrides by dotted path
     preset = "kr"
@@ -139,7 +139,7 @@ def read(path: str | Path) -> Case:
     return parse(load(p), source=str(p))
 
 
-def load(p: Path) -> dict[str, Any]:
+def load(p: str | Path) -> dict[str, Any]:
     """The file's contents as a dict (TOML or JSON by extension).
 
     Raises
@@ -149,7 +149,7 @@ def load(p: Path) -> dict[str, Any]:
 
     Examples
     --------
-    >>> data = load(Path("examples/small_shop.toml"))
+    >>> data = load("examples/small_shop.toml")
     >>> sorted(data), data["policy"]["limit"]  # the limit in KRW, as written in the file
     (['organisation', 'policy', 'settings'], 50000000)
     >>> load(Path("missing.toml"))
@@ -157,6 +157,7 @@ def load(p: Path) -> dict[str, Any]:
     ...
     picover.files.InputError: missing.toml: no such file
     """
+    p = Path(p)
     if not p.exists():
         raise InputError(f"{p}: no such file")
     if p.is_dir():

@@ -258,9 +258,10 @@ def breakdown(quote: Quote, *, ax: Axes | None = None) -> Figure:
     ax.set_yticks(pos, [_label(n) for n in names])
     ax.invert_yaxis()  # first category on top
     ax.set_xlabel(f"expected annual loss ({cur})")
+    outside = f", without {', '.join(quote.outside_total)}" if quote.outside_total else ""
     ax.set_title(
         f"Expected loss by category: {_short(quote.expected_ground_up['total'])} ground-up, "
-        f"{_short(quote.expected_insured['total'])} insured ({cur})"
+        f"{_short(quote.expected_insured['total'])} insured ({cur}{outside})"
     )
     _amount_axis(ax.xaxis)
     ax.grid(True, axis="x", alpha=0.3)

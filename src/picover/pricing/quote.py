@@ -135,6 +135,10 @@ class Quote:
     statutory : Compliance
         The statutory check on ``as_of`` and whether the policy meets it.
     currency : str
+    outside_total : tuple of str
+        Categories the totals leave out: the uninsurable ones the policy does
+        not cover (fines, by default). Their costs are the organisation's
+        whatever the policy, and are reported by category only.
 
     Examples
     --------
@@ -166,14 +170,30 @@ class Quote:
     frequency: FrequencyEstimate = attrs.field(validator=_checks.kind(FrequencyEstimate))
     statutory: Compliance = attrs.field(validator=_checks.kind(Compliance))
     currency: str = attrs.field(validator=_checks.kind(str))
+    outside_total: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+    @property
+    def total_label(self) -> str:
+        """``"total"``, saying which categories it leaves out, if any.
+
+        Examples
+        --------
+        >>> import datetime, picover as pc
+        >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+        >>> pc.quote(shop, pc.Policy(limit=5e7), as_of=datetime.date(2025, 1, 1)).total_label
+        'total (without fines)'
+        """
+        if not self.outside_total:
+            return "total"
+        return f"total (without {', '.join(self.outside_total)})"
 
     def by_category(self) -> Table:
-        """Expected ground-up and insured annual loss by category."""
+        """Expected ground-up and insured annual loss by category, and their totals."""
         names = list(self.expected_ground_up)
         unit = self.currency.lower()
         return Table(
             {
-                "category": names,
+                "category": [self.total_label if n == "total" else n for n in names],
                 f"ground_up_{unit}": [self.expected_ground_up[n] for n in names],
                 f"insured_{unit}": [self.expected_insured.get(n, 0.0) for n in names],
             }
@@ -636,4 +656,5 @@ def quote(
         frequency=model.frequency(org),
         statutory=compliance(org, policy, day, model.currency, model),
         currency=model.currency,
+        outside_total=tuple(c for c in model.costs if c not in borne(model, policy)),
     )
