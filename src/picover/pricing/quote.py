@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -107,6 +107,10 @@ class Compliance:
         return self.obligation.minimum_coverage
 
 
+def _names(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(eq=False)
 class Quote:
     """A priced policy for one organisation (currency units throughout).
@@ -170,7 +174,7 @@ class Quote:
     frequency: FrequencyEstimate = attrs.field(validator=_checks.kind(FrequencyEstimate))
     statutory: Compliance = attrs.field(validator=_checks.kind(Compliance))
     currency: str = attrs.field(validator=_checks.kind(str))
-    outside_total: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    outside_total: tuple[str, ...] = attrs.field(default=(), converter=_names)
 
     @property
     def total_label(self) -> str:
