@@ -113,7 +113,35 @@ def test_sensitivity(capsys, tmp_path):
                                        "litigation.q_liable": (0.3, 0.8)}, as_of=DAY)  # fmt: skip
     assert bars[0]["param"] == t.bars[0].param
     assert bars[0]["swing"] == pytest.approx(t.bars[0].swing, rel=1e-12)
+    # A single amount ends in _krw, as every other command's do.
+    assert json.loads(out)["base_value_krw"] == pytest.approx(t.base_value, rel=1e-12)
     assert "<svg" in plot.read_text()
+
+
+def test_unit_is_refused_where_it_would_change_nothing(capsys):
+    # check and presets show amounts as written (KRW): --unit would be ignored.
+    for argv in (["check", EXAMPLES / "small_shop.toml"], ["presets", "kr"]):
+        code, out, err = cli(capsys, *argv, "--unit", "1e6")
+        assert code == 2
+        assert out == ""
+        assert err.count("\n") == 1
+        assert "unrecognized arguments: --unit 1e6" in err
+
+
+def test_recommend_says_the_policy_is_not_used_and_shows_no_minimum_as_n_a(capsys, tmp_path):
+    small = tmp_path / "tiny.toml"
+    small.write_text(
+        '[organisation]\nrecords = 5_000\nannual_sales = 9e8\nsector = "retail"\n'
+        "[policy]\nlimit = 1e8\nretention = 1e6\n[settings]\nas_of = 2025-03-01\n"
+    )
+    code, out, err = cli(capsys, "recommend", small)
+    assert code == 0, err
+    assert "statutory minimum" in out
+    assert "n/a" in out.split("Decision")[0]  # below the thresholds: no minimum
+    assert "not used: the cover is for the ground-up loss" in out
+    code, out, _ = cli(capsys, "recommend", small, "--format", "json")
+    assert json.loads(out)["currency"] == "KRW"
+    assert json.loads(out)["statutory_minimum_krw"] is None
 
 
 def test_quote_plot(capsys, tmp_path):

@@ -189,6 +189,7 @@ def cmd_recommend(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
             "limit_krw": rec.limit, "retention_krw": rec.retention, "rule": rec.rule,
             "exceedance": rec.exceedance, "target": rec.target,
             "statutory_minimum_krw": rec.statutory_minimum,
+            "currency": case.model.currency,
             "candidates": rec.candidates.to_records(),
         }
     )  # fmt: skip
@@ -197,14 +198,19 @@ def cmd_recommend(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
         {
             "item": ["limit", "retention per incident", "statutory minimum"],
             "amount_krw": [rec.limit, rec.retention,
-                           math.nan if rec.statutory_minimum is None else rec.statutory_minimum],
+                           "n/a" if rec.statutory_minimum is None else rec.statutory_minimum],
         },
     )  # fmt: skip
-    report.add(
-        "Decision",
-        {"item": ["decided by", "P(loss > limit)", "target"],
-         "value": [rec.rule, rec.exceedance, rec.target]},
-    )  # fmt: skip
+    decision = {
+        "item": ["decided by", "P(loss > limit)", "target"],
+        "value": [rec.rule, rec.exceedance, rec.target],
+    }
+    if case.policy is not None:
+        # The recommendation is for the organisation's own losses, not for the
+        # terms of a policy it may hold: say so rather than pass over them.
+        decision["item"].append("the file's [policy]")
+        decision["value"].append("not used: the cover is for the ground-up loss")
+    report.add("Decision", decision)
     cols = rec.candidates.columns
     report.add(
         "Candidates",
@@ -289,12 +295,13 @@ def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
         {
             "currency": case.model.currency,
             "output": t.output,
-            "base_value": t.base_value,
+            ("base_value_krw" if money else "base_value"): t.base_value,
             "bars": t.to_records(),
         }
     )
+    base = f"{t.base_value:,.0f} {case.model.currency}" if money else f"{t.base_value:.6g}"
     report.add(
-        f"Tornado of {t.output} (base {t.base_value:,.6g})",
+        f"Tornado of {t.output} (base {base})",
         {
             "param": [b.param for b in t.bars],
             "low": [b.low for b in t.bars],
@@ -420,14 +427,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def common(p: argparse.ArgumentParser, plot: bool = False) -> None:
+    def common(p: argparse.ArgumentParser, plot: bool = False, unit: bool = True) -> None:
         p.add_argument("--format", choices=("table", "json", "csv"), default="table")
-        p.add_argument(
-            "--unit",
-            choices=tuple(UNITS),
-            default="KRW",
-            help="amounts in KRW, millions (1e6) or hundreds of millions (1e8) of KRW",
-        )
+        if unit:
+            p.add_argument(
+                "--unit",
+                choices=tuple(UNITS),
+                default="KRW",
+                help="amounts in KRW, millions (1e6) or hundreds of millions (1e8) of KRW",
+            )
+        else:
+            # Its one amount (or its parameters) in KRW as written: --unit would be
+            # ignored, and is refused instead.
+            p.set_defaults(unit="KRW")
         if plot:
             p.add_argument("--plot", metavar="FILE", help="also draw a figure (.png or .svg)")
 
@@ -450,7 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="the statutory duty to insure and its minimum amount")
     p.add_argument("file")
     p.add_argument("--rule", default=None, help="force a rule version by key")
-    common(p)
+    common(p, unit=False)
     p = sub.add_parser("sensitivity", help="a tornado over parameters")
     p.add_argument("file")
     p.add_argument(
@@ -485,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p = sub.add_parser("presets", help="list the presets, or show one with its sources")
     p.add_argument("name", nargs="?", default=None)
-    common(p)  # fmt: skip
+    common(p, unit=False)
     return parser
 
 
