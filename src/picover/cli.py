@@ -201,7 +201,7 @@ def cmd_recommend(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
                            "n/a" if rec.statutory_minimum is None else rec.statutory_minimum],
         },
     )  # fmt: skip
-    decision = {
+    decision: dict[str, list[Any]] = {
         "item": ["decided by", "P(loss > limit)", "target"],
         "value": [rec.rule, rec.exceedance, rec.target],
     }
