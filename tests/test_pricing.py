@@ -787,3 +787,18 @@ def test_the_total_row_says_what_it_leaves_out():
     assert endorsed.expected_ground_up["total"] == pytest.approx(
         sum(v for k, v in endorsed.expected_ground_up.items() if k != "total")
     )
+
+
+def test_a_comparison_shows_each_offers_other_terms_once():
+    # Two offers alike but for a sublimit are told apart in the table, and the
+    # value ratio appears once (the implied loss ratio is the same number).
+    sublimited = pc.Policy(limit=1e9, sublimits={"investigation": 5e7})
+    offers = [pc.Offer("A", pc.Policy(limit=1e9), 2e6), pc.Offer("B", sublimited, 2e6)]
+    rows = pc.compare(shop(), offers, as_of=DAY)
+    cols = rows.table().columns
+    assert "implied_loss_ratio" not in cols
+    assert rows[0].implied_loss_ratio == rows[0].value_ratio
+    assert cols["other_terms"].tolist() == [
+        "investigation first",
+        "sublimit investigation 50,000,000 KRW, investigation first",
+    ]

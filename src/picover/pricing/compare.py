@@ -25,6 +25,7 @@ from picover.pricing.quote import (
     check_history,
     compliance,
     exhaustion,
+    other_terms,
     retained_incidents,
     retained_is_exact,
     retained_loss,
@@ -67,7 +68,7 @@ class OfferRow:
         expected_recovery / premium: what each unit of premium buys back on average.
     implied_loss_ratio : float
         The same quotient read from the insurer's side: the loss ratio the
-        premium implies under this model.
+        premium implies under this model (tables show ``value_ratio`` only).
     expected_retained : float
         Expected annual loss the organisation keeps.
     retained_tvar99 : float
@@ -77,6 +78,10 @@ class OfferRow:
     compliant : bool or None
         Whether the policy meets the statutory duty (see :class:`Compliance`; None when
         no duty applies).
+    other_terms : str
+        The policy's terms besides its limit and retention (sublimits, the
+        investigation clause, ...), in words, so that offers differing only
+        there are told apart.
 
     Examples
     --------
@@ -118,9 +123,12 @@ class OfferRow:
         converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0)
     )
     compliant: bool | None = attrs.field(validator=attrs.validators.optional(_checks.flag))
+    other_terms: str = attrs.field(default="", validator=_checks.kind(str))
 
 
-_SORT_KEYS = tuple(f.name for f in attrs.fields(OfferRow))
+_SORT_KEYS = tuple(f.name for f in attrs.fields(OfferRow) if f.name != "other_terms")
+# Columns of the table: implied_loss_ratio repeats value_ratio's number.
+_SHOWN = (*(k for k in _SORT_KEYS if k != "implied_loss_ratio"), "other_terms")
 #: Whether larger is better for each column: the order that puts the best offer
 #: first (insurers alphabetically; premiums, retentions and risks kept, low first).
 LARGER_IS_BETTER = {
@@ -187,7 +195,7 @@ class Comparison:
         money = {"premium", "limit", "retention", "expected_recovery", "expected_retained",
                  "retained_tvar99"}  # fmt: skip
         cols: dict[str, list[Any]] = {}
-        for name in _SORT_KEYS:
+        for name in _SHOWN:
             label = f"{name}_{unit}" if name in money else name
             cols[label] = [
                 ("n/a" if v is None else v) if name == "compliant" else v
@@ -269,6 +277,7 @@ def compare(
                 retained_tvar99=kept.tvar99,
                 p_exhaust=exhaustion(loss, policy.limit),
                 compliant=compliance(org, policy, day, model.currency, model).compliant,
+                other_terms=other_terms(policy, model.currency),
             )
         )
     return Comparison(tuple(rows), currency=model.currency)

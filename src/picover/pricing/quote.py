@@ -258,15 +258,29 @@ def exhaustion(loss: LossDistribution, limit: float) -> float:
 
 def _terms(p: Policy) -> str:
     """Every term of a policy that differs from none (currency units), in one line."""
-    parts = [f"limit {p.limit:,.0f}" if math.isfinite(p.limit) else "no limit"]
-    parts.append(f"retention {p.retention:,.0f} per incident")
+    limit = f"limit {p.limit:,.0f}" if math.isfinite(p.limit) else "no limit"
+    return f"{limit}, retention {p.retention:,.0f} per incident, {other_terms(p)}"
+
+
+def other_terms(p: Policy, currency: str = "") -> str:
+    """A policy's terms besides its limit and retention per incident, in one line
+    (the investigation clause always); amounts in currency units, followed by
+    ``currency`` when given.
+
+    Examples
+    --------
+    >>> other_terms(Policy(limit=1e9, sublimits={"investigation": 5e7}, coinsurance=0.8), "KRW")
+    'coinsurance 0.8, sublimit investigation 50,000,000 KRW, investigation first'
+    """
+    unit = f" {currency}" if currency else ""
+    parts = []
     if math.isfinite(p.per_incident_limit):
-        parts.append(f"per-incident limit {p.per_incident_limit:,.0f}")
+        parts.append(f"per-incident limit {p.per_incident_limit:,.0f}{unit}")
     if p.aggregate_retention:
-        parts.append(f"aggregate retention {p.aggregate_retention:,.0f}")
+        parts.append(f"aggregate retention {p.aggregate_retention:,.0f}{unit}")
     if p.coinsurance != 1.0:
         parts.append(f"coinsurance {p.coinsurance:.4g}")
-    parts += [f"sublimit {c} {v:,.0f}" for c, v in p.sublimits.items()]
+    parts += [f"sublimit {c} {v:,.0f}{unit}" for c, v in p.sublimits.items()]
     if p.covers is not None:
         parts.append(f"covers {', '.join(sorted(p.covers)) or 'nothing'}")
     parts.append(f"investigation {p.investigation}")
