@@ -150,7 +150,7 @@ def test_bad_tables_name_the_row_and_column(change, match):
 def test_other_bad_input():
     with pytest.raises(TypeError, match="dict of columns"):
         pc.price_portfolio(42, pc.Policy(), as_of=DAY)
-    with pytest.raises(ValueError, match="need a policy"):
+    with pytest.raises(ValueError, match=r"outputs \['premium'\] need a policy"):
         pc.price_portfolio(book(3), None, outputs=("premium",), as_of=DAY)
     with pytest.raises(ValueError, match="outputs must be one of"):
         pc.price_portfolio(book(3), pc.Policy(), outputs=("profit",), as_of=DAY)
@@ -324,3 +324,11 @@ def test_the_result_shares_no_memory_with_the_table():
     res = pc.price_portfolio(table, pc.Policy(), outputs=("expected_ground_up",), as_of=DAY)
     for name, column in table.items():
         assert not np.shares_memory(res.columns[name], column), name
+
+
+def test_without_a_policy_the_default_outputs_are_those_that_need_none():
+    res = pc.price_portfolio(book(3), as_of=DAY, progress=False)
+    assert "premium" not in res.columns
+    assert "expected_insured" not in res.columns
+    for name in ("expected_ground_up", "recommended_limit", "statutory_minimum", "obligation"):
+        assert res[name].shape == (3,)

@@ -118,7 +118,7 @@ def price_portfolio(
     *,
     model: BreachModel | None = None,
     premium: PremiumBasis | None = None,
-    outputs: Sequence[str] = OUTPUTS,
+    outputs: Sequence[str] | None = None,
     as_of: datetime.date | None = None,
     target: float = 0.01,
     ladder: Sequence[float] = DEFAULT_LADDER,
@@ -145,9 +145,11 @@ def price_portfolio(
         Default: the Korean preset.
     premium : PremiumBasis, optional
         Default: ``PremiumBasis()``.
-    outputs : sequence of str
+    outputs : sequence of str, optional
         Any of ``expected_ground_up``, ``expected_insured``, ``premium``,
-        ``recommended_limit``, ``statutory_minimum``, ``obligation``.
+        ``recommended_limit``, ``statutory_minimum``, ``obligation``. Default:
+        all of them, or without a policy all but ``expected_insured`` and
+        ``premium``.
     as_of : datetime.date, optional
         Date of the statutory check (default: today).
     target, ladder :
@@ -191,6 +193,9 @@ def price_portfolio(
     basis = PremiumBasis() if premium is None else premium
     if isinstance(outputs, str):
         raise TypeError(f"outputs must be a list of output names; got the string {outputs!r}")
+    if outputs is None:
+        needs_policy = ("expected_insured", "premium")
+        outputs = OUTPUTS if policy is not None else [o for o in OUTPUTS if o not in needs_policy]
     wanted = list(outputs)
     for name in wanted:
         _checks.one_of("outputs", name, OUTPUTS)
@@ -225,7 +230,8 @@ def price_portfolio(
         )
     policies = _policies(policy, n)
     if policies is None and {"expected_insured", "premium"} & set(wanted):
-        raise ValueError("expected_insured and premium need a policy")
+        asked = [o for o in wanted if o in ("expected_insured", "premium")]
+        raise ValueError(f"outputs {asked} need a policy; pass one, or leave them out")
     if engine == "dask":
         from picover.analysis.distributed import run_on_dask
 
