@@ -51,6 +51,11 @@ def test_units_and_csv(capsys):
     assert first == ["category", "ground_up_million_krw", "insured_million_krw"]
     case = read(EXAMPLES / "retailer.toml")
     total = pc.BreachModel.preset("kr").expected_losses(case.organisation)["total"]
+    # One block per table, each with its own header and as many fields per row.
+    blocks = out.strip().split("\n\n")
+    assert len(blocks) == 3
+    for block in blocks:
+        assert len({len(r) for r in csv.reader(io.StringIO(block))}) == 1
     rows = list(csv.reader(io.StringIO(out)))
     total_row = next(r for r in rows if r and r[0] == "total (without fines)")
     assert float(total_row[1]) == pytest.approx(total / 1e6, rel=1e-12)
@@ -267,9 +272,12 @@ def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, me
         (["quote", EXAMPLES / "retailer.toml", "--plot", EXAMPLES], "must end in .png or .svg"),
         (["quote", EXAMPLES / "retailer.toml", "--plot", ""], "--plot '': the file must end in"),
         (["portfolio", EXAMPLES / "portfolio.csv", "--policy", EXAMPLES / "portfolio_policy.toml",
-          "--outputs", ""], "outputs must be one of"),
+          "--outputs", ""], "--outputs: '' is not an output; choose from expected_ground_up"),
         (["portfolio", EXAMPLES / "portfolio.csv", "--policy", EXAMPLES / "portfolio_policy.toml",
-          "--outputs", "premium,premium"], "outputs names ['premium'] more than once"),
+          "--outputs", "premium,premium"], "--outputs names 'premium' more than once"),
+        # The flag's mistake, not the table's: the message does not start with its file.
+        (["portfolio", EXAMPLES / "portfolio.csv", "--policy", EXAMPLES / "portfolio_policy.toml",
+          "--outputs", "premium,foo"], "picover: error: --outputs: 'foo' is not an output"),
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.award=3e5:1e5"],
          "must have low < high"),
     ],

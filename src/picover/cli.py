@@ -75,7 +75,8 @@ class Report:
                 parts.append(buf.getvalue().rstrip("\n"))
             else:
                 parts.append(str(Table(scaled, title=title)))
-        return ("\n" if fmt == "csv" else "\n\n").join(parts)
+        # CSV: one block per table (each with its own header), a blank line between.
+        return "\n\n".join(parts)
 
 
 def _jsonable(value: Any) -> Any:
@@ -119,6 +120,7 @@ def cmd_quote(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
     report = Report(
         {
             "organisation": org.name,
+            "as_of": q.statutory.obligation.as_of,
             "records": org.records,
             "frequency": {
                 "prior_mean": q.frequency.prior_mean,
@@ -158,14 +160,16 @@ def cmd_quote(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
                            q.retained.mean, q.retained.tvar99],
         },
     )  # fmt: skip
+    unlimited = not math.isfinite(policy.limit)
     report.add(
-        "Risk and statutory check",
+        f"Risk and statutory check on {q.statutory.obligation.as_of.isoformat()}",
         {
             "item": ["incidents per year (posterior)", "credibility weight",
                      "rate on line", "P(limit exhausted)", "statutory duty", "rule",
                      "statutory minimum (KRW)", "policy meets the minimum", "what falls short"],
-            "value": [q.frequency.posterior_mean, q.frequency.credibility, q.rate_on_line,
-                      q.p_exhaust, q.statutory.required,
+            "value": [q.frequency.posterior_mean, q.frequency.credibility,
+                      "n/a (no limit)" if unlimited else q.rate_on_line,
+                      "n/a (no limit)" if unlimited else q.p_exhaust, q.statutory.required,
                       _duty_rows(q.statutory.obligation)["value"][1],
                       _duty_rows(q.statutory.obligation)["value"][2],
                       "n/a" if q.statutory.compliant is None else q.statutory.compliant,
@@ -337,8 +341,16 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
         raise UsageError(f"{path}: {exc}") from None
     if not rows:
         raise UsageError(f"{path}: the table has no rows")
-    # An empty --outputs names no output (refused below), not all of them.
+    # An empty --outputs names no output (refused here), not all of them.
     outputs = args.outputs.split(",") if args.outputs is not None else list(OUTPUTS)
+    for name in outputs:
+        # The flag's own mistake, told as such (not as the table's).
+        if name not in OUTPUTS:
+            raise UsageError(
+                f"--outputs: {name!r} is not an output; choose from {', '.join(OUTPUTS)}"
+            )
+        if outputs.count(name) > 1:
+            raise UsageError(f"--outputs names {name!r} more than once")
     try:
         res = price_portfolio(
             rows, policy, model=policy_case.model, premium=policy_case.premium, outputs=outputs,

@@ -223,7 +223,8 @@ class Quote:
                 if math.isfinite(p.limit)
                 else f"{'n/a (no limit)':>18}"
             ),
-            f"{'P(limit exhausted)':<24}{self.p_exhaust:>18.4%}",
+            f"{'P(limit exhausted)':<24}"
+            + (f"{self.p_exhaust:>18.4%}" if math.isfinite(p.limit) else f"{'n/a (no limit)':>18}"),
             f"{'retained loss, mean':<24}{self.retained.mean:>18,.0f}",
             f"{'retained loss, TVaR 99%':<24}{self.retained.tvar99:>18,.0f}",
             "",
