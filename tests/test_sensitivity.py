@@ -36,6 +36,9 @@ def test_tornado_swings_match_hand_finite_differences():
     assert [b.param for b in t.bars] == sorted(by, key=lambda p: -by[p].swing)
     assert t.to_records()[0]["swing"] == t.bars[0].swing
     assert "swing" in str(t)
+    frame = t.to_pandas()
+    assert frame["param"].tolist() == [b.param for b in t.bars]
+    assert frame["swing"].tolist() == [b.swing for b in t.bars]
 
 
 def test_tornado_to_a_certain_rate():
@@ -76,6 +79,8 @@ def test_sweep_is_exactly_linear_in_award_and_claim_rate():
     )  # fmt: skip
     records = s.to_records()
     assert len(records) == len(awards) * len(rates)
+    column = s.to_pandas()["expected_ground_up"].tolist()
+    assert column == [r["expected_ground_up"] for r in records]
     for r in records:
         # Consolation = C * (award / 1e5) * (rate / 0.003); the rest does not move.
         factor = r["consolation.award"] / 1e5 * r["consolation.claim_rate"] / 0.003

@@ -274,8 +274,13 @@ class Tornado:
         return [attrs.asdict(b) | {"swing": b.swing} for b in self.bars]
 
     def table(self) -> Table:
+        """The bars as a table, one row each."""
         records = self.to_records()
         return Table({k: [r[k] for r in records] for k in records[0]} if records else {})
+
+    def to_pandas(self) -> Any:
+        """The bars as a pandas DataFrame (pandas is optional)."""
+        return self.table().to_pandas()
 
     def __str__(self) -> str:
         return f"{self.output} at the base point: {self.base_value:,.6g}\n{self.table()}"
@@ -364,7 +369,12 @@ class Sweep:
     table: Table = attrs.field(validator=_checks.kind(Table))
 
     def to_records(self) -> list[dict[str, Any]]:
+        """One dict per grid point."""
         return self.table.to_records()
+
+    def to_pandas(self) -> Any:
+        """The grid and its outputs as a pandas DataFrame (pandas is optional)."""
+        return self.table.to_pandas()
 
     def __str__(self) -> str:
         return str(self.table)
