@@ -94,6 +94,8 @@ class Recommendation:
         Every limit (and retention) considered, with its figures (currency
         units; under the cost-of-risk rule ``cost_of_risk_se`` is the standard
         error the simulated TVaR leaves in each cost).
+    currency : str
+        Unit of every amount (the model's).
 
     Examples
     --------
@@ -102,8 +104,8 @@ class Recommendation:
     >>> rec = recommend_coverage(shop, as_of=datetime.date(2025, 1, 1))
     >>> rec.limit, rec.statutory_minimum  # KRW: the ladder's first rung meets the target
     (50000000.0, 50000000.0)
-    >>> rec.rule, rec.exceedance <= rec.target
-    ('exceedance', True)
+    >>> rec.rule, rec.exceedance <= rec.target, rec.currency
+    ('exceedance', True, 'KRW')
     """
 
     limit: float = attrs.field(
@@ -121,9 +123,11 @@ class Recommendation:
         validator=attrs.validators.optional(_checks.real(low=0.0, low_open=True))
     )
     candidates: Table = attrs.field(validator=_checks.kind(Table))
+    currency: str = attrs.field(default="KRW", validator=_checks.kind(str))
 
     def __str__(self) -> str:
         lines = [
+            f"amounts in {self.currency}",
             f"recommended limit      {self.limit:>20,.0f}",
             f"retention per incident {self.retention:>20,.0f}",
             f"decided by             {self.rule:>20}",
@@ -205,6 +209,7 @@ def recommend_coverage(
             target=tgt,
             statutory_minimum=minimum,
             candidates=table,
+            currency=model.currency,
         )
     return _cost_of_risk(
         model,
@@ -439,4 +444,5 @@ def _cost_of_risk(
         target=target,
         statutory_minimum=minimum,
         candidates=table,
+        currency=model.currency,
     )
