@@ -107,6 +107,11 @@ def test_per_row_policies_and_inputs_as_rows_or_dataframe():
     assert isinstance(from_rows.to_pandas(), pd.DataFrame)
 
 
+def _incidents_without_years(cols):
+    del cols["years_observed"]
+    cols["incidents"] = np.arange(6)
+
+
 @pytest.mark.parametrize(
     ("change", "match"),
     [
@@ -123,7 +128,8 @@ def test_per_row_policies_and_inputs_as_rows_or_dataframe():
         (lambda c: c.update(records=np.arange(3)), "equal length"),
         # Half a history summary would read as years without incidents.
         (lambda c: c.pop("incidents"), "has column 'years_observed' but not 'incidents'"),
-        (lambda c: c.pop("years_observed"), "has column 'incidents' but not 'years_observed'"),
+        # Incidents without the years they were seen in: refused unless none occurred.
+        (_incidents_without_years, r"row 1, column 'incidents': 1 incidents with years_observed 0"),
         # The Organisation's bounds, whatever the outputs asked for.
         (lambda c: c["records"].__setitem__(5, 10**12), r"row 5, column 'records'.*1e\+10\]"),
         (lambda c: c["annual_sales"].__setitem__(0, 1e17), r"row 0, column 'annual_sales'"),
@@ -332,3 +338,13 @@ def test_without_a_policy_the_default_outputs_are_those_that_need_none():
     assert "expected_insured" not in res.columns
     for name in ("expected_ground_up", "recommended_limit", "statutory_minimum", "obligation"):
         assert res[name].shape == (3,)
+
+
+def test_a_column_of_no_incidents_alone_is_no_history():
+    # incidents 0 without years_observed says nothing: priced as without the column.
+    day = DAY
+    table = {"records": [40_000], "annual_sales": [3e9], "sector": ["retail"]}
+    plain = pc.price_portfolio(table, pc.Policy(limit=1e9), outputs=("premium",), as_of=day)
+    zero = pc.price_portfolio(table | {"incidents": [0]}, pc.Policy(limit=1e9),
+                              outputs=("premium",), as_of=day)  # fmt: skip
+    assert zero["premium"].tolist() == plain["premium"].tolist()

@@ -135,7 +135,7 @@ def cmd_quote(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
                 "profit": p.profit, "minimum_uplift": p.minimum_uplift, "gross": p.gross,
             },
             "rate_on_line": q.rate_on_line,
-            "p_exhaust": q.p_exhaust,
+            "p_exhaust": q.p_exhaust if math.isfinite(policy.limit) else None,
             "retained_krw": {"mean": q.retained.mean, "tvar99": q.retained.tvar99},
             "statutory": {
                 "required": q.statutory.required,
@@ -439,19 +439,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def common(p: argparse.ArgumentParser, plot: bool = False, unit: bool = True) -> None:
+    def common(p: argparse.ArgumentParser, plot: bool = False) -> None:
         p.add_argument("--format", choices=("table", "json", "csv"), default="table")
-        if unit:
-            p.add_argument(
-                "--unit",
-                choices=tuple(UNITS),
-                default="KRW",
-                help="amounts in KRW, millions (1e6) or hundreds of millions (1e8) of KRW",
-            )
-        else:
-            # Its one amount (or its parameters) in KRW as written: --unit would be
-            # ignored, and is refused instead.
-            p.set_defaults(unit="KRW")
+        p.add_argument(
+            "--unit",
+            choices=tuple(UNITS),
+            default="KRW",
+            help="amounts in KRW, millions (1e6) or hundreds of millions (1e8) of KRW",
+        )
         if plot:
             p.add_argument("--plot", metavar="FILE", help="also draw a figure (.png or .svg)")
 
@@ -474,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="the statutory duty to insure and its minimum amount")
     p.add_argument("file")
     p.add_argument("--rule", default=None, help="force a rule version by key")
-    common(p, unit=False)
+    common(p)
     p = sub.add_parser("sensitivity", help="a tornado over parameters")
     p.add_argument("file")
     p.add_argument(
@@ -509,7 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p = sub.add_parser("presets", help="list the presets, or show one with its sources")
     p.add_argument("name", nargs="?", default=None)
-    common(p, unit=False)
+    common(p)
     return parser
 
 
@@ -551,6 +546,13 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     try:
+        if args.command in ("check", "presets") and args.unit != "KRW":
+            # They show amounts as written: the flag would change nothing.
+            raise UsageError(
+                f"--unit {args.unit} does not apply to '{args.command}', which shows amounts in "
+                "KRW as written; it applies to quote, recommend, compare, sensitivity and "
+                "portfolio"
+            )
         if getattr(args, "plot", None) is not None:
             _plot_target(args.plot)
         obj = None

@@ -143,14 +143,13 @@ def organisations(
     n = len(next(iter(cols.values())))
     if n == 0:
         raise ValueError("the table has no rows")
-    # A history summary is a pair: observed years without their incident count
-    # would be read as years without incidents, and lower every rate quietly.
-    given = [c for c in ("years_observed", "incidents") if c in cols]
-    if len(given) == 1:
-        other = "incidents" if given[0] == "years_observed" else "years_observed"
+    # Observed years without their incident count would be read as years without
+    # incidents, and lower every rate quietly. (Incidents without years are
+    # refused below unless all are 0, which is no history.)
+    if "years_observed" in cols and "incidents" not in cols:
         raise ValueError(
-            f"the table has column {given[0]!r} but not {other!r}: a history summary needs "
-            "both (incidents 0 where none occurred)"
+            "the table has column 'years_observed' but not 'incidents': a history summary "
+            "needs both (incidents 0 where none occurred)"
         )
     out = dict(cols)
     # The bounds of an Organisation, checked here whatever the outputs asked for.

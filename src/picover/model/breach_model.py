@@ -505,6 +505,7 @@ class BreachModel:
         return simulate_incidents(self, org, sims, as_generator(seed))
 
 
+# The nodes() methods that take an array of breakpoints per organisation (a
 # subclass overriding nodes() may not).
 _PER_ORGANISATION_NODES = {
     size.nodes for size in (PowerLawSize, FixedFractionSize, BetaFractionSize, EmpiricalSize)

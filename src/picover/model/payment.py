@@ -318,6 +318,3 @@ def kink_bias(covered: GridSeverity, names: int, terms: Terms) -> float:
                 # the grid: a bend can move the mean by a at most.
                 total += min(density * max(names - 1, 0) * h * h / 8.0, a)
     return terms.coinsurance * total
-
-
-# The nodes() methods that take an array of breakpoints per organisation (a

@@ -136,7 +136,8 @@ class Policy:
             If the policy names a category the model does not have.
         """
         known = set(categories)
-        for name in [*self.sublimits, *(self.covers or ())]:
+        # covers is a set: sorted, so that the name an error gives never varies.
+        for name in [*self.sublimits, *sorted(self.covers or ())]:
             if name not in known:
                 raise ValueError(
                     f"the policy names an unknown cost category {name!r}; the model's "
