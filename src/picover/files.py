@@ -294,15 +294,13 @@ def parse(data: Mapping[str, Any], *, source: str = "<input>") -> Case:
                 raise InputError(f"{source}: [[history]] must be a list of tables, one per year")
             history = _build(IncidentHistory.from_rows, "[[history]]", source, rows=rows)
         org = _build(Organisation, "[organisation]", source, history=history, **values)
-        for year in () if history is None else history.years:
-            for i, incident in enumerate(year.details, start=1):
-                unknown = sorted(set(incident.costs) - set(model.costs))
-                if unknown:
-                    raise InputError(
-                        f"{source}: [[history]] year {year.year}, incident {i}: unknown cost "
-                        f"category {', '.join(map(repr, unknown))}; the model's categories are "
-                        f"{', '.join(model.costs)}"
-                    )
+        stray = None if history is None else history.unknown_cost(model.costs)
+        if stray is not None:
+            year, i, category = stray
+            raise InputError(
+                f"{source}: [[history]] year {year}, incident {i}: unknown cost category "
+                f"{category!r}; the model's categories are {', '.join(model.costs)}"
+            )
         if org.sector not in model.frequency_model.base_rate:
             known = ", ".join(sorted(model.frequency_model.base_rate))
             raise InputError(

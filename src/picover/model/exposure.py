@@ -160,6 +160,25 @@ class IncidentHistory:
         """Incidents over all observed years."""
         return sum(y.incidents for y in self.years)
 
+    def unknown_cost(self, categories: Iterable[str]) -> tuple[int, int, str] | None:
+        """The first past cost under a category not among ``categories``, as
+        (year, incident counting from 1, category), or None when there is none.
+
+        Examples
+        --------
+        >>> h = IncidentHistory.from_rows([{"year": 2023, "records_held": 10, "incidents": 1,
+        ...                                 "costs": [{"consolaton": 1e6}]}])
+        >>> h.unknown_cost(["investigation", "consolation"])
+        (2023, 1, 'consolaton')
+        """
+        known = set(categories)
+        for year in self.years:
+            for i, incident in enumerate(year.details, start=1):
+                unknown = sorted(set(incident.costs) - known)
+                if unknown:
+                    return year.year, i, unknown[0]
+        return None
+
     def exposure(self, records: float, size_elasticity: float) -> float:
         """Observed exposure in units of the current year: sum of (R_t / R) ** elasticity."""
         return math.fsum((y.records_held / records) ** size_elasticity for y in self.years)

@@ -327,14 +327,13 @@ def check_history(org: Organisation, day: datetime.date, model: BreachModel) -> 
             f"({day}): it would count as a whole year observed; leave it out, or quote as of "
             "a later date"
         )
-    for year in org.history.years:
-        for i, incident in enumerate(year.details, start=1):
-            unknown = sorted(set(incident.costs) - set(model.costs))
-            if unknown:
-                raise ValueError(
-                    f"Organisation.history, year {year.year}, incident {i}: cost category "
-                    f"{unknown[0]!r} is not one of the model's ({', '.join(model.costs)})"
-                )
+    stray = org.history.unknown_cost(model.costs)
+    if stray is not None:
+        year, i, category = stray
+        raise ValueError(
+            f"Organisation.history, year {year}, incident {i}: cost category {category!r} is "
+            f"not one of the model's ({', '.join(model.costs)})"
+        )
 
 
 def compliance(
