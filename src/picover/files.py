@@ -294,12 +294,13 @@ def parse(data: Mapping[str, Any], *, source: str = "<input>") -> Case:
                 raise InputError(f"{source}: [[history]] must be a list of tables, one per year")
             history = _build(IncidentHistory.from_rows, "[[history]]", source, rows=rows)
         org = _build(Organisation, "[organisation]", source, history=history, **values)
-        stray = None if history is None else history.unknown_cost(model.costs)
+        stray = None if history is None else history.unknown_costs(model.costs)
         if stray is not None:
-            year, i, category = stray
+            year, i, unknown = stray
             raise InputError(
                 f"{source}: [[history]] year {year}, incident {i}: unknown cost category "
-                f"{category!r}; the model's categories are {', '.join(model.costs)}"
+                f"{', '.join(map(repr, unknown))}; the model's categories are "
+                f"{', '.join(model.costs)}"
             )
         if org.sector not in model.frequency_model.base_rate:
             known = ", ".join(sorted(model.frequency_model.base_rate))

@@ -160,23 +160,24 @@ class IncidentHistory:
         """Incidents over all observed years."""
         return sum(y.incidents for y in self.years)
 
-    def unknown_cost(self, categories: Iterable[str]) -> tuple[int, int, str] | None:
-        """The first past cost under a category not among ``categories``, as
-        (year, incident counting from 1, category), or None when there is none.
+    def unknown_costs(self, categories: Iterable[str]) -> tuple[int, int, list[str]] | None:
+        """The first incident with past costs under categories not among
+        ``categories``, as (year, incident counting from 1, those categories
+        sorted), or None when there is none.
 
         Examples
         --------
         >>> h = IncidentHistory.from_rows([{"year": 2023, "records_held": 10, "incidents": 1,
         ...                                 "costs": [{"consolaton": 1e6}]}])
-        >>> h.unknown_cost(["investigation", "consolation"])
-        (2023, 1, 'consolaton')
+        >>> h.unknown_costs(["investigation", "consolation"])
+        (2023, 1, ['consolaton'])
         """
         known = set(categories)
         for year in self.years:
             for i, incident in enumerate(year.details, start=1):
                 unknown = sorted(set(incident.costs) - known)
                 if unknown:
-                    return year.year, i, unknown[0]
+                    return year.year, i, unknown
         return None
 
     def exposure(self, records: float, size_elasticity: float) -> float:

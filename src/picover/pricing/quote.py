@@ -327,11 +327,11 @@ def check_history(org: Organisation, day: datetime.date, model: BreachModel) -> 
             f"({day}): it would count as a whole year observed; leave it out, or quote as of "
             "a later date"
         )
-    stray = org.history.unknown_cost(model.costs)
+    stray = org.history.unknown_costs(model.costs)
     if stray is not None:
-        year, i, category = stray
+        year, i, unknown = stray
         raise ValueError(
-            f"Organisation.history, year {year}, incident {i}: cost category {category!r} is "
+            f"Organisation.history, year {year}, incident {i}: cost category {unknown[0]!r} is "
             f"not one of the model's ({', '.join(model.costs)})"
         )
 
