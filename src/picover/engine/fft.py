@@ -216,6 +216,7 @@ def transform(
     exact_mean: float,
     *,
     strong: bool = False,
+    plus: FloatArray | None = None,
 ) -> Aggregate:
     """Invert ``total_for(plan)`` onto n grid points, guarding against wrap-around.
 
@@ -223,14 +224,20 @@ def transform(
     parts; called with a stand-in plan it yields the exact total mass of all
     on-grid sums, from which the wrapped mass is measured. With ``strong``
     the strong plan is used from the start (when the caller knows that the
-    usual one would let too much mass wrap around).
+    usual one would let too much mass wrap around). ``plus``, masses on the
+    n grid points, is added to the result as it is: a part of the mixture
+    already known on the grid needs no transform (and cannot wrap).
     """
     mass = float(np.real(total_for(_Masses(n))).reshape(-1)[0])
+    extra = 0.0 if plus is None else float(plus[:n].sum())
     for use_strong in (True,) if strong else (False, True):
         plan = Plan.for_grid(n, use_strong)
         kept, on_all = plan.inverse(total_for(plan))
+        if plus is not None:
+            kept[: min(n, plus.size)] += plus[:n]
+            on_all += extra
         damping = math.exp(-plan.alpha)
-        wrapped = max(mass - on_all, 0.0) / (1.0 - damping)
+        wrapped = max(mass + extra - on_all, 0.0) / (1.0 - damping)
         if damping * wrapped <= WRAP_TOL:
             break
     else:

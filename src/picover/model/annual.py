@@ -31,7 +31,7 @@ from picover.engine.lossdist import TAIL_VARIANCE_SHARE, LossDistribution
 from picover.engine.terms import annual_terms_error, apply_annual_terms, unresolved_tail
 from picover.model import payment, sizing
 from picover.model.exposure import Organisation
-from picover.model.incident import IncidentBuilder
+from picover.model.incident import IncidentBuilder, fine_outcomes
 from picover.model.policy import Terms
 
 if TYPE_CHECKING:
@@ -76,7 +76,8 @@ def fft_loss(
     1.0
     """
     ctx = model._context(org)
-    k, w = model._nodes(org.records, terms, ctx)
+    cut_points = model._cut_points(org.records, terms, ctx)
+    k, w = model._nodes_at(org.records, cut_points)
     n_mean = freq.mean()
     p_any = prob_any(freq)
     if n_mean == 0 or not terms.first:
@@ -209,13 +210,18 @@ def fft_loss(
             # throw it away and grow as it does here, keeping its bucket.
             keep = grid_for(reach)[0]
             reach = toward_annual_end(reach, terms.aggregate_retention, terms.aggregate_limit)
+    # Incidents whose costs are all fixed given K (crisis management, say) in
+    # one of their outcomes: those outcomes are mixed over a fine rule of K.
+    fine = None
+    if any(any(fine_outcomes(model.costs, names)) for names in (terms.first, terms.later)):
+        fine = model._fine_nodes(org.records, cut_points)
     # Whether the bucket was checked against the bias at the policy's bends
     # (payments without a retention or per-incident limit have none).
     refined = terms.retention == 0 and math.isinf(terms.per_incident_limit)
     for attempt in range(_MAX_REGRIDS):
         h, n = grid_for(reach, keep)
         builder = IncidentBuilder(
-            model.costs, model.litigation, k_used, w_used, ctx, terms.sublimits, h, n
+            model.costs, model.litigation, k_used, w_used, ctx, terms.sublimits, h, n, fine
         )
         covered_later = builder.grid(terms.later)
         covered_first = covered_later if terms.first == terms.later else builder.grid(terms.first)

@@ -12,6 +12,7 @@ array of record counts.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -56,6 +57,16 @@ class BreachSize(Protocol):
         ...
 
 
+@functools.cache
+def _legendre(n: int) -> tuple[FloatArray, FloatArray]:
+    """Gauss-Legendre nodes and weights on [-1, 1], read-only: computing them
+    costs as much as the rest of an organisation's nodes."""
+    x, w = special.roots_legendre(n)
+    x.flags.writeable = False
+    w.flags.writeable = False
+    return x, w
+
+
 def _log_legendre(
     low: FloatArray, high: FloatArray, breakpoints: Breakpoints, n: int
 ) -> tuple[FloatArray, FloatArray]:
@@ -67,7 +78,7 @@ def _log_legendre(
     ``breakpoints`` is a sequence shared by all, or an array with a last axis
     of breakpoints per organisation (NaN for none).
     """
-    x, w = special.roots_legendre(n)
+    x, w = _legendre(n)
     lo, hi = np.log(low)[..., None], np.log(high)[..., None]
     points = np.asarray(breakpoints, dtype=np.float64)
     if points.ndim <= 1:

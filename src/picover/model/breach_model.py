@@ -47,6 +47,13 @@ from picover.model.simulate import SimulatedIncidents
 FloatArray = NDArray[np.float64]
 
 
+#: Width in ln K of the fine rule's segments for 8 nodes per segment (in
+#: proportion for more or fewer): a cost proportional to K then moves by at most
+#: about 0.3% from one node to the next, far below what a quantile of the
+#: year's loss needs.
+FINE_STEP = 0.016
+
+
 def _breach_size(_instance: Any, _attribute: Any, value: Any) -> None:
     if not isinstance(value, BreachSize):
         raise TypeError(
@@ -217,6 +224,13 @@ class BreachModel:
         lawsuit and fine probabilities change slope and, given ``terms`` and the
         organisations' ``ctx``, where nearly fixed costs meet the policy's amounts
         (see :mod:`picover.model.bends`)."""
+        return self._nodes_at(records, self._cut_points(records, terms, ctx))
+
+    def _cut_points(
+        self, records: Any, terms: Terms | None = None, ctx: CostContext | None = None
+    ) -> Any:
+        """The breakpoints of :meth:`_nodes`: a list shared by all, or an array
+        with a last axis per organisation (NaN for none)."""
         fixed: Any = self._breakpoints()
         if terms is not None and ctx is not None:
             bent = bends(
@@ -234,9 +248,32 @@ class BreachModel:
             elif bent.shape[-1]:
                 shared = np.broadcast_to(np.asarray(fixed), (*bent.shape[:-1], len(fixed)))
                 fixed = np.concatenate((shared, bent), axis=-1)
-                if getattr(type(self.breach_size), "nodes", None) not in _PER_ORGANISATION_NODES:
-                    return self._nodes_one_by_one(records, fixed)
+        return fixed
+
+    def _nodes_at(self, records: Any, fixed: Any) -> tuple[FloatArray, FloatArray]:
+        """Nodes and weights of K split at the breakpoints ``fixed`` (see
+        :meth:`_cut_points`)."""
+        per_organisation = isinstance(fixed, np.ndarray) and fixed.ndim > 1
+        takes_arrays = getattr(type(self.breach_size), "nodes", None) in _PER_ORGANISATION_NODES
+        if per_organisation and not takes_arrays:
+            return self._nodes_one_by_one(records, fixed)
         return self.breach_size.nodes(records, fixed, self.nodes)
+
+    def _fine_nodes(self, records: float, fixed: list[float]) -> tuple[FloatArray, FloatArray]:
+        """A fine rule of K for one organisation: the nodes at the breakpoints
+        ``fixed`` (see :meth:`_cut_points`) with every segment cut further,
+        about every ``FINE_STEP`` in ln K (for 8 nodes per segment), without
+        nodes of weight zero. Costs that are fixed given K are mixed over it
+        where nothing spread out covers them (see
+        :class:`~picover.model.incident.IncidentBuilder`): over the usual
+        nodes they would be a few lumps. A breach size whose nodes ignore
+        breakpoints gives its usual nodes."""
+        step = FINE_STEP * self.nodes / DEFAULT_NODES
+        cuts = np.exp(np.arange(step, math.log(max(float(records), 1.0)), step))
+        k, w = self.breach_size.nodes(records, np.union1d(fixed, cuts).tolist(), self.nodes)
+        k, w = np.ravel(k), np.ravel(w)
+        keep = w > 0
+        return k[keep], w[keep]
 
     def _nodes_one_by_one(self, records: Any, points: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Nodes of a breach size that takes one sequence of breakpoints (the

@@ -14,7 +14,12 @@ higher, as the bound from ``stop_loss`` assumes) and keep the tail beyond the
 grid as its probability and conditional mean. A cost that is nearly fixed
 given K offers ``levels(k, ctx)``, the few amounts it takes when its trigger
 happens: where a policy's retention, limit or sublimit meets them, the
-insured cost bends in K, and the model's quadrature splits there. A category
+insured cost bends in K, and the model's quadrature splits there. A cost
+that takes those few amounts with known chances may offer
+``atoms(k, ctx, limit)``, the amounts of ``min(C, limit)`` and their
+probabilities: where only such costs make up an incident's cost (no
+investigation, say), the model mixes them over a fine rule of K, so that
+their distribution is smooth rather than one lump per quadrature node. A category
 offering ``second_moment(k, ctx, limit)``, E[min(C, limit)^2 | K = k,
 trigger], lets the model give the exact variance of a year's loss.
 
@@ -527,6 +532,21 @@ class LinearCost:
         """E[(C - x)+ | K = k]: the certain cost's excess over x (currency units)."""
         return np.maximum(self.mean(k, ctx) - np.asarray(x, dtype=np.float64), 0.0)
 
+    def atoms(self, k: Any, ctx: CostContext, limit: float) -> tuple[FloatArray, FloatArray]:
+        """min(C, limit) given K = k as atoms: amounts and probabilities with a
+        last axis of one atom (broadcasts over k).
+
+        Examples
+        --------
+        >>> cost = LinearCost(1e7, 500.0)
+        >>> values, probs = cost.atoms(np.array([1e4]), CostContext(1e4, 0.0), 1e7)
+        >>> values.tolist(), probs.tolist()  # 1.5e7 capped at 1e7, for certain
+        ([[10000000.0]], [[1.0]])
+        """
+        values = np.minimum(self.mean(k, ctx), limit)
+        values = np.asarray(values, dtype=np.float64)[..., None]
+        return values, np.ones_like(values)
+
     def severity(self, k: float, ctx: CostContext) -> Severity:
         return AtomicSeverity([float(self.mean(k, ctx))], [1.0])
 
@@ -635,6 +655,23 @@ class SurchargeCost:
         # (C - x)+ is C - x for x < 0, whether the surcharge comes or not.
         hit = p * np.maximum(self.amount(k, ctx) - xs, 0.0)
         return hit + (1.0 - p) * np.maximum(-xs, 0.0)
+
+    def atoms(self, k: Any, ctx: CostContext, limit: float) -> tuple[FloatArray, FloatArray]:
+        """min(C, limit) given K = k as atoms: none or the surcharge (capped),
+        with their probabilities, on a last axis of two (broadcasts over k).
+
+        Examples
+        --------
+        >>> fine = SurchargeCost(0.1, 0.9, 0.005, 0.25, 0.03)
+        >>> values, probs = fine.atoms(np.array([1e6]), CostContext(1e6, 1e11), math.inf)
+        >>> values.tolist(), probs.round(12).tolist()  # 0.5% of sales, with probability 0.9
+        ([[0.0, 500000000.0]], [[0.1, 0.9]])
+        """
+        p = np.asarray(self.probability(k), dtype=np.float64)
+        hit = np.minimum(self.amount(k, ctx), limit)
+        values = np.stack(np.broadcast_arrays(np.zeros_like(hit), hit), axis=-1)
+        probs = np.stack(np.broadcast_arrays(1.0 - p, p), axis=-1)
+        return values, probs
 
     def severity(self, k: float, ctx: CostContext) -> Severity:
         p = float(self.probability(k))

@@ -11,6 +11,15 @@ trigger, each category capped at its sublimit, and (k_i, w_i) are the breach
 size's quadrature nodes. One inverse FFT gives the incident's distribution;
 what the grid cannot hold becomes a tail atom at its exact conditional mean,
 as in the engine.
+
+Over those few nodes a cost fixed given K (crisis management) would be a
+few lumps, one per node, wherever nothing spread out covers it: the
+incidents without a suit, when the cause investigation is not covered (or
+not again). An outcome (no suit, a suit without liability, liability) whose
+costs all come as atoms (``atoms`` of the category) is therefore mixed over
+a fine rule of K instead, in the grid's own space (one more transform, not
+one per node). Both rules integrate the same smooth costs, to within 1e-13
+of each other, so means and moments stay as the usual nodes give them.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from picover.engine import fft
-from picover.engine.discretise import GridSeverity
+from picover.engine.discretise import GridSeverity, place_atom_rows
 from picover.model.costs import TRIGGERS, CostCategory, CostContext, on_grid
 from picover.model.litigation import Litigation
 
@@ -185,11 +194,32 @@ def stop_loss_bound(
     return np.asarray((w * best).sum(axis=-1), dtype=np.float64)
 
 
+def outcomes(costs: Mapping[str, CostCategory], names: Sequence[str]) -> tuple[frozenset[str], ...]:
+    """The categories of ``names`` that each outcome of an incident carries:
+    no suit, a suit without liability, liability."""
+    by_trigger = {t: frozenset(c for c in names if costs[c].trigger == t) for t in TRIGGERS}
+    none = by_trigger["incident"]
+    suit = none | by_trigger["suit"]
+    return (none, suit, suit | by_trigger["liability"])
+
+
+def fine_outcomes(costs: Mapping[str, CostCategory], names: Sequence[str]) -> tuple[bool, ...]:
+    """Per outcome (see :func:`outcomes`), whether it carries costs and all of
+    them come as atoms: such outcomes are mixed over the fine rule of K."""
+    return tuple(
+        bool(carried) and all(hasattr(costs[c], "atoms") for c in carried)
+        for carried in outcomes(costs, names)
+    )
+
+
 class IncidentBuilder:
     """Grid distributions of one incident's covered cost for one organisation.
 
     Category transforms are computed once per grid and reused for the first
-    incident of a year and for the later ones.
+    incident of a year and for the later ones. ``fine``, the nodes and
+    weights of a fine rule of K (see :meth:`BreachModel._fine_nodes
+    <picover.BreachModel._fine_nodes>`), lets outcomes made only of costs
+    given as atoms be mixed over it (None: over the usual nodes).
     """
 
     def __init__(
@@ -202,11 +232,13 @@ class IncidentBuilder:
         sublimits: Mapping[str, float],
         bucket: float,
         n: int,
+        fine: tuple[FloatArray, FloatArray] | None = None,
     ) -> None:
         self.costs, self.litigation = costs, litigation
         self.k, self.w, self.ctx = k, w, ctx
         self.sublimits = sublimits
         self.bucket, self.n = bucket, n
+        self.fine = fine
         self._probs: dict[str, FloatArray] = {}
         self._transforms: dict[tuple[Any, ...], ComplexArray] = {}
         self._products: dict[tuple[Any, ...], Any] = {}
@@ -257,32 +289,88 @@ class IncidentBuilder:
             self._products[key] = product
         return product
 
-    def _aftermath(self, suit: frozenset[str], liability: frozenset[str], plan: Any) -> Any:
+    def _aftermath(
+        self,
+        suit: frozenset[str],
+        liability: frozenset[str],
+        plan: Any,
+        on_nodes: tuple[bool, ...] = (True, True, True),
+    ) -> Any:
         """Per node, the transform of what may follow an incident,
         ``(1 - p) + p * T_suit * ((1 - q) + q * T_liab)``: shared by the first
-        incident of a year and the later ones (never modify it)."""
-        key = (suit, liability, *_plan_key(plan))
+        incident of a year and the later ones (never modify it). Of the three
+        outcomes only those ``on_nodes`` are kept (the others are mixed over
+        the fine rule)."""
+        key = (suit, liability, on_nodes, *_plan_key(plan))
+        shared = (suit, liability, (False, True, True), *_plan_key(plan))
+        if key not in self._after and on_nodes == (True, True, True) and shared in self._after:
+            # The later incidents often take the outcomes with a suit alone (no
+            # suit is on the fine rule), and the first incident all three.
+            p = self.litigation.p_suit(self.k)[:, None]
+            self._after[key] = self._after[shared] + (1.0 - p)
         if key not in self._after:
             p = self.litigation.p_suit(self.k)[:, None]
             q = self.litigation.q_liable
             # In place on the first fresh array: these are (nodes x frequencies) arrays,
             # and the transforms used only here are not kept (less memory to fault in).
-            after = q * self._product(liability, plan, keep=False)
-            after += 1.0 - q
-            after = _times(after, self._product(suit, plan, keep=False))
-            after = _times(after, p)
-            after += 1.0 - p
+            after: Any = 0.0
+            if on_nodes[2]:
+                after = q * self._product(liability, plan, keep=False)
+            if on_nodes[1]:
+                after += 1.0 - q
+            if on_nodes[1] or on_nodes[2]:
+                after = _times(after, self._product(suit, plan, keep=False))
+                after = _times(after, p)
+            if on_nodes[0]:
+                after += 1.0 - p
             self._after[key] = after
         return self._after[key]
+
+    def _fine_masses(
+        self, rule: tuple[FloatArray, FloatArray], names: Sequence[str], smooth: tuple[bool, ...]
+    ) -> FloatArray:
+        """Grid masses of the outcomes ``smooth`` marks, mixed over the fine
+        ``rule`` of K: at each of its nodes the outcome's chance times the sum
+        of its categories' atoms (every combination of them)."""
+        k, w = rule
+        p = self.litigation.p_suit(k)
+        q = self.litigation.q_liable
+        chances = (1.0 - p, p * (1.0 - q), p * q)
+        values, masses = [], []
+        for carried, chance, on in zip(outcomes(self.costs, names), chances, smooth, strict=True):
+            if not on:
+                continue
+            v = np.zeros((k.size, 1))
+            m = (w * chance)[:, None]
+            for name in sorted(carried):
+                found = self.costs[name].atoms(k, self.ctx, self.sublimits[name])  # type: ignore[attr-defined]
+                atoms = np.shape(found[0])[-1]
+                cv = np.broadcast_to(found[0], (k.size, atoms))
+                cp = np.broadcast_to(found[1], (k.size, atoms))
+                v = (v[:, :, None] + cv[:, None, :]).reshape(k.size, -1)
+                m = (m[:, :, None] * cp[:, None, :]).reshape(k.size, -1)
+            values.append(v.reshape(-1))
+            masses.append(m.reshape(-1))
+        grid = place_atom_rows(
+            np.concatenate(values)[None, :], np.concatenate(masses)[None, :], self.bucket, self.n
+        )[0]
+        return np.asarray(grid[0], dtype=np.float64)
 
     def grid(self, names: Sequence[str]) -> GridSeverity:
         """The distribution of one incident's covered cost summed over ``names``."""
         by_trigger = {
             t: frozenset(c for c in names if self.costs[c].trigger == t) for t in TRIGGERS
         }
+        smooth = (False,) * 3 if self.fine is None else fine_outcomes(self.costs, names)
+        on_nodes = tuple(not s for s in smooth)
+        fine = None
+        if self.fine is not None and any(smooth):
+            fine = self._fine_masses(self.fine, names, smooth)
 
         def total_for(plan: Any) -> ComplexArray:
-            after = self._aftermath(by_trigger["suit"], by_trigger["liability"], plan)
+            if not any(on_nodes):
+                return np.zeros(plan.n_fft // 2 + 1, dtype=np.complex128)
+            after = self._aftermath(by_trigger["suit"], by_trigger["liability"], plan, on_nodes)
             node = after * self._product(by_trigger["incident"], plan)
             shape = (self.k.size, plan.n_fft // 2 + 1)
             if node.shape == shape:
@@ -297,7 +385,11 @@ class IncidentBuilder:
         # plan, so does any set containing it (the first incident's, say).
         covered = frozenset(names)
         strong = any(s <= covered for s in self._wrapping) or _wraps(self.n, covered, total_for)
-        agg = fft.transform(self.n, total_for, self.bucket, self.expected(names), strong=strong)
+        # The outcomes mixed over the fine rule are already on the grid: they are
+        # added after the inverse transform (and, inside the grid, cannot wrap).
+        agg = fft.transform(
+            self.n, total_for, self.bucket, self.expected(names), strong=strong, plus=fine
+        )
         if agg.strong:
             self._wrapping.append(covered)
         return GridSeverity(self.bucket, agg.probs[:-1].copy(), agg.tail_mass, agg.tail_mean)
