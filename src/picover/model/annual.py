@@ -17,6 +17,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from picover.engine import fft
 from picover.engine.compound import (
@@ -218,6 +219,11 @@ def fft_loss(
     # Whether the bucket was checked against the bias at the policy's bends
     # (payments without a retention or per-incident limit have none).
     refined = terms.retention == 0 and math.isinf(terms.per_incident_limit)
+    # And at the annual terms' bends, where a year's costs put on the grid one
+    # by one (on average, in a year with an incident) spread the total.
+    annual_bends = terms.aggregate_retention > 0 or math.isfinite(terms.aggregate_limit)
+    refined_annual = False
+    parts = (p_any * len(terms.first) + (n_mean - p_any) * len(terms.later)) / p_any
     for attempt in range(_MAX_REGRIDS):
         h, n = grid_for(reach, keep)
         builder = IncidentBuilder(
@@ -244,11 +250,7 @@ def fft_loss(
             ) * payment.kink_bias(covered_later, len(terms.later), terms)
             refined = True
             if bias > KINK_BIAS_TRIGGER * exact:
-                wanted = math.sqrt(bias / (0.5 * KINK_BIAS_TRIGGER * exact))
-                # The power of two at or below the shrunk grid's length: asking
-                # for a bucket just under it would double the grid again.
-                points = 2 ** math.floor(math.log2((2 if wanted <= 2 else 4) * (n - 1)))
-                finer = h * (n - 1) / points * (1.0 + 1e-9)
+                finer = _finer(h, n, bias, exact)
                 keep = finer if keep is None else min(keep, finer)
                 continue
         if automatic:
@@ -279,6 +281,16 @@ def fft_loss(
         # tails are known, by their means.
         n_year = min(n, later.probs.size, first.probs.size)
         agg = fft.aggregate(freq, later, n_year, exact, first=None if first is later else first)
+        if automatic and not refined_annual and annual_bends:
+            # The same bias at the annual terms' bends, from the year's total:
+            # each category of each incident spreads it a little.
+            refined_annual = True
+            bias = payment.annual_kink_bias(agg, parts, terms)
+            mean_paid = _annual_mean(agg, terms)
+            if bias > KINK_BIAS_TRIGGER * mean_paid:
+                finer = _finer(h, n, bias, mean_paid)
+                keep = finer if keep is None else min(keep, finer)
+                continue
         error = annual_terms_error(agg, terms.aggregate_retention, terms.aggregate_limit)
         if error > 0 and agg.top >= terms.aggregate_retention and math.isfinite(annual_end):
             # That bound sees only the tail's mean; the error is also at most
@@ -336,7 +348,21 @@ def fft_loss(
                 RuntimeWarning,
                 stacklevel=3,
             )
-    if terms.aggregate_retention > 0 or math.isfinite(terms.aggregate_limit):
+    if automatic and annual_bends:
+        bias = payment.annual_kink_bias(agg, parts, terms)
+        mean_paid = _annual_mean(agg, terms)
+        if bias > KINK_BIAS_WARN * mean_paid:
+            warnings.warn(
+                f"the grid's bucket ({c * h:,.6g}) is coarse beside the policy's aggregate "
+                f"retention ({terms.aggregate_retention:,.6g}) or limit: the mean payment "
+                f"({mean_paid:,.6g}) may be off by up to about {bias:,.3g} "
+                f"({bias / mean_paid:.1%}), most likely too high; the grid reaches "
+                f"{c * h * (n - 1):,.6g} for the tail tolerance {tol:.3g}: a larger tail_tol, "
+                "or a finer bucket, gives a sharper figure",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+    if annual_bends:
         paid = apply_annual_terms(
             agg, terms.aggregate_retention, terms.aggregate_limit, model.currency
         )
@@ -352,13 +378,34 @@ def fft_loss(
     return apply_annual_terms(agg, 0.0, math.inf, model.currency, math.nan if var is None else var)
 
 
+def _finer(h: float, n: int, bias: float, mean: float) -> float:
+    """A bucket 2 or 4 times finer than ``h`` (grids have power-of-two lengths),
+    aiming at half the trigger's share of the mean for a bias falling with
+    the square of the bucket."""
+    wanted = math.sqrt(bias / (0.5 * KINK_BIAS_TRIGGER * mean))
+    # The power of two at or below the shrunk grid's length: asking for a
+    # bucket just under it would double the grid again.
+    points = 2.0 ** math.floor(math.log2((2 if wanted <= 2 else 4) * (n - 1)))
+    return h * (n - 1) / points * (1.0 + 1e-9)
+
+
+def _annual_paid(agg: fft.Aggregate, terms: Terms) -> NDArray[np.float64]:
+    """The year's payment under the annual terms at each point of the grid (and the tail)."""
+    return np.minimum(
+        np.maximum(agg.support - terms.aggregate_retention, 0.0), terms.aggregate_limit
+    )
+
+
+def _annual_mean(agg: fft.Aggregate, terms: Terms) -> float:
+    """The mean of the year's payment under the annual terms, on the grid."""
+    return float((agg.probs * _annual_paid(agg, terms)).sum())
+
+
 def tail_variance_share(agg: fft.Aggregate, terms: Terms) -> float:
     """The tail atom's share of the variance of the year's payment under the annual terms."""
     if agg.tail_mass == 0.0:
         return 0.0
-    paid = np.minimum(
-        np.maximum(agg.support - terms.aggregate_retention, 0.0), terms.aggregate_limit
-    )
+    paid = _annual_paid(agg, terms)
     mean = float((agg.probs * paid).sum())
     spread = (paid - mean) ** 2 * agg.probs
     total = float(spread.sum())

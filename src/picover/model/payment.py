@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from picover.engine import fft
 from picover.engine.compound import compound_variance, count_excess_bound
 from picover.engine.discretise import GridSeverity
 from picover.engine.frequency import Frequency
@@ -268,6 +269,57 @@ def capped(excess: StopLoss, cap: float) -> StopLoss:
     return bound
 
 
+def bend_density(probs: FloatArray, h: float, a: float) -> float:
+    """The density at a bend ``a`` of masses ``probs`` on 0, h, 2h, ... (0
+    when a is 0, infinite, or too near the grid's end to tell).
+
+    The smaller of its averages over the two buckets either side (a itself
+    left out): rounding moves a payment's mean only where mass lies on both
+    sides of its bend. A nearly fixed cost at a (a crisis fee equal to the
+    retention), with the other costs above it, pays linearly and has no
+    bias, and its spike is no density. The point 0 holds every cost below
+    half a bucket, a lump and no density: with fewer than two points between
+    it and a, the average over the three buckets around a stands in (too
+    high, if anything).
+    """
+    if not 0.0 < a < math.inf:
+        return 0.0
+    j = round(a / h)
+    if j + 2 >= probs.size:
+        return 0.0
+    if j >= 3:
+        return min(float(probs[j - 2 : j].mean()), float(probs[j + 1 : j + 3].mean())) / h
+    return float(probs[max(j - 1, 1) : j + 2].mean()) / h
+
+
+def annual_kink_bias(agg: fft.Aggregate, parts: float, terms: Terms) -> float:
+    """A rough estimate, meant to err high, of how far the grid moves the
+    year's mean payment at the annual terms' bends (currency units).
+
+    As in :func:`kink_bias`, for the year's total: of the ``parts`` costs a
+    year puts on the grid separately on average (incidents times their
+    categories) all but one spread it, each by a variance of at most h^2 / 4
+    (h the year's bucket), and the payment moves by about half the density
+    at each bend (the aggregate retention, and it plus the aggregate limit)
+    times that variance, never more than the bend's amount.
+
+    Examples
+    --------
+    >>> probs = np.append(np.full(100, 0.01), 0.0)  # density 0.01, no tail
+    >>> agg = fft.Aggregate(1.0, np.arange(101.0), probs, 0.0, math.nan)
+    >>> t = Terms((), (), {}, 0.0, math.inf, 1.0, 50.0, math.inf)
+    >>> annual_kink_bias(agg, 3.0, t)  # 0.01 * 2 / 8
+    0.0025
+    """
+    h = agg.bucket
+    total = 0.0
+    d, limit = terms.aggregate_retention, terms.aggregate_limit
+    for a in (d, d + limit):
+        density = bend_density(agg.probs[:-1], h, a)
+        total += min(density * max(parts - 1.0, 0.0) * h * h / 8.0, a)
+    return total
+
+
 def kink_bias(covered: GridSeverity, names: int, terms: Terms) -> float:
     """A rough estimate, meant to err high, of how far the grid moves one
     incident's mean payment at the policy's bends (currency units).
@@ -297,24 +349,8 @@ def kink_bias(covered: GridSeverity, names: int, terms: Terms) -> float:
     h = covered.bucket
     total = 0.0
     for a in (terms.retention, terms.retention + terms.per_incident_limit):
-        if 0.0 < a < math.inf:
-            j = round(a / h)
-            if j + 2 < covered.probs.size:
-                # The density at a: the smaller of its averages over the two
-                # buckets either side (a itself left out). Rounding moves the
-                # mean only where mass lies on both sides of the bend: a nearly
-                # fixed cost at a (a crisis fee equal to the retention), with
-                # the other costs above it, pays linearly and has no bias, and
-                # its spike is no density. The point 0 holds every cost below
-                # half a bucket, a lump and no density: with fewer than two
-                # points between it and a, the average over the three buckets
-                # around a stands in (too high, if anything).
-                if j >= 3:
-                    below = float(covered.probs[j - 2 : j].mean())
-                    density = min(below, float(covered.probs[j + 1 : j + 3].mean())) / h
-                else:
-                    density = float(covered.probs[max(j - 1, 1) : j + 2].mean()) / h
-                # The payment bends by min(X, a), which lies in [0, a] on and off
-                # the grid: a bend can move the mean by a at most.
-                total += min(density * max(names - 1, 0) * h * h / 8.0, a)
+        density = bend_density(covered.probs, h, a)
+        # The payment bends by min(X, a), which lies in [0, a] on and off the
+        # grid: a bend can move the mean by a at most.
+        total += min(density * max(names - 1, 0) * h * h / 8.0, a)
     return terms.coinsurance * total
