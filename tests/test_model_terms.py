@@ -226,6 +226,47 @@ def test_fixed_costs_together_are_smooth_on_the_grid():
         assert float(d.cdf(x)) == pytest.approx(cdf, abs=5e-8), x
 
 
+@pytest.mark.parametrize("nodes", [2, 3, 4, 5, 8])
+def test_the_fine_rule_keeps_the_mean_of_the_usual_nodes(nodes):
+    # With 2 nodes per segment the usual nodes put the chance of no suit 1e-4
+    # off the fine rule's (0.882642 against 0.882742 here): mixing that outcome
+    # over the fine rule made a grid holding probability 1.00009 and a mean
+    # 3.4e-3 off expected_losses, with a warning. Such an outcome stays on the
+    # usual nodes.
+    model = attrs.evolve(MODEL, nodes=nodes)
+    o = pc.Organisation(100_000, 1e11, "finance")
+    for policy in (pc.Policy(investigation="none"), pc.Policy(covers={"crisis_management"})):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = model.annual_loss(o, policy).mean()
+        assert got == pytest.approx(model.expected_losses(o, policy)["total"], rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda k: (500.0 * k, np.ones_like(k)), r"of one shape, \(len\(k\), atoms\)"),
+        (lambda k: (500.0 * k[:, None], np.full((k.size, 1), 0.5)), "summing to 1"),
+    ],
+)
+def test_atoms_of_the_wrong_shape_or_mass_are_refused(answer, message):
+    # Amounts without the atoms' axis once gave a grid "holding probability
+    # 3561", renormalised with a mere warning.
+    from picover.model.costs import LinearCost
+
+    @attrs.frozen
+    class Careless(LinearCost):
+        def atoms(self, k, ctx, limit):
+            return answer(np.asarray(k))
+
+    model = attrs.evolve(MODEL, costs={**MODEL.costs, "crisis_management": Careless(1e7, 500.0)})
+    o = pc.Organisation(100_000, 1e11, "retail")
+    with pytest.raises(ValueError, match="atoms\\(\\) of the cost category 'crisis_management'"):
+        model.annual_loss(o, pc.Policy(investigation="none"))
+    with pytest.raises(ValueError, match=message):
+        model.annual_loss(o, pc.Policy(investigation="none"))
+
+
 def test_without_investigation_the_nodes_leave_no_lumps():
     # Without investigation an incident without a suit costs crisis management
     # alone: over the usual nodes it was lumps, and P(loss > x) moved by 5e-5

@@ -543,7 +543,8 @@ class LinearCost:
         >>> values.tolist(), probs.tolist()  # 1.5e7 capped at 1e7, for certain
         ([[10000000.0]], [[1.0]])
         """
-        values = np.minimum(self.mean(k, ctx), limit)
+        # Broadcast to K: a subclass may answer one amount for all.
+        values = np.minimum(np.broadcast_to(self.mean(k, ctx), np.shape(k)), limit)
         values = np.asarray(values, dtype=np.float64)[..., None]
         return values, np.ones_like(values)
 
@@ -669,9 +670,8 @@ class SurchargeCost:
         """
         p = np.asarray(self.probability(k), dtype=np.float64)
         hit = np.minimum(self.amount(k, ctx), limit)
-        values = np.stack(np.broadcast_arrays(np.zeros_like(hit), hit), axis=-1)
-        probs = np.stack(np.broadcast_arrays(1.0 - p, p), axis=-1)
-        return values, probs
+        p, hit = np.broadcast_arrays(p, hit)
+        return np.stack((np.zeros_like(hit), hit), axis=-1), np.stack((1.0 - p, p), axis=-1)
 
     def severity(self, k: float, ctx: CostContext) -> Severity:
         p = float(self.probability(k))

@@ -17,9 +17,10 @@ few lumps, one per node, wherever nothing spread out covers it: the
 incidents without a suit, when the cause investigation is not covered (or
 not again). An outcome (no suit, a suit without liability, liability) whose
 costs all come as atoms (``atoms`` of the category) is therefore mixed over
-a fine rule of K instead, in the grid's own space (one more transform, not
-one per node). Both rules integrate the same smooth costs, to within 1e-13
-of each other, so means and moments stay as the usual nodes give them.
+a fine rule of K instead, in the grid's own space, and added after the
+inverse transform. Both rules integrate the same smooth costs (to 1e-13
+with 8 nodes per segment), and an outcome on which they disagree stays on
+the usual nodes, so means and moments stay as the usual nodes give them.
 """
 
 from __future__ import annotations
@@ -328,33 +329,71 @@ class IncidentBuilder:
 
     def _fine_masses(
         self, rule: tuple[FloatArray, FloatArray], names: Sequence[str], smooth: tuple[bool, ...]
-    ) -> FloatArray:
+    ) -> tuple[tuple[bool, ...], FloatArray | None]:
         """Grid masses of the outcomes ``smooth`` marks, mixed over the fine
         ``rule`` of K: at each of its nodes the outcome's chance times the sum
-        of its categories' atoms (every combination of them)."""
+        of its categories' atoms (every combination of them).
+
+        An outcome is kept only where the fine rule and the usual nodes agree
+        on its chance and its mean (to 1e-11, and 1e-10 of the incident's
+        mean): with few nodes per segment, or a cost bending where no
+        breakpoint is, the usual nodes integrate it less well, and the
+        outcome then stays on them, so that the mean stays the one
+        :meth:`expected` gives. Returns which outcomes were kept, and their
+        masses (None for none).
+        """
         k, w = rule
-        p = self.litigation.p_suit(k)
-        q = self.litigation.q_liable
-        chances = (1.0 - p, p * (1.0 - q), p * q)
-        values, masses = [], []
-        for carried, chance, on in zip(outcomes(self.costs, names), chances, smooth, strict=True):
+        chances = _chances(self.litigation, k)
+        on_nodes = _chances(self.litigation, self.k)
+        scale = max(self.expected(names), self.bucket)
+        kept, values, masses = [], [], []
+        carried_by = outcomes(self.costs, names)
+        for carried, chance, usual, on in zip(carried_by, chances, on_nodes, smooth, strict=True):
             if not on:
+                kept.append(False)
                 continue
             v = np.zeros((k.size, 1))
             m = (w * chance)[:, None]
+            usual_mean = 0.0
             for name in sorted(carried):
-                found = self.costs[name].atoms(k, self.ctx, self.sublimits[name])  # type: ignore[attr-defined]
-                atoms = np.shape(found[0])[-1]
-                cv = np.broadcast_to(found[0], (k.size, atoms))
-                cp = np.broadcast_to(found[1], (k.size, atoms))
+                cv, cp = self._atoms(name, k)
                 v = (v[:, :, None] + cv[:, None, :]).reshape(k.size, -1)
                 m = (m[:, :, None] * cp[:, None, :]).reshape(k.size, -1)
-            values.append(v.reshape(-1))
-            masses.append(m.reshape(-1))
+                cost = self.costs[name].limited_mean(self.k, self.ctx, self.sublimits[name])
+                usual_mean += float((self.w * usual * cost).sum())
+            usual_mass = float((self.w * usual).sum())
+            agree = abs(float(m.sum()) - usual_mass) <= 1e-11
+            agree = agree and abs(float((v * m).sum()) - usual_mean) <= 1e-10 * scale
+            kept.append(agree)
+            if agree:
+                values.append(v.reshape(-1))
+                masses.append(m.reshape(-1))
+        if not values:
+            return tuple(kept), None
         grid = place_atom_rows(
             np.concatenate(values)[None, :], np.concatenate(masses)[None, :], self.bucket, self.n
         )[0]
-        return np.asarray(grid[0], dtype=np.float64)
+        return tuple(kept), np.asarray(grid[0], dtype=np.float64)
+
+    def _atoms(self, name: str, k: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The category's atoms at each K in ``k``, checked: amounts and
+        probabilities of shape (len(k), atoms), the probabilities summing to 1."""
+        found = self.costs[name].atoms(k, self.ctx, self.sublimits[name])  # type: ignore[attr-defined]
+        values, probs = (np.asarray(part, dtype=np.float64) for part in found)
+        if values.ndim != 2 or values.shape != probs.shape or values.shape[0] not in (1, k.size):
+            raise ValueError(
+                f"atoms() of the cost category {name!r} must give amounts and probabilities "
+                f"of one shape, (len(k), atoms); got {values.shape} and {probs.shape} for "
+                f"{k.size} values of K"
+            )
+        total = probs.sum(axis=-1)
+        if np.any(probs < 0) or np.any(np.abs(total - 1.0) > 1e-9):
+            raise ValueError(
+                f"atoms() of the cost category {name!r} must give probabilities of at least 0 "
+                f"summing to 1 for each K; got sums from {total.min():.12g} to {total.max():.12g}"
+            )
+        shape = (k.size, values.shape[1])
+        return np.broadcast_to(values, shape), np.broadcast_to(probs, shape)
 
     def grid(self, names: Sequence[str]) -> GridSeverity:
         """The distribution of one incident's covered cost summed over ``names``."""
@@ -362,10 +401,10 @@ class IncidentBuilder:
             t: frozenset(c for c in names if self.costs[c].trigger == t) for t in TRIGGERS
         }
         smooth = (False,) * 3 if self.fine is None else fine_outcomes(self.costs, names)
-        on_nodes = tuple(not s for s in smooth)
         fine = None
         if self.fine is not None and any(smooth):
-            fine = self._fine_masses(self.fine, names, smooth)
+            smooth, fine = self._fine_masses(self.fine, names, smooth)
+        on_nodes = tuple(not s for s in smooth)
 
         def total_for(plan: Any) -> ComplexArray:
             if not any(on_nodes):
@@ -393,6 +432,14 @@ class IncidentBuilder:
         if agg.strong:
             self._wrapping.append(covered)
         return GridSeverity(self.bucket, agg.probs[:-1].copy(), agg.tail_mass, agg.tail_mean)
+
+
+def _chances(litigation: Litigation, k: FloatArray) -> tuple[FloatArray, ...]:
+    """Each outcome's chance at each K in ``k``: no suit, a suit without
+    liability, liability."""
+    p = np.asarray(litigation.p_suit(k), dtype=np.float64)
+    q = litigation.q_liable
+    return (1.0 - p, p * (1.0 - q), p * q)
 
 
 def _times(acc: Any, x: Any) -> Any:

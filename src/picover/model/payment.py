@@ -298,7 +298,8 @@ def annual_kink_bias(agg: fft.Aggregate, parts: float, terms: Terms) -> float:
 
     As in :func:`kink_bias`, for the year's total: of the ``parts`` costs a
     year puts on the grid separately on average (incidents times their
-    categories) all but one spread it, each by a variance of at most h^2 / 4
+    categories) all but one spread it (all, at a bend between grid points),
+    each by a variance of at most h^2 / 4
     (h the year's bucket), and the payment moves by about half the density
     at each bend (the aggregate retention, and it plus the aggregate limit)
     times that variance, never more than the bend's amount.
@@ -316,7 +317,7 @@ def annual_kink_bias(agg: fft.Aggregate, parts: float, terms: Terms) -> float:
     d, limit = terms.aggregate_retention, terms.aggregate_limit
     for a in (d, d + limit):
         density = bend_density(agg.probs[:-1], h, a)
-        total += min(density * max(parts - 1.0, 0.0) * h * h / 8.0, a)
+        total += min(density * _spread(parts, a, h) * h * h / 8.0, a)
     return total
 
 
@@ -325,12 +326,14 @@ def kink_bias(covered: GridSeverity, names: int, terms: Terms) -> float:
     incident's mean payment at the policy's bends (currency units).
 
     Each of the ``names`` categories is put on the grid keeping its mean,
-    which spreads it by a variance of at most h^2 / 4; one of them can be
-    spread without effect (a lone cost's layer means are exact on the grid),
-    so the sum's spread is at most (m - 1) h^2 / 4. A payment bending at an
-    amount a (the retention, and the retention plus the per-incident limit)
-    then moves by about half its bend's density times that variance:
-    c f(a) (m - 1) h^2 / 8, with f(a) read from the grid around a, and never
+    which spreads it by a variance of at most h^2 / 4; at a bend on a grid
+    point one of them can be spread without effect (a lone cost's layer
+    means are exact at grid points), so the sum's spread is at most
+    (m - 1) h^2 / 4 there, and m h^2 / 4 at a bend between grid points. A
+    payment bending at an amount a (the retention, and the retention plus
+    the per-incident limit) then moves by about half its bend's density
+    times that variance: c f(a) (m - 1) h^2 / 8 at a grid point, with f(a)
+    read from the grid around a, and never
     more than c a: the payment bends by min(X, a), which is in [0, a] on the
     grid and off it. Against
     finer grids it mostly came out 2 to 15 times the actual bias (a lone
@@ -345,6 +348,9 @@ def kink_bias(covered: GridSeverity, names: int, terms: Terms) -> float:
     >>> spike = np.zeros(100); spike[50:53] = [0.5, 0.3, 0.2]  # all at 50 and above
     >>> kink_bias(GridSeverity(1.0, spike, 0.0, math.nan), 3, t)
     0.0
+    >>> off = Terms((), (), {}, 50.5, math.inf, 1.0, 0.0, math.inf)  # between points
+    >>> kink_bias(g, 3, off)  # 0.01 * 3 / 8
+    0.00375
     """
     h = covered.bucket
     total = 0.0
@@ -352,5 +358,13 @@ def kink_bias(covered: GridSeverity, names: int, terms: Terms) -> float:
         density = bend_density(covered.probs, h, a)
         # The payment bends by min(X, a), which lies in [0, a] on and off the
         # grid: a bend can move the mean by a at most.
-        total += min(density * max(names - 1, 0) * h * h / 8.0, a)
+        total += min(density * _spread(names, a, h) * h * h / 8.0, a)
     return terms.coinsurance * total
+
+
+def _spread(parts: float, a: float, h: float) -> float:
+    """How many of ``parts`` costs, each put on the grid of bucket h, spread a
+    payment bending at a: all but one at a grid point (a lone cost's layer
+    means are exact there), all of them between grid points."""
+    on_point = abs(a / h - round(a / h)) <= 1e-9 * max(1.0, a / h) if math.isfinite(a) else True
+    return max(parts - 1.0, 0.0) if on_point else parts
