@@ -353,11 +353,11 @@ def fft_loss(
         mean_paid = _annual_mean(agg, terms)
         if bias > KINK_BIAS_WARN * mean_paid:
             warnings.warn(
-                f"the grid's bucket ({c * h:,.6g}) is coarse beside the policy's aggregate "
-                f"retention ({terms.aggregate_retention:,.6g}) or limit: the mean payment "
-                f"({mean_paid:,.6g}) may be off by up to about {bias:,.3g} "
+                f"the grid's bucket ({agg.bucket:,.6g}) is coarse beside the policy's "
+                f"aggregate retention ({terms.aggregate_retention:,.6g}) or limit: the mean "
+                f"payment ({mean_paid:,.6g}) may be off by up to about {bias:,.3g} "
                 f"({bias / mean_paid:.1%}), most likely too high; the grid reaches "
-                f"{c * h * (n - 1):,.6g} for the tail tolerance {tol:.3g}: a larger tail_tol, "
+                f"{agg.top:,.6g} for the tail tolerance {tol:.3g}: a larger tail_tol, "
                 "or a finer bucket, gives a sharper figure",
                 RuntimeWarning,
                 stacklevel=3,
