@@ -45,6 +45,11 @@ KINK_BIAS_TRIGGER = 2e-4
 #: Share of the mean above which that estimate, on the finished grid, warns
 #: (the estimate errs high, by 2 to 15).
 KINK_BIAS_WARN = 1e-3
+#: Share of the mean payment above which the estimate of the grid's bias at the
+#: annual terms' bends makes the bucket shrink: higher than at a retention,
+#: since shrinking the year's grid costs about three times the build (the
+#: estimate errs high by about 2.6, so true errors from about 4e-4 on).
+ANNUAL_BIAS_TRIGGER = 1e-3
 
 
 def fft_loss(
@@ -249,10 +254,13 @@ def fft_loss(
                 n_mean - p_any
             ) * payment.kink_bias(covered_later, len(terms.later), terms)
             refined = True
-            if bias > KINK_BIAS_TRIGGER * exact:
-                finer = _finer(h, n, bias, exact)
-                keep = finer if keep is None else min(keep, finer)
-                continue
+            if bias > KINK_BIAS_TRIGGER * exact and attempt < _MAX_REGRIDS - 1:
+                finer = _finer(h, n, bias, exact, KINK_BIAS_TRIGGER)
+                # Only when the grid can take it: at its most points, or with
+                # the policy's amounts to keep on grid points, it may not.
+                if grid_for(reach, finer)[0] < h:
+                    keep = finer if keep is None else min(keep, finer)
+                    continue
         if automatic:
             # A per-incident limit left beyond the grid: grow the grid while
             # its bounded error in the mean matters.
@@ -287,10 +295,11 @@ def fft_loss(
             refined_annual = True
             bias = payment.annual_kink_bias(agg, parts, terms)
             mean_paid = _annual_mean(agg, terms)
-            if bias > KINK_BIAS_TRIGGER * mean_paid:
-                finer = _finer(h, n, bias, mean_paid)
-                keep = finer if keep is None else min(keep, finer)
-                continue
+            if bias > ANNUAL_BIAS_TRIGGER * mean_paid and attempt < _MAX_REGRIDS - 1:
+                finer = _finer(h, n, bias, mean_paid, ANNUAL_BIAS_TRIGGER)
+                if grid_for(reach, finer)[0] < h:
+                    keep = finer if keep is None else min(keep, finer)
+                    continue
         error = annual_terms_error(agg, terms.aggregate_retention, terms.aggregate_limit)
         if error > 0 and agg.top >= terms.aggregate_retention and math.isfinite(annual_end):
             # That bound sees only the tail's mean; the error is also at most
@@ -354,7 +363,7 @@ def fft_loss(
         if bias > KINK_BIAS_WARN * mean_paid:
             warnings.warn(
                 f"the grid's bucket ({agg.bucket:,.6g}) is coarse beside the policy's "
-                f"aggregate retention ({terms.aggregate_retention:,.6g}) or limit: the mean "
+                f"{_annual_bends_named(terms)}: the mean "
                 f"payment ({mean_paid:,.6g}) may be off by up to about {bias:,.3g} "
                 f"({bias / mean_paid:.1%}), most likely too high; the grid reaches "
                 f"{agg.top:,.6g} for the tail tolerance {tol:.3g}: a larger tail_tol, "
@@ -378,15 +387,25 @@ def fft_loss(
     return apply_annual_terms(agg, 0.0, math.inf, model.currency, math.nan if var is None else var)
 
 
-def _finer(h: float, n: int, bias: float, mean: float) -> float:
-    """A bucket 2 or 4 times finer than ``h`` (grids have power-of-two lengths),
-    aiming at half the trigger's share of the mean for a bias falling with
-    the square of the bucket."""
-    wanted = math.sqrt(bias / (0.5 * KINK_BIAS_TRIGGER * mean))
+def _finer(h: float, n: int, bias: float, mean: float, trigger: float) -> float:
+    """A bucket 2 or 4 times finer than ``h`` for a grid of ``n`` points (grids
+    have power-of-two lengths), aiming at half the ``trigger``'s share of the
+    mean for a bias falling with the square of the bucket."""
+    wanted = math.sqrt(bias / (0.5 * trigger * mean))
     # The power of two at or below the shrunk grid's length: asking for a
-    # bucket just under it would double the grid again.
+    # bucket just under it would double the grid again. (For a grid of 2^k
+    # points this asks for half the factor; asking for all of it let the
+    # alignment to the retention stretch heavy tails' grids to 4e5 points.)
     points = 2.0 ** math.floor(math.log2((2 if wanted <= 2 else 4) * (n - 1)))
     return h * (n - 1) / points * (1.0 + 1e-9)
+
+
+def _annual_bends_named(terms: Terms) -> str:
+    """The annual terms' bends, as a warning names them."""
+    if terms.aggregate_retention == 0:
+        return f"aggregate limit ({terms.aggregate_limit:,.6g})"
+    named = f"aggregate retention ({terms.aggregate_retention:,.6g})"
+    return f"{named} or limit" if math.isfinite(terms.aggregate_limit) else named
 
 
 def _annual_paid(agg: fft.Aggregate, terms: Terms) -> NDArray[np.float64]:
