@@ -344,11 +344,12 @@ class IncidentBuilder:
         """
         k, w = rule
         chances = _chances(self.litigation, k)
-        on_nodes = _chances(self.litigation, self.k)
+        usual_chances = _chances(self.litigation, self.k)
         scale = max(self.expected(names), self.bucket)
         kept, values, masses = [], [], []
         carried_by = outcomes(self.costs, names)
-        for carried, chance, usual, on in zip(carried_by, chances, on_nodes, smooth, strict=True):
+        pairs = zip(carried_by, chances, usual_chances, smooth, strict=True)
+        for carried, chance, usual, on in pairs:
             if not on:
                 kept.append(False)
                 continue
