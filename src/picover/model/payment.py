@@ -299,10 +299,10 @@ def annual_kink_bias(agg: fft.Aggregate, parts: float, terms: Terms) -> float:
     As in :func:`kink_bias`, for the year's total: of the ``parts`` costs a
     year puts on the grid separately on average (incidents times their
     categories) all but one spread it (all, at a bend between grid points),
-    each by a variance of at most h^2 / 4
-    (h the year's bucket), and the payment moves by about half the density
-    at each bend (the aggregate retention, and it plus the aggregate limit)
-    times that variance, never more than the bend's amount.
+    each by a variance of at most h^2 / 4 (h the year's bucket), and the
+    payment moves by about half the density at each bend (the aggregate
+    retention, and it plus the aggregate limit) times that variance, never
+    more than the bend's amount.
 
     Examples
     --------
