@@ -516,17 +516,33 @@ def test_a_given_grid_ending_short_of_the_retention_raises_with_the_figures():
     )
 
 
-def test_a_bucket_too_coarse_for_the_retention_warns_with_the_figures():
+@pytest.mark.parametrize(
+    ("policy", "warned"),
+    [
+        # A bucket of about 1.3e8, far beyond a 1e7 retention, which the grid
+        # can neither divide nor shrink enough to resolve: the mean came out 5%
+        # high, once silently. A grid of 2^18 points has a bucket of 1e7, which
+        # divides the retention: there its mean is the exact one (E[X] less
+        # E[min(X, r)] on a grid of r / 4000, to 1e-15).
+        (
+            pc.Policy(retention=1e7),
+            r"bucket \(1\.26487e\+08\) is coarse beside the policy.s retention \(1e\+07\)",
+        ),
+        # A bucket of about 2.2e8 even after shrinking it, beside a 1e7
+        # aggregate retention: each category of each incident spreads the
+        # year's total, and the mean came out 5% high, silently (13.6% for a
+        # 3e7 retention).
+        (
+            pc.Policy(aggregate_retention=1e7),
+            r"bucket \(2\.18361e\+08\) is coarse beside the policy.s aggregate retention",
+        ),
+    ],
+)
+def test_a_bucket_too_coarse_for_the_retention_warns_with_the_figures(policy, warned):
     # Heavy attorney fees (sigma 2.5) and a busy firm stretch the grid to its
-    # most points with a bucket of about 1.3e8, far beyond a 1e7 retention,
-    # which it can neither divide nor shrink enough to resolve: the mean came
-    # out 5% high, once silently. A grid of 2^18 points has a bucket of 1e7,
-    # which divides the retention: there its mean is the exact one (E[X] less
-    # E[min(X, r)] on a grid of r / 4000, to 1e-15).
+    # most points, with a bucket far coarser than the policy's retention.
     model = MODEL.with_params({"attorney_fees.sigma": 2.5, "frequency.modifier": 20.0})
     o = pc.Organisation(300_000, 5e10, "retail")
-    policy = pc.Policy(retention=1e7)
-    warned = r"bucket \(1\.26487e\+08\) is coarse beside the policy.s retention \(1e\+07\)"
     with pytest.warns(RuntimeWarning, match=warned):
         coarse = model.annual_loss(o, policy)
     with warnings.catch_warnings():
@@ -561,20 +577,6 @@ def test_an_aggregate_retention_refines_the_bucket():
         got = MODEL.annual_loss(o, policy)
     fine = MODEL.annual_loss(o, policy, bucket=got.bucket / 8, n_buckets=8 * got.probs.size - 7)
     assert got.mean() == pytest.approx(fine.mean(), rel=1e-4)
-
-
-def test_a_bucket_too_coarse_for_the_aggregate_retention_warns_with_the_figures():
-    # Heavy attorney fees and a busy firm stretch the grid to a bucket of about
-    # 2.2e8 even after shrinking it, beside a 1e7 aggregate retention: the mean
-    # came out 5% high, silently (13.6% for a 3e7 retention). It now says so.
-    model = MODEL.with_params({"attorney_fees.sigma": 2.5, "frequency.modifier": 20.0})
-    o = pc.Organisation(300_000, 5e10, "retail")
-    policy = pc.Policy(aggregate_retention=1e7)
-    warned = r"bucket \(2\.18361e\+08\) is coarse beside the policy.s aggregate retention \(1e\+07"
-    with pytest.warns(RuntimeWarning, match=warned):
-        coarse = model.annual_loss(o, policy)
-    fine = model.annual_loss(o, policy, n_buckets=2**18)
-    assert coarse.mean() > 1.01 * fine.mean()
 
 
 @pytest.mark.parametrize(
