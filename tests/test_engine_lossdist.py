@@ -283,3 +283,81 @@ def test_the_annual_limit_bounds_a_model_distribution_whose_grid_ends_short_of_i
     assert d.tail_mass > 0
     assert d.tail_from < 5e9 == d.upper
     assert (d.sf(5e9), d.cdf(5e9)) == (0.0, 1.0)
+
+
+def test_isf_median_and_lev_by_hand(small):
+    # P(loss > 0) = 0.4, P(loss > 1M) = 0.15, P(loss > 5M) = 0.05, P(loss > 10M) = 0.
+    assert small.isf([0.5, 0.4, 0.39, 0.1501, 0.05, 0.049]).tolist() == [0, 0, 1e6, 1e6, 5e6, 1e7]
+    assert small.median() == 0.0
+    # E[min(loss, 3M)] = 0.25 * 1M + 0.15 * 3M = 0.7M; no cap gives the mean.
+    assert small.lev(3e6) == pytest.approx(0.7e6, rel=1e-15)
+    assert small.lev([0.0, 1e7, math.inf]).tolist() == [0.0, small.mean(), small.mean()]
+    with pytest.raises(ValueError, match=r"u must be .*>= 0.*got -1"):
+        small.lev(-1.0)
+    with pytest.raises(ValueError, match="p must be .*in \\(0, 1\\); got 1.0"):
+        small.isf(1.0)
+
+
+def test_isf_keeps_the_digits_of_a_rare_level():
+    # A 1e-12 chance of a large loss: ppf(1 - 1e-12) is blurred by 1 - 1e-12's
+    # rounding (1e-16 relative), isf(p) is not.
+    d = pc.LossDistribution([0.0, 1.0, 2.0], [0.5, 0.5 - 1e-12, 1e-12])
+    assert d.isf(1.0000001e-12) == 1.0  # exceeded with probability 1e-12 <= p
+    assert d.isf(0.9999999e-12) == 2.0
+    rng = np.random.default_rng(4)
+    probs = rng.dirichlet(np.ones(50))
+    d = pc.LossDistribution(np.arange(50.0), probs)
+    p = rng.uniform(0.01, 0.99, 200)
+    assert np.array_equal(d.isf(p), d.ppf(1.0 - p))
+
+
+def test_quantiles_beyond_the_grid_are_refused_with_the_figures():
+    d = pc.LossDistribution([0.0, 1.0, 2.0, 6.0], [0.5, 0.3, 0.1, 0.1], tail_mass=0.1,
+                            tail_from=2.0)  # fmt: skip
+    assert d.isf(0.1) == 2.0  # P(loss > 2) = 0.1 exactly: known
+    with pytest.raises(ValueError, match=r"probability 0\.05 lies beyond the grid.*below 0\.05"):
+        d.isf(0.05)
+    with pytest.raises(ValueError, match=r"the 0\.95 quantile lies beyond the grid"):
+        d.ppf(0.95)
+    with pytest.raises(ValueError, match="beyond the grid"):
+        d.lev(3.0)  # E[min(loss, 3)] needs the tail's shape
+    assert d.lev(math.inf) == pytest.approx(d.mean(), rel=1e-15)
+
+
+def test_rvs_follow_the_masses_and_the_seed(small):
+    before = np.random.get_state()[1].copy()  # noqa: NPY002 - the legacy global state is the point
+    x = small.rvs(200_000, seed=11)
+    assert np.array_equal(np.random.get_state()[1], before)  # noqa: NPY002 - untouched
+    assert np.array_equal(x, small.rvs(200_000, seed=11))
+    assert np.array_equal(x, small.rvs(200_000, seed=np.random.default_rng(11)))
+    counts = np.array([(x == v).sum() for v in X])
+    assert counts.sum() == x.size
+    # Chi-square goodness of fit, 3 degrees of freedom: fails by chance with probability 1e-6.
+    chi2 = float((((counts - x.size * P) ** 2) / (x.size * P)).sum())
+    assert chi2 < stats.chi2(3).isf(1e-6)
+    assert isinstance(small.rvs(seed=1), float)
+    assert small.rvs((2, 3), seed=1).shape == (2, 3)
+    assert small.rvs(0, seed=1).shape == (0,)
+    with pytest.raises(ValueError, match=r"size must be a whole number in \[0, inf\]; got -1"):
+        small.rvs(-1)
+    with pytest.raises(TypeError, match="seed must be"):
+        small.rvs(3, seed="x")
+
+
+def test_rvs_reach_a_rare_atom_at_its_own_probability():
+    # Inverted from the top: an atom of 1e-3 is drawn about 1e-3 of the time
+    # (1,000 in 1e6 draws, standard error 32: 5 of them allow 160).
+    d = pc.LossDistribution([0.0, 1.0, 1e9], [0.5, 0.5 - 1e-3, 1e-3])
+    hits = int((d.rvs(1_000_000, seed=2) == 1e9).sum())
+    assert abs(hits - 1_000) < 160
+
+
+def test_rvs_warn_when_the_tail_beyond_the_grid_carries_the_variance():
+    # Tail 0.1 beyond 2, as one atom at 6. The mean is 1.1 and the variance
+    # 0.5 * 1.21 + 0.3 * 0.01 + 0.1 * 0.81 + 0.1 * 24.01 = 3.09, of which the atom
+    # carries 2.401 / 3.09 = 77.7%.
+    d = pc.LossDistribution([0.0, 1.0, 2.0, 6.0], [0.5, 0.3, 0.1, 0.1], tail_mass=0.1,
+                            tail_from=2.0)  # fmt: skip
+    with pytest.warns(RuntimeWarning, match=r"carries 77\.7% of the variance.*draws there"):
+        x = d.rvs(1_000, seed=0)
+    assert set(np.unique(x)) <= {0.0, 1.0, 2.0, 6.0}

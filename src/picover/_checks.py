@@ -115,6 +115,21 @@ def integer(name: str, value: Any, *, low: int | None = None, high: int | None =
     return k
 
 
+def shape(name: str, value: Any) -> tuple[int, ...]:
+    """An array shape from None (a single value: ``()``), a count, or a tuple of counts.
+
+    Examples
+    --------
+    >>> shape("size", None), shape("size", 3), shape("size", (2, 3))
+    ((), (3,), (2, 3))
+    """
+    if value is None:
+        return ()
+    if isinstance(value, tuple | list):
+        return tuple(integer(f"{name}[{i}]", v, low=0) for i, v in enumerate(value))
+    return (integer(name, value, low=0),)
+
+
 def _whole_text(k: int) -> str:
     # Python refuses to print ints of over 4,300 digits, and a 400-digit one helps no one.
     if abs(k) < 10**30:

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from picover import _checks
 from picover._table import Table
+from picover.engine.simulate import as_generator
 
 FloatArray = NDArray[np.float64]
 
@@ -192,20 +193,29 @@ class LossDistribution:
     def _variance(self, stacklevel: int, warn: bool = True) -> float:
         if not math.isnan(self.exact_var):
             return self.exact_var
+        total, share = self._grid_variance()
+        if warn and share > TAIL_VARIANCE_SHARE:
+            warnings.warn(
+                f"{self._tail_described(share)}; the variance and std are lower bounds; "
+                "rebuild with a smaller tail_tol or a larger n_buckets",
+                RuntimeWarning,
+                stacklevel=stacklevel,
+            )
+        return total
+
+    def _grid_variance(self) -> tuple[float, float]:
+        """The variance on the grid (currency units squared), and the tail
+        atom's share of it (0 without a tail beyond the grid)."""
         centred = (self.support - self.mean()) ** 2 * self.probs
         total = float(centred.sum())
-        if warn and self.tail_mass > 0 and total > 0:
-            share = float(centred[-1]) / total
-            if share > TAIL_VARIANCE_SHARE:
-                warnings.warn(
-                    f"the tail beyond the grid (P(loss > {self.tail_from:,.6g}) = "
-                    f"{self.tail_mass:.3g}) carries {share:.1%} of the variance even as a "
-                    "single atom; the variance and std are lower bounds; rebuild with a "
-                    "smaller tail_tol or a larger n_buckets",
-                    RuntimeWarning,
-                    stacklevel=stacklevel,
-                )
-        return total
+        share = float(centred[-1]) / total if self.tail_mass > 0 and total > 0 else 0.0
+        return total, share
+
+    def _tail_described(self, share: float) -> str:
+        return (
+            f"the tail beyond the grid (P(loss > {self.tail_from:,.6g}) = "
+            f"{self.tail_mass:.3g}) carries {share:.1%} of the variance even as a single atom"
+        )
 
     def std(self) -> float:
         """Standard deviation of annual loss (currency units); see :meth:`var` on the tail."""
@@ -264,21 +274,114 @@ class LossDistribution:
         qs = _checks.probability_levels("q", q)
         i = np.searchsorted(self._cdf, qs, side="left")
         i = np.minimum(i, self.support.size - 1)
-        if self.tail_mass > 0:
-            beyond = i == self.support.size - 1
-            if beyond.any():
-                q_bad = float(qs[beyond].flat[0]) if qs.ndim else float(qs)
-                raise ValueError(
-                    f"the {q_bad!r} quantile lies beyond the grid, which ends at "
-                    f"{self.tail_from:,.6g} with P(loss > {self.tail_from:,.6g}) = "
-                    f"{self.tail_mass:.3g}; "
-                    + (
-                        f"rebuild with tail_tol below {1 - q_bad:.3g} or a larger n_buckets"
-                        if 1 - q_bad >= 1e-14
-                        else "no grid reaches so far (the smallest tail_tol is 1e-14)"
-                    )
-                )
+        self._check_quantile(i, qs, 1.0 - qs, "the {} quantile")
         return _scalar_or_array(self.support[i])
+
+    def isf(self, p: Any) -> Any:
+        """The smallest loss x with P(loss > x) <= p, for p in (0, 1): ``ppf(1 - p)``,
+        found from the top so that a small ``p`` keeps its digits.
+
+        Examples
+        --------
+        >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+        >>> float(d.isf(0.05)), float(d.isf(0.02))  # exceeded in 1 year in 20, 1 in 50
+        (1000000.0, 1000000.0)
+        >>> float(d.isf(0.019))
+        5000000.0
+        """
+        ps = _checks.probability_levels("p", p)
+        # P(loss > support[n - 1 - k]) = _top_prob[k]: the largest k with it <= p.
+        n = self.support.size
+        k = np.searchsorted(self._top_prob[:n], ps, side="right") - 1
+        i = n - 1 - k
+        self._check_quantile(i, ps, ps, "the loss exceeded with probability {}")
+        return _scalar_or_array(self.support[i])
+
+    def median(self) -> float:
+        """The median annual loss, ``ppf(0.5)`` (currency units)."""
+        return float(self.ppf(0.5))
+
+    def lev(self, u: Any) -> Any:
+        """Limited expected value E[min(loss, u)] (currency units), actuar's ``lev``:
+        what a cover with limit ``u`` and no retention pays on average.
+
+        Vectorised over ``u`` (>= 0; ``inf`` gives the mean).
+
+        Examples
+        --------
+        >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+        >>> d.lev(2e6)  # 0.08 * 1e6 + 0.02 * 2e6
+        120000.0
+        """
+        us = _checks.array("u", u, low=0.0, allow_inf=True)
+        self._check_known(us, "lev")
+        return _scalar_or_array(self.mean() - self._excess(us))
+
+    def rvs(self, size: Any = None, *, seed: Any = None) -> Any:
+        """Random annual losses drawn from the distribution (currency units).
+
+        Parameters
+        ----------
+        size : int or tuple of int, optional
+            Shape of the draws; None (the default) draws one, as a float.
+        seed : int, numpy SeedSequence or Generator, optional
+            Makes the draws reproducible; numpy's global generator is never used.
+
+        A draw in the tail beyond the grid (probability ``tail_mass``) is
+        the tail's mean: the draws stay unbiased, but the tail's own spread
+        is missing, and a ``RuntimeWarning`` says so when that tail carries
+        more than 0.1% of the variance even as one atom (as :meth:`var` warns).
+
+        Examples
+        --------
+        >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+        >>> x = d.rvs(100_000, seed=1)
+        >>> x.shape, bool(np.isin(x, d.support).all())
+        ((100000,), True)
+        >>> round(float((x == 5e6).mean()), 2)  # P(loss = 5e6) = 0.02
+        0.02
+        """
+        shape = _checks.shape("size", size)
+        rng = as_generator(seed)
+        share = self._grid_variance()[1]
+        if share > TAIL_VARIANCE_SHARE:
+            warnings.warn(
+                f"{self._tail_described(share)}; draws there take its mean, so they "
+                "understate the spread; rebuild with a smaller tail_tol or a larger n_buckets",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        # Inverted from the top, P(loss >= support[n - 1 - j]) = _top_prob[j + 1],
+        # with v in (0, 1]: a rare year's atom keeps its own small probability.
+        v = 1.0 - rng.random(shape)
+        n = self.support.size
+        j = np.minimum(np.searchsorted(self._top_prob[1:], v, side="left"), n - 1)
+        draws = self.support[n - 1 - j]
+        return float(draws) if size is None else draws
+
+    def _check_quantile(
+        self, i: NDArray[np.intp], levels: FloatArray, exceeded: FloatArray, what: str
+    ) -> None:
+        """Refuse a quantile at the tail atom (index ``i`` the last support point):
+        where in the tail it lies is unknown. ``levels`` are the levels asked
+        for, named by ``what`` (``{}`` stands for the level), and ``exceeded``
+        the probabilities that their quantiles are exceeded with."""
+        if self.tail_mass == 0:
+            return
+        beyond = i == self.support.size - 1
+        if beyond.any():
+            level = float(levels[beyond].flat[0]) if levels.ndim else float(levels)
+            p = float(exceeded[beyond].flat[0]) if exceeded.ndim else float(exceeded)
+            fix = (
+                f"rebuild with tail_tol below {p:.3g} or a larger n_buckets"
+                if p >= 1e-14
+                else "no grid reaches so far (the smallest tail_tol is 1e-14)"
+            )
+            raise ValueError(
+                f"{what.format(repr(level))} lies beyond the grid, which ends at "
+                f"{self.tail_from:,.6g} with P(loss > {self.tail_from:,.6g}) = "
+                f"{self.tail_mass:.3g}; {fix}"
+            )
 
     def tvar(self, q: Any) -> Any:
         """Tail value at risk: the mean of the worst ``1 - q`` of years, for q in (0, 1).
