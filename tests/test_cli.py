@@ -123,6 +123,20 @@ def test_sensitivity(capsys, tmp_path):
     assert "<svg" in plot.read_text()
 
 
+def test_sensitivity_of_the_recommended_limit_aims_at_the_files_target(capsys, tmp_path):
+    shop = (EXAMPLES / "small_shop.toml").read_text(encoding="utf-8") + "target = 0.0001\n"
+    case = write(tmp_path, "strict.toml", shop)
+    code, out, err = cli(capsys, "recommend", case, "--format", "json")
+    assert code == 0, err
+    limit = json.loads(out)["limit_krw"]
+    code, out, err = cli(capsys, "sensitivity", case, "--param", "consolation.award=5e4:3e5",
+                         "--output", "recommended_limit", "--format", "json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["base_value_krw"] == limit
+    default = pc.recommend_coverage(read(case).organisation, as_of=DAY).limit
+    assert limit > default  # the file's 1e-4 target, not the default 1%, was used
+
+
 def test_unit_is_refused_where_it_would_change_nothing(capsys):
     # check and presets show amounts as written (KRW): --unit would be ignored.
     for argv in (["check", EXAMPLES / "small_shop.toml"], ["presets", "kr"]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -222,3 +223,57 @@ def test_parameter_collections_of_the_wrong_shape_are_refused():
     with pytest.raises(TypeError, match="outputs must be a list of output names"):
         pc.price_portfolio({"records": [10], "annual_sales": [1e9], "sector": ["retail"]},
                            pc.Policy(), outputs="premium")  # fmt: skip
+
+
+def test_recommended_limit_aims_at_the_target_given():
+    shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    ask = {"consolation.award": (5e4, 3e5)}
+    strict = pc.sensitivity.tornado(shop, POLICY, model=MODEL, params=ask, as_of=DAY,
+                                    output="recommended_limit", target=1e-4)  # fmt: skip
+    usual = pc.sensitivity.tornado(shop, POLICY, model=MODEL, params=ask, as_of=DAY,
+                                   output="recommended_limit")  # fmt: skip
+    for t, target in ((strict, 1e-4), (usual, 0.01)):
+        rec = pc.recommend_coverage(shop, model=MODEL, target=target, as_of=DAY)
+        assert t.base_value == rec.limit
+    assert strict.base_value > usual.base_value  # a rarer exceedance needs a higher limit
+    with pytest.raises(ValueError, match=r"target must be .*in \(0, 1\); got 1.5"):
+        pc.sensitivity.sweep(shop, POLICY, model=MODEL, grid={"consolation.award": [1e5]},
+                             output="recommended_limit", as_of=DAY, target=1.5)  # fmt: skip
+
+
+def test_elasticity_of_the_recommended_limit_is_refused():
+    with pytest.raises(ValueError, match="'recommended_limit' has no elasticity.*tornado"):
+        pc.sensitivity.elasticity(ORG, POLICY, model=MODEL, output="recommended_limit",
+                                  params=["organisation.annual_sales"], as_of=DAY)  # fmt: skip
+
+
+def test_elasticity_warns_at_a_bend_with_both_one_sided_figures():
+    # Crisis management costs 1e7 + 500 K: 3e7 KRW when all 40,000 records leak (a
+    # tenth of incidents). A sublimit of 3e7 sits at that bend: a little lower caps
+    # those incidents, a little higher caps nothing more, so the expected insured
+    # loss rises below 3e7 and is flat above it.
+    shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+
+    def at(sublimit: float) -> None:
+        policy = pc.Policy(limit=1e9, sublimits={"crisis_management": sublimit})
+        path = "policy.sublimits.crisis_management"
+        pc.sensitivity.elasticity(shop, policy, model=MODEL, output="expected_insured",
+                                  params=[path], as_of=DAY)  # fmt: skip
+
+    figures = r"at 3e\+07: its elasticity is 0\.0\d+ just below and -?\d.*e-0\d just above"
+    with pytest.warns(RuntimeWarning, match="not smooth in policy.sublimits.crisis_management "
+                      + figures):  # fmt: skip
+        at(3e7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # smooth below the bend: no warning
+        at(2.5e7)
+
+
+def test_results_say_their_unit():
+    t = pc.sensitivity.tornado(ORG, POLICY, model=MODEL, output="p_exhaust", as_of=DAY,
+                               params={"consolation.award": (5e4, 3e5)})  # fmt: skip
+    assert t.currency == "KRW"
+    assert str(t).startswith("p_exhaust (probability) at the base point")
+    s = pc.sensitivity.sweep(ORG, POLICY, model=MODEL, output="expected_insured", as_of=DAY,
+                             grid={"consolation.award": [1e5]})  # fmt: skip
+    assert (s.currency, str(s).splitlines()[0]) == ("KRW", "expected_insured in KRW")

@@ -291,9 +291,9 @@ def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
         params[name] = (lo, hi)
     t = sensitivity.tornado(
         org, policy, model=case.model, params=params, output=args.output,
-        premium=case.premium, as_of=_as_of(case),
+        premium=case.premium, as_of=_as_of(case), target=case.target,
     )  # fmt: skip
-    money = args.output not in ("p_exhaust", "rate_on_line")
+    money = args.output not in sensitivity.UNITLESS
     out_name = f"{args.output}_krw" if money else args.output
     report = Report(
         {

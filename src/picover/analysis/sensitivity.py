@@ -19,6 +19,7 @@ import datetime
 import difflib
 import itertools
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -60,6 +61,12 @@ class Setting:
     model: BreachModel
     premium: PremiumBasis
     as_of: datetime.date
+    #: The recommendation's exceedance target (see :func:`picover.recommend_coverage`).
+    target: float = attrs.field(
+        default=0.01,
+        converter=_checks.to_float,
+        validator=_checks.real(low=0.0, high=1.0, low_open=True, high_open=True),
+    )
 
 
 def _premium(s: Setting) -> float:
@@ -91,8 +98,25 @@ OUTPUTS: dict[str, Callable[[Setting], float]] = {
     )["total"],
     "p_exhaust": _p_exhaust,
     "rate_on_line": _rate_on_line,
-    "recommended_limit": lambda s: recommend_coverage(s.org, model=s.model, as_of=s.as_of).limit,
+    "recommended_limit": lambda s: (
+        recommend_coverage(
+            s.org, model=s.model, target=s.target, premium=s.premium, as_of=s.as_of
+        ).limit
+    ),
 }
+#: Outputs that are not amounts of money, and what they are.
+UNITLESS = {"p_exhaust": "probability", "rate_on_line": "ratio"}
+
+
+def unit(output: str, currency: str) -> str:
+    """What ``output`` is measured in: the currency, or what it is when it is no amount.
+
+    Examples
+    --------
+    >>> unit("premium", "KRW"), unit("p_exhaust", "KRW")
+    ('KRW', 'probability')
+    """
+    return UNITLESS.get(output, currency)
 
 
 def _namespace(s: Setting) -> dict[str, Any]:
@@ -182,6 +206,7 @@ def _setting(
     model: BreachModel | None,
     premium: PremiumBasis | None,
     as_of: datetime.date | None,
+    target: float = 0.01,
 ) -> Setting:
     if not isinstance(org, Organisation):
         raise TypeError(f"org must be a picover Organisation; got {type(org).__name__}")
@@ -201,6 +226,7 @@ def _setting(
         model=base,
         premium=PremiumBasis() if premium is None else premium,
         as_of=day,
+        target=_checks.number("target", target, low=0.0, high=1.0, low_open=True, high_open=True),
     )
 
 
@@ -268,6 +294,8 @@ class Tornado:
     bars: tuple[Bar, ...] = attrs.field(
         validator=attrs.validators.deep_iterable(_checks.kind(Bar), _checks.kind(tuple))
     )
+    #: The unit of money of the outputs (see :func:`unit` for those that are no amounts).
+    currency: str = attrs.field(default="KRW", validator=_checks.kind(str))
 
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per bar (with its swing)."""
@@ -283,7 +311,10 @@ class Tornado:
         return self.table().to_pandas()
 
     def __str__(self) -> str:
-        return f"{self.output} at the base point: {self.base_value:,.6g}\n{self.table()}"
+        return (
+            f"{self.output} ({unit(self.output, self.currency)}) at the base point: "
+            f"{self.base_value:,.6g}\n{self.table()}"
+        )
 
 
 def tornado(
@@ -295,9 +326,35 @@ def tornado(
     output: str = "premium",
     premium: PremiumBasis | None = None,
     as_of: datetime.date | None = None,
+    target: float = 0.01,
     progress: bool | None = None,
 ) -> Tornado:
     """Move each parameter alone to its low and high value; bars sorted by swing.
+
+    Parameters
+    ----------
+    org : Organisation
+    policy : Policy, optional
+        The terms priced; None is an unlimited :class:`~picover.Policy` with no retention.
+    model : BreachModel, optional
+        Default: the Korean preset.
+    params : mapping of str to (float, float)
+        Each parameter's dotted path (see the module's docstring) and its low
+        and high values, which must contain its value at the base point.
+    output : str
+        One of ``"premium"`` (gross), ``"pure_premium"``, ``"expected_insured"``,
+        ``"expected_ground_up"``, ``"p_exhaust"``, ``"rate_on_line"`` and
+        ``"recommended_limit"``: amounts in the model's currency a year,
+        ``p_exhaust`` a probability, ``rate_on_line`` a ratio.
+    premium : PremiumBasis, optional
+        How the premium is built (default :class:`~picover.PremiumBasis`).
+    as_of : datetime.date, optional
+        The day priced on (default: today).
+    target : float, default 0.01
+        The exceedance probability ``"recommended_limit"`` aims at (as in
+        :func:`~picover.recommend_coverage`).
+    progress : bool, optional
+        Show a progress bar (None: when tqdm is installed and on a terminal).
 
     Examples
     --------
@@ -309,7 +366,7 @@ def tornado(
     >>> [b.param for b in t.bars]
     ['consolation.award', 'litigation.q_liable']
     """
-    base = _setting(org, policy, model, premium, as_of)
+    base = _setting(org, policy, model, premium, as_of, target)
     _checks.one_of("output", output, tuple(OUTPUTS))
     if not isinstance(params, Mapping):
         raise TypeError(
@@ -342,7 +399,7 @@ def tornado(
         out_hi = evaluate(apply(base, {path: hi}), output)
         bars.append(Bar(path, lo, hi, out_lo, out_hi))
     bars.sort(key=lambda b: b.swing, reverse=True)
-    return Tornado(output, evaluate(base, output), tuple(bars))
+    return Tornado(output, evaluate(base, output), tuple(bars), base.model.currency)
 
 
 @attrs.frozen(eq=False)
@@ -357,6 +414,7 @@ class Sweep:
     ...     org, grid={"consolation.award": [1e5, 2e5], "frequency.modifier": [1.0, 2.0]},
     ...     output="expected_ground_up", as_of=datetime.date(2025, 1, 1))
     >>> print(s)  # awards per claimant and expected losses in KRW
+    expected_ground_up in KRW
     consolation.award  frequency.modifier  expected_ground_up
     -----------------  ------------------  ------------------
               100,000                   1             187,117
@@ -367,6 +425,8 @@ class Sweep:
 
     output: str = attrs.field(validator=_checks.kind(str))
     table: Table = attrs.field(validator=_checks.kind(Table))
+    #: The unit of money of the output (see :func:`unit` for those that are no amounts).
+    currency: str = attrs.field(default="KRW", validator=_checks.kind(str))
 
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per grid point."""
@@ -377,7 +437,7 @@ class Sweep:
         return self.table.to_pandas()
 
     def __str__(self) -> str:
-        return str(self.table)
+        return f"{self.output} in {unit(self.output, self.currency)}\n{self.table}"
 
 
 def sweep(
@@ -389,9 +449,35 @@ def sweep(
     output: str = "premium",
     premium: PremiumBasis | None = None,
     as_of: datetime.date | None = None,
+    target: float = 0.01,
     progress: bool | None = None,
 ) -> Sweep:
     """The output at every combination of the grid's values.
+
+    Parameters
+    ----------
+    org : Organisation
+    policy : Policy, optional
+        The terms priced; None is an unlimited :class:`~picover.Policy` with no retention.
+    model : BreachModel, optional
+        Default: the Korean preset.
+    grid : mapping of str to sequence of float
+        Each parameter's dotted path (see the module's docstring) and the
+        values it takes.
+    output : str
+        One of ``"premium"`` (gross), ``"pure_premium"``, ``"expected_insured"``,
+        ``"expected_ground_up"``, ``"p_exhaust"``, ``"rate_on_line"`` and
+        ``"recommended_limit"``: amounts in the model's currency a year,
+        ``p_exhaust`` a probability, ``rate_on_line`` a ratio.
+    premium : PremiumBasis, optional
+        How the premium is built (default :class:`~picover.PremiumBasis`).
+    as_of : datetime.date, optional
+        The day priced on (default: today).
+    target : float, default 0.01
+        The exceedance probability ``"recommended_limit"`` aims at (as in
+        :func:`~picover.recommend_coverage`).
+    progress : bool, optional
+        Show a progress bar (None: when tqdm is installed and on a terminal).
 
     Examples
     --------
@@ -402,7 +488,7 @@ def sweep(
     >>> len(s.to_records())
     2
     """
-    base = _setting(org, policy, model, premium, as_of)
+    base = _setting(org, policy, model, premium, as_of, target)
     _checks.one_of("output", output, tuple(OUTPUTS))
     if not isinstance(grid, Mapping):
         raise TypeError(
@@ -426,7 +512,7 @@ def sweep(
     ]
     cols: dict[str, list[float]] = {n: [p[i] for p in points] for i, n in enumerate(names)}
     cols[output] = results
-    return Sweep(output, Table(cols))
+    return Sweep(output, Table(cols), base.model.currency)
 
 
 @attrs.frozen
@@ -467,6 +553,32 @@ def elasticity(
 
     At a bound of the parameter's range (a coinsurance of 1, a single record)
     the step beyond it is not taken: the difference is one-sided there.
+    Where the output jumps or bends at the base point (a statutory band's
+    edge, say), the two one-sided differences disagree and a
+    ``RuntimeWarning`` gives both. ``"recommended_limit"`` is refused: a
+    rung of the ladder, it is a step function of every parameter, whose
+    elasticity is 0 or undefined (a tornado or a sweep shows it).
+
+    Parameters
+    ----------
+    org : Organisation
+    policy : Policy, optional
+        The terms priced; None is an unlimited :class:`~picover.Policy` with no retention.
+    model : BreachModel, optional
+        Default: the Korean preset.
+    params : sequence of str
+        The parameters' dotted paths (see the module's docstring).
+    output : str
+        One of ``"premium"`` (gross), ``"pure_premium"``, ``"expected_insured"``,
+        ``"expected_ground_up"``, ``"p_exhaust"``, ``"rate_on_line"`` and
+        ``"recommended_limit"``: amounts in the model's currency a year,
+        ``p_exhaust`` a probability, ``rate_on_line`` a ratio.
+    premium : PremiumBasis, optional
+        How the premium is built (default :class:`~picover.PremiumBasis`).
+    as_of : datetime.date, optional
+        The day priced on (default: today).
+    step : float, default 1e-3
+        The relative step each way, in (0, 0.5].
 
     Examples
     --------
@@ -479,6 +591,11 @@ def elasticity(
     """
     base = _setting(org, policy, model, premium, as_of)
     _checks.one_of("output", output, tuple(OUTPUTS))
+    if output == "recommended_limit":
+        raise ValueError(
+            "output 'recommended_limit' has no elasticity: a rung of the ladder, it is a step "
+            "function of every parameter (0 or undefined); use tornado or sweep to see it move"
+        )
     eps = _checks.number("step", step, low=0.0, high=0.5, low_open=True)
     if isinstance(params, str):
         raise TypeError(f"params must be a list of parameter paths; got the string {params!r}")
@@ -506,8 +623,35 @@ def elasticity(
         if y_up <= 0 or y_down <= 0:
             raise ValueError(f"{output} is not positive near {path}={x:g}: no log elasticity")
         e = (math.log(y_up) - math.log(y_down)) / (math.log(x_up) - math.log(x_down))
+        if x_down < x < x_up:
+            _check_smooth(path, x, output, (x_down, x_up), (y_down, y_up), evaluate(base, output))
         out.append(Elasticity(path, x, e))
     return tuple(out)
+
+
+def _check_smooth(
+    path: str,
+    x: float,
+    output: str,
+    xs: tuple[float, float],
+    ys: tuple[float, float],
+    y: float,
+) -> None:
+    """Warn when the one-sided log differences below and above ``x`` disagree
+    by more than a tenth (or 0.01): the output jumps or bends there, and no
+    single elasticity describes it."""
+    if y <= 0:
+        return
+    below = (math.log(y) - math.log(ys[0])) / (math.log(x) - math.log(xs[0]))
+    above = (math.log(ys[1]) - math.log(y)) / (math.log(xs[1]) - math.log(x))
+    if abs(above - below) > 0.1 * max(abs(above), abs(below)) + 0.01:
+        warnings.warn(
+            f"{output} is not smooth in {path} at {x:g}: its elasticity is {below:.6g} "
+            f"just below and {above:.6g} just above (a jump or a bend, such as a statutory "
+            "band's edge); the central figure averages them",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def _known(base: Setting, paths: Sequence[str]) -> dict[str, Any]:
