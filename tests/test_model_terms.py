@@ -62,6 +62,32 @@ def test_bends_by_hand():
         assert got.shape == (0,)
 
 
+def test_an_incident_alone_bends_at_the_annual_terms():
+    # Retention 1e7, coinsurance 0.5: an incident alone in its year pays
+    # 0.5 (X - 1e7), which meets the aggregate retention 5e7 at X = 1.1e8 and the
+    # aggregate limit above it (5e7 + 3e8) at X = 7.1e8. Crisis management alone
+    # (no suit, no investigation covered) is 1e7 + 500 K: K = 2e5 and 1.4e6.
+    org = pc.Organisation(10_000_000, 1e11, "retail")
+    policy = pc.Policy(limit=3e8, retention=1e7, aggregate_retention=5e7, coinsurance=0.5,
+                       investigation="none")  # fmt: skip
+    cuts = MODEL._cut_points(org.records, MODEL.terms(policy), MODEL._context(org))
+    for k in (2e5, 1.4e6):
+        assert min(abs(np.asarray(cuts) / k - 1.0)) < 1e-6
+
+
+def test_the_annual_limit_as_a_bend_keeps_the_mean_with_few_nodes():
+    # A reviewer's case: crisis management at 5,000 KRW a record (within the range
+    # its sources give) makes one incident exhaust the annual limit at K near 3.8e5.
+    # Without that bend the 8 nodes' mean was 1.5e-3 above 64 nodes' (and a
+    # simulation of 2e8 years: 22,580,440 +- 13,693 KRW), their TVaR 99% 3e-3.
+    model = MODEL.with_params({"crisis_management.per_record": 5000.0})
+    org = pc.Organisation(records=6_904_981, annual_sales=1.0567e10, sector="retail")
+    policy = pc.Policy(retention=38_780_277.95, limit=1_913_376_277.16)
+    few, many = (attrs.evolve(model, nodes=n).annual_loss(org, policy) for n in (8, 32))
+    assert few.mean() == pytest.approx(many.mean(), rel=5e-5)
+    assert float(few.tvar(0.99)) == pytest.approx(float(many.tvar(0.99)), rel=5e-4)
+
+
 def test_a_fine_bends_with_and_without_being_levied():
     fine = MODEL.costs["fines"]  # sales x 0.005 (K / 1e6) ** 0.25 when levied
     ctx = CostContext(1e6, 1e11)

@@ -197,7 +197,14 @@ class BreachModel:
         return sorted(set(breaks))
 
     def _bend_amounts(self, terms: Terms) -> list[float]:
-        return [terms.retention, terms.retention + terms.per_incident_limit]
+        """The covered costs X at which one incident's payment bends: the
+        retention and the per-incident limit above it, and, for an incident
+        alone in its year, where its payment meets the aggregate retention
+        and the aggregate limit above that (short of the per-incident limit)."""
+        r, c = terms.retention, terms.coinsurance
+        top = r + terms.per_incident_limit
+        annual = (terms.aggregate_retention, terms.aggregate_retention + terms.aggregate_limit)
+        return [r, top, *(r + a / c for a in annual if r + a / c < top)]
 
     def most_nodes(self, policy: Policy | None = None) -> int:
         """An upper bound on the quadrature nodes of K per organisation under
