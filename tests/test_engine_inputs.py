@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -146,6 +148,28 @@ def test_too_short_user_grid_with_an_aggregate_limit_raises():
 def test_coarse_automatic_grid_warns_with_the_figures():
     with pytest.warns(RuntimeWarning, match="exceeds the median claim"):
         pc.compound(stats.poisson(0.3), stats.lognorm(3.5, scale=1e5))
+
+
+def test_a_coarse_grid_of_the_callers_warns_too():
+    # 16 points for a year of lognormal claims with median 3e5: a bucket of 2.7e8
+    # put the 99% quantile at 0 (1.2e7 on the automatic grid) without a word.
+    freq, sev = stats.poisson(0.3), stats.lognorm(2.0, scale=3e5)
+    with pytest.warns(RuntimeWarning, match=r"bucket \(2\.7\d+e\+08\) exceeds the median "
+                      r"claim \(300,000\).*off by a bucket.*larger n_buckets for"):  # fmt: skip
+        pc.compound(freq, sev, n_buckets=16)
+    with pytest.warns(RuntimeWarning, match="larger n_buckets or a smaller bucket"):
+        pc.compound(freq, sev, bucket=1e6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pc.compound(freq, sev, bucket=1e5, n_buckets=2**16)  # fine enough: quiet
+    # The model's grids likewise, against a typical incident's covered cost.
+    model = pc.BreachModel.preset("kr")
+    org = pc.Organisation(3_000_000, 1e11, "retail")
+    with pytest.warns(RuntimeWarning, match="exceeds a typical incident's covered cost"):
+        model.annual_loss(org, pc.Policy(limit=1e9), n_buckets=16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.annual_loss(org, pc.Policy(limit=1e9), n_buckets=256)
 
 
 @pytest.mark.parametrize("sev", [stats.poisson(3.0), stats.geom(0.2), stats.nbinom(3, 0.4)])

@@ -339,10 +339,9 @@ def fft_compound(
 
     top = _grid.reach(freq, sevs, tail_tol, agg_d, agg_l)
     anchors = [s.upper for s, _ in sevs] + [agg_l, agg_d, agg_d + agg_l]
-    # The median claim sizes the automatic grid and checks it afterwards: find it once.
-    body = (
-        min(_grid._body_scale(s) for s, _ in sevs) if bucket is None and n_buckets is None else None
-    )
+    # The median claim sizes the automatic grid and checks any grid afterwards.
+    median_claim = min(_grid._body_scale(s) for s, _ in sevs)
+    body = median_claim if bucket is None and n_buckets is None else None
     if body is not None:
         # Claims rarer than the tolerance (a deductible deep in the tail) leave the
         # year's reach at a few mean claims, far below any claim that is made: a
@@ -382,11 +381,14 @@ def fft_compound(
             break
     else:
         warn_grid_left(agg, tail_tol, _MAX_REGRIDS, error, _TERMS_TOL * max(exact_mean, agg.bucket))
-    if body is not None and agg.bucket > body:
+    if agg.bucket > median_claim:
+        # The caller's grid too: a coarse one moves quantiles and probabilities by a
+        # bucket, which is then more than a typical claim.
         warnings.warn(
             f"the grid's bucket ({agg.bucket:,.6g}) exceeds the median claim "
-            f"({body:,.6g}): the body of the distribution is coarse (the mean stays "
-            "exact); pass a larger n_buckets for more detail",
+            f"({median_claim:,.6g}): the body of the distribution is coarse (the mean "
+            "stays exact; quantiles, cdf and TVaR may be off by a bucket); pass a larger "
+            "n_buckets" + ("" if bucket is None else " or a smaller bucket") + " for more detail",
             RuntimeWarning,
             stacklevel=3,
         )

@@ -4,9 +4,10 @@ A :class:`LossDistribution` is a discrete distribution on finitely many loss
 amounts: a uniform grid from the FFT engine, the distinct simulated totals
 from Monte Carlo. When the FFT grid could not hold the whole distribution,
 the probability beyond the grid is kept as one last atom placed at its exact
-conditional mean (so the mean and every TVaR stay exact), and questions whose
-answer depends on how that tail mass is spread (a cdf or a quantile beyond
-the grid) raise an error that gives the figures instead of guessing.
+conditional mean (so the mean stays exact, and a TVaR loses nothing to the
+tail beyond the grid), and questions whose answer depends on how that tail
+mass is spread (a cdf or a quantile beyond the grid) raise an error that
+gives the figures instead of guessing.
 """
 
 from __future__ import annotations
@@ -387,8 +388,9 @@ class LossDistribution:
         """Tail value at risk: the mean of the worst ``1 - q`` of years, for q in (0, 1).
 
         The atom at the quantile is split so that exactly ``1 - q`` of
-        probability is averaged; TVaR is exact even when the tail lies beyond
-        the grid, because only its mean enters.
+        probability is averaged. The tail beyond the grid costs TVaR
+        nothing, because only its mean enters; within the grid it is as
+        good as the bucket.
         """
         qs = _checks.probability_levels("q", q)
         v = np.asarray(self.ppf(qs), dtype=np.float64)

@@ -357,6 +357,20 @@ def fft_loss(
                 RuntimeWarning,
                 stacklevel=3,
             )
+    if not automatic:
+        # The caller's grid, coarser than the costs it carries: quantiles and
+        # probabilities move by a bucket, then more than a typical incident.
+        cost = float(sizing.typical(model, terms, k[None, :], w[None, :], ctx)[0])
+        if h > cost:
+            warnings.warn(
+                f"the grid's bucket ({h:,.6g}) exceeds a typical incident's covered cost "
+                f"({cost:,.6g}): the body of the distribution is coarse (the mean stays "
+                "exact; quantiles, cdf and TVaR may be off by a bucket); pass a larger "
+                "n_buckets" + ("" if bucket is None else " or a smaller bucket") + " for more "
+                "detail",
+                RuntimeWarning,
+                stacklevel=3,
+            )
     if automatic and annual_bends:
         bias = payment.annual_kink_bias(agg, parts, terms)
         mean_paid = _annual_mean(agg, terms)
