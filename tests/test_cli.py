@@ -239,7 +239,18 @@ GOOD_JSON = json.dumps({"organisation": {"records": 40_000, "annual_sales": 120e
          "[settings].as_of must be a date"),
         ("twice.json", '{"policy": {"limit": 1e9, "retention": 1e7, "retention": 0}}',
          "the key 'retention' appears twice in one table"),
-        ("huge.json", '{"policy": {"limit": 1e999}}', "the number 1e999 is too large"),
+        ("huge.json", '{"policy": {"limit": 1e999}}',
+         "huge.json: [policy].limit: the number 1e999 is too large for a float"),
+        # TOML reads 1e400 as inf: a typo must not pass for "no limit".
+        ("inf.toml", GOOD.replace("limit = 1_000_000_000", "limit = 1e400"),
+         "inf.toml: [policy].limit: the number 1e400 is too large for a float; write inf if"),
+        ("sublimit.toml", GOOD.replace("investigation = 50_000_000", "investigation = 5e400"),
+         "[policy].sublimits.investigation: the number 5e400 is too large for a float"),
+        ("param.toml", GOOD + '[model]\nparameters = { "consolation.award_cap" = -1e400 }\n',
+         '[model].parameters."consolation.award_cap": the number -1e400 is too large'),
+        ("offer.json", json.dumps(json.loads(GOOD_JSON) | {"offers": [{"policy": {}}]})
+         .replace("{}", '{"per_incident_limit": 1e999}'),
+         "offers[0].policy.per_incident_limit: the number 1e999 is too large for a float"),
         ("nan.json", '{"policy": {"limit": NaN}}', "NaN is not a number picover accepts"),
         ("digits.json", GOOD_JSON.replace("120000000000.0", "9" * 400),
          "Organisation.annual_sales must be finite; got a number of 400 digits"),
@@ -321,6 +332,14 @@ def test_argparse_errors_are_one_line_and_exit_2(capsys, argv, message):
     assert len(err.strip().splitlines()) == 1, err
     assert message in err
     assert "--help" in err
+
+
+def test_the_literal_inf_is_no_limit(capsys, tmp_path):
+    case = write(tmp_path, "open.toml", GOOD.replace("limit = 1_000_000_000", "limit = inf"))
+    assert read(case).policy.limit == float("inf")
+    code, out, err = cli(capsys, "quote", case, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["p_exhaust"] is None
 
 
 def test_files_with_a_byte_order_mark_are_read(capsys, tmp_path):
