@@ -285,6 +285,13 @@ def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, me
     [
         (["sensitivity", EXAMPLES / "retailer.toml"], "needs at least one --param"),
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "award=1"], "NAME=LOW:HIGH"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.award=1e5:x"],
+         "picover: error: --param consolation.award: HIGH must be a number; got 'x'"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.award=nan:3e5"],
+         "picover: error: --param consolation.award: LOW must be a number; got 'nan'"),
+        # float() reads 1e400 as inf: a typo must not pass for "no limit".
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "policy.limit=1e7:1e400"],
+         "picover: error: --param policy.limit: HIGH 1e400 is too large for a float; write inf"),
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.awards=1:2"],
          "unknown parameter 'consolation.awards'"),
         (["compare", EXAMPLES / "retailer.toml"], "needs a [[offers]] section"),
@@ -340,6 +347,10 @@ def test_the_literal_inf_is_no_limit(capsys, tmp_path):
     code, out, err = cli(capsys, "quote", case, "--format", "json")
     assert code == 0, err
     assert json.loads(out)["p_exhaust"] is None
+    code, out, err = cli(capsys, "sensitivity", EXAMPLES / "retailer.toml", "--param",
+                         "policy.limit=5e8:inf", "--format", "json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["bars"][0]["high"] == "inf"
 
 
 def test_files_with_a_byte_order_mark_are_read(capsys, tmp_path):

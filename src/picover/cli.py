@@ -269,10 +269,24 @@ def _param(text: str) -> tuple[str, float, float]:
     low, sep2, high = rng.partition(":")
     if not (sep and sep2 and name):
         raise UsageError(f"--param must look like NAME=LOW:HIGH; got {text!r}")
+    name = name.strip()
+    return name, _bound(name, "LOW", low), _bound(name, "HIGH", high)
+
+
+def _bound(name: str, which: str, text: str) -> float:
     try:
-        return name.strip(), float(low), float(high)
+        value = float(text)
     except ValueError:
-        raise UsageError(f"--param {text!r}: LOW and HIGH must be numbers") from None
+        raise UsageError(f"--param {name}: {which} must be a number; got {text!r}") from None
+    # float() reads 1e400 as inf too: only the written inf means infinity, as in a file.
+    if not math.isfinite(value) and text.strip().lower().lstrip("+-") not in ("inf", "infinity"):
+        if math.isnan(value):
+            raise UsageError(f"--param {name}: {which} must be a number; got {text!r}")
+        raise UsageError(
+            f"--param {name}: {which} {text.strip()} is too large for a float; write inf if "
+            "infinity is meant"
+        )
+    return value
 
 
 def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
