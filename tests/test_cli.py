@@ -312,8 +312,17 @@ def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, me
         # The flag's mistake, not the table's: the message does not start with its file.
         (["portfolio", EXAMPLES / "portfolio.csv", "--policy", EXAMPLES / "portfolio_policy.toml",
           "--outputs", "premium,foo"], "picover: error: --outputs: 'foo' is not an output"),
+        # The ranges' mistakes are the flag's, not the case file's.
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.award=3e5:1e5"],
-         "must have low < high"),
+         "picover: error: --param consolation.award: low 300,000 must be below high 100,000\n"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "policy.limit=2e9:3e9"],
+         "picover: error: --param policy.limit: the range 2,000,000,000 to 3,000,000,000 must "
+         "contain the case's value, 1,000,000,000\n"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "litigation.q_liable=0.3:1.5"],
+         "picover: error: --param litigation.q_liable: Litigation.q_liable must be in [0, 1]; "
+         "got 1.5\n"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "policy.limit=-1:2e9"],
+         "picover: error: --param policy.limit: Policy.limit must be > 0; got -1.0\n"),
     ],
 )  # fmt: skip
 def test_bad_arguments(capsys, argv, message):

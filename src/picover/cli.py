@@ -19,11 +19,14 @@ import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from picover import _csv
 from picover._table import Table
 from picover.files import Case, InputError, read
+
+if TYPE_CHECKING:
+    from picover.analysis.sensitivity import Setting
 
 #: Units for amounts: name -> (divisor, label).
 UNITS = {"KRW": (1.0, "krw"), "1e6": (1e6, "million_krw"), "1e8": (1e8, "100m_krw")}
@@ -289,6 +292,34 @@ def _bound(name: str, which: str, text: str) -> float:
     return value
 
 
+def _figure(x: float) -> str:
+    return f"{x:,.0f}" if x.is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+
+def _check_params(setting: Setting, params: Mapping[str, tuple[float, float]]) -> None:
+    """The ranges' mistakes, told as the flag's own: the library would name them as
+    ``params[...]`` and the command line would put them on the case file."""
+    from picover.analysis import sensitivity
+
+    values = sensitivity.parameters(setting)
+    for name, (lo, hi) in params.items():
+        if name not in values:
+            continue  # the library's message lists the valid paths
+        if not lo < hi:
+            raise UsageError(f"--param {name}: low {_figure(lo)} must be below high {_figure(hi)}")
+        at = float(values[name])
+        if not lo <= at <= hi:
+            raise UsageError(
+                f"--param {name}: the range {_figure(lo)} to {_figure(hi)} must contain the "
+                f"case's value, {_figure(at)}"
+            )
+        for value in (lo, hi):
+            try:
+                sensitivity.apply(setting, {name: value})
+            except (TypeError, ValueError) as exc:
+                raise UsageError(f"--param {name}: {str(exc).removeprefix(f'{name}: ')}") from None
+
+
 def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
     """The ``sensitivity`` command: a tornado of one output over the ``--param`` ranges."""
     from picover.analysis import sensitivity
@@ -303,6 +334,11 @@ def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
         if name in params:
             raise UsageError(f"--param {name} is given more than once")
         params[name] = (lo, hi)
+    setting = sensitivity.Setting(
+        org=org, policy=policy, model=case.model, premium=case.premium, as_of=_as_of(case),
+        target=case.target,
+    )  # fmt: skip
+    _check_params(setting, params)
     t = sensitivity.tornado(
         org, policy, model=case.model, params=params, output=args.output,
         premium=case.premium, as_of=_as_of(case), target=case.target,
