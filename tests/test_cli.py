@@ -292,8 +292,15 @@ def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, me
         # float() reads 1e400 as inf: a typo must not pass for "no limit".
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "policy.limit=1e7:1e400"],
          "picover: error: --param policy.limit: HIGH 1e400 is too large for a float; write inf"),
+        # The closest paths and where to find the rest, not all ~60 of them.
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.awards=1:2"],
-         "unknown parameter 'consolation.awards'"),
+         "picover: error: --param consolation.awards: unknown parameter; did you mean "
+         "consolation.award, consolation.award_cap, consolation.claim_rate, "
+         "organisation.records? 'picover presets kr' lists the model's parameters; the others "
+         "are policy.<term>, policy.sublimits.<category>, premium.<setting>, "
+         "organisation.records and organisation.annual_sales\n"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "zzz=1:2"],
+         "picover: error: --param zzz: unknown parameter; 'picover presets kr' lists"),
         (["compare", EXAMPLES / "retailer.toml"], "needs a [[offers]] section"),
         (["quote", EXAMPLES / "retailer.toml", "--plot", "out.pdf"], "must end in .png or .svg"),
         (["presets", "jp"], "unknown preset 'jp'"),

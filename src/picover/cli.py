@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import difflib
 import io
 import json
 import math
@@ -304,7 +305,15 @@ def _check_params(setting: Setting, params: Mapping[str, tuple[float, float]]) -
     values = sensitivity.parameters(setting)
     for name, (lo, hi) in params.items():
         if name not in values:
-            continue  # the library's message lists the valid paths
+            # The library's message lists all ~60 paths on one line: too long for a terminal.
+            close = difflib.get_close_matches(name, list(values), n=4, cutoff=0.5)
+            hint = f"did you mean {', '.join(close)}? " if close else ""
+            raise UsageError(
+                f"--param {name}: unknown parameter; {hint}'picover presets "
+                f"{setting.model.name}' lists the model's parameters; the others are "
+                "policy.<term>, policy.sublimits.<category>, premium.<setting>, "
+                "organisation.records and organisation.annual_sales"
+            )
         if not lo < hi:
             raise UsageError(f"--param {name}: low {_figure(lo)} must be below high {_figure(hi)}")
         at = float(values[name])
