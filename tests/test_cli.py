@@ -304,6 +304,12 @@ def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, me
         (["compare", EXAMPLES / "retailer.toml"], "needs a [[offers]] section"),
         (["quote", EXAMPLES / "retailer.toml", "--plot", "out.pdf"], "must end in .png or .svg"),
         (["presets", "jp"], "unknown preset 'jp'"),
+        # An empty path is the current folder to pathlib: name the argument instead.
+        (["quote", ""], "picover: error: the case file path is empty\n"),
+        (["portfolio", "", "--policy", EXAMPLES / "portfolio_policy.toml"],
+         "picover: error: the CSV table path is empty\n"),
+        (["portfolio", EXAMPLES / "portfolio.csv", "--policy", ""],
+         "picover: error: --policy: the case file path is empty\n"),
         (["portfolio", EXAMPLES / "nothing.csv", "--policy", EXAMPLES / "portfolio_policy.toml"],
          "no such file"),
         (["portfolio", EXAMPLES, "--policy", EXAMPLES / "portfolio_policy.toml"], "not a file"),

@@ -385,6 +385,11 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
     """The ``portfolio`` command: price every row of a CSV table under one case's ``[policy]``."""
     from picover.analysis.batch import OUTPUTS, price_portfolio
 
+    # Path("") is the current folder: name the empty argument instead.
+    if not args.policy:
+        raise UsageError("--policy: the case file path is empty")
+    if not args.table:
+        raise UsageError("the CSV table path is empty")
     policy_case = read(args.policy)
     policy = _need(policy_case, "policy", "portfolio --policy")
     path = Path(args.table)

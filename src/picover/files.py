@@ -138,7 +138,7 @@ def read(path: str | Path) -> Case:
     >>> read("examples/small_shop.toml").organisation.records
     40000
     """
-    p = Path(path)
+    p = _path(path)
     return parse(load(p), source=str(p))
 
 
@@ -160,7 +160,7 @@ def load(p: str | Path) -> dict[str, Any]:
     ...
     picover.files.InputError: missing.toml: no such file
     """
-    p = Path(p)
+    p = _path(p)
     if not p.exists():
         raise InputError(f"{p}: no such file")
     if p.is_dir():
@@ -200,6 +200,13 @@ def load(p: str | Path) -> dict[str, Any]:
         raise InputError(f"{p}: the top level must be a table of sections {list(SECTIONS)}")
     _refuse_too_large(data, p)
     return data
+
+
+def _path(path: str | Path) -> Path:
+    # Path("") is the current folder: the message would name "." instead of the mistake.
+    if isinstance(path, str) and not path:
+        raise InputError("the case file path is empty")
+    return Path(path)
 
 
 class _JSONValueError(ValueError):
