@@ -345,6 +345,28 @@ def test_bad_arguments(capsys, argv, message):
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_plot_that_cannot_be_written_is_refused_before_any_work(capsys):
+    code, out, err = cli(capsys, "quote", EXAMPLES / "retailer.toml", "--plot", "/proc/x.png")
+    assert code == 2
+    assert out == ""  # not the whole report first
+    assert err == (
+        "picover: error: --plot /proc/x.png: the file cannot be written (No such file or "
+        "directory)\n"
+    )
+
+
+def test_the_plot_check_leaves_no_file_behind(capsys, tmp_path):
+    new, old = tmp_path / "new.png", tmp_path / "old.png"
+    old.write_bytes(b"an earlier figure")
+    for plot in (new, old):
+        code, _, err = cli(capsys, "quote", tmp_path / "missing.toml", "--plot", plot)
+        assert code == 2
+        assert "missing.toml: no such file" in err
+    assert not new.exists()
+    assert old.read_bytes() == b"an earlier figure"
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -474,6 +474,15 @@ def _plot_target(path: str) -> Path:
         raise UsageError(f"--plot {path}: that is a folder; name a file in it")
     if not target.resolve().parent.is_dir():
         raise UsageError(f"--plot {path}: the folder {target.parent} does not exist")
+    existed = target.exists()
+    try:
+        # Appending creates a missing file but leaves an existing one as it is.
+        with target.open("ab"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"--plot {path}: the file cannot be written ({exc.strerror})") from None
+    if not existed:
+        target.unlink()  # nothing left behind if the command then fails
     from picover import plot
 
     plot._require()  # matplotlib missing: say so now, not after the computation
