@@ -190,6 +190,30 @@ def test_portfolio(capsys):
     assert retailer["obligation"] is True
 
 
+def test_portfolio_says_which_sections_of_the_policy_file_are_not_used(capsys, tmp_path):
+    plain = EXAMPLES / "portfolio_policy.toml"
+    code, expected, err = cli(capsys, "portfolio", EXAMPLES / "portfolio.csv", "--policy", plain)
+    assert (code, err) == (0, "")
+    offer = '[[offers]]\ninsurer = "A"\npremium = 3e7\npolicy = { limit = 1e9 }\n'
+    for extra, unused in [
+        (offer, "[[offers]]"),
+        (GOOD.split("[policy]")[0], "[organisation]"),
+        (GOOD.split("[policy]")[0] + offer, "[organisation] and [[offers]]"),
+    ]:
+        both = write(tmp_path, "both.toml", plain.read_text(encoding="utf-8") + extra)
+        code, out, err = cli(capsys, "portfolio", EXAMPLES / "portfolio.csv", "--policy", both)
+        assert code == 0, err
+        assert out == expected  # the rows as priced without the extra sections
+        assert err == (
+            f"picover: warning: {both}: {unused} not used: portfolio prices the table's "
+            "organisations under the file's [policy]\n"
+        )
+    # A failed run gives its one error line only.
+    code, _, err = cli(capsys, "portfolio", EXAMPLES / "nothing.csv", "--policy", both)
+    assert code == 2
+    assert err == f"picover: error: {EXAMPLES / 'nothing.csv'}: no such file\n"
+
+
 def test_presets(capsys):
     code, out, _ = cli(capsys, "presets")
     assert code == 0

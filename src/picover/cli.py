@@ -427,6 +427,20 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
     columns = {(f"{k}_krw" if k in money else k): v.tolist() for k, v in res.columns.items()}
     report = Report({"currency": policy_case.model.currency, "rows": res.to_records()})
     report.add(f"Portfolio of {len(res):,} organisations", columns)
+    unused = []
+    if policy_case.organisation is not None:
+        unused.append("[organisation]")
+    if policy_case.offers:
+        unused.append("[[offers]]")
+    if unused:
+        # As recommend says of a [policy] it does not use: a section passed over in
+        # silence would look as if it had counted. A warning (after the output, once
+        # it succeeds) keeps the table and JSON the rows' own.
+        warnings.warn(
+            f"{policy_case.source}: {' and '.join(unused)} not used: portfolio prices the "
+            "table's organisations under the file's [policy]",
+            stacklevel=1,
+        )
     return report, res
 
 
