@@ -190,6 +190,30 @@ def test_portfolio(capsys):
     assert retailer["obligation"] is True
 
 
+def test_portfolio_says_which_sections_of_the_policy_file_are_not_used(capsys, tmp_path):
+    plain = EXAMPLES / "portfolio_policy.toml"
+    code, expected, err = cli(capsys, "portfolio", EXAMPLES / "portfolio.csv", "--policy", plain)
+    assert (code, err) == (0, "")
+    offer = '[[offers]]\ninsurer = "A"\npremium = 3e7\npolicy = { limit = 1e9 }\n'
+    for extra, unused in [
+        (offer, "[[offers]]"),
+        (GOOD.split("[policy]")[0], "[organisation]"),
+        (GOOD.split("[policy]")[0] + offer, "[organisation] and [[offers]]"),
+    ]:
+        both = write(tmp_path, "both.toml", plain.read_text(encoding="utf-8") + extra)
+        code, out, err = cli(capsys, "portfolio", EXAMPLES / "portfolio.csv", "--policy", both)
+        assert code == 0, err
+        assert out == expected  # the rows as priced without the extra sections
+        assert err == (
+            f"picover: warning: {both}: {unused} not used: portfolio prices the table's "
+            "organisations under the file's [policy]\n"
+        )
+    # A failed run gives its one error line only.
+    code, _, err = cli(capsys, "portfolio", EXAMPLES / "nothing.csv", "--policy", both)
+    assert code == 2
+    assert err == f"picover: error: {EXAMPLES / 'nothing.csv'}: no such file\n"
+
+
 def test_presets(capsys):
     code, out, _ = cli(capsys, "presets")
     assert code == 0
@@ -239,7 +263,18 @@ GOOD_JSON = json.dumps({"organisation": {"records": 40_000, "annual_sales": 120e
          "[settings].as_of must be a date"),
         ("twice.json", '{"policy": {"limit": 1e9, "retention": 1e7, "retention": 0}}',
          "the key 'retention' appears twice in one table"),
-        ("huge.json", '{"policy": {"limit": 1e999}}', "the number 1e999 is too large"),
+        ("huge.json", '{"policy": {"limit": 1e999}}',
+         "huge.json: [policy].limit: the number 1e999 is too large for a float"),
+        # TOML reads 1e400 as inf: a typo must not pass for "no limit".
+        ("inf.toml", GOOD.replace("limit = 1_000_000_000", "limit = 1e400"),
+         "inf.toml: [policy].limit: the number 1e400 is too large for a float; write inf if"),
+        ("sublimit.toml", GOOD.replace("investigation = 50_000_000", "investigation = 5e400"),
+         "[policy].sublimits.investigation: the number 5e400 is too large for a float"),
+        ("param.toml", GOOD + '[model]\nparameters = { "consolation.award_cap" = -1e400 }\n',
+         '[model].parameters."consolation.award_cap": the number -1e400 is too large'),
+        ("offer.json", json.dumps(json.loads(GOOD_JSON) | {"offers": [{"policy": {}}]})
+         .replace("{}", '{"per_incident_limit": 1e999}'),
+         "offers[0].policy.per_incident_limit: the number 1e999 is too large for a float"),
         ("nan.json", '{"policy": {"limit": NaN}}', "NaN is not a number picover accepts"),
         ("digits.json", GOOD_JSON.replace("120000000000.0", "9" * 400),
          "Organisation.annual_sales must be finite; got a number of 400 digits"),
@@ -274,11 +309,31 @@ def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, me
     [
         (["sensitivity", EXAMPLES / "retailer.toml"], "needs at least one --param"),
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "award=1"], "NAME=LOW:HIGH"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.award=1e5:x"],
+         "picover: error: --param consolation.award: HIGH must be a number; got 'x'"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.award=nan:3e5"],
+         "picover: error: --param consolation.award: LOW must be a number; got 'nan'"),
+        # float() reads 1e400 as inf: a typo must not pass for "no limit".
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "policy.limit=1e7:1e400"],
+         "picover: error: --param policy.limit: HIGH 1e400 is too large for a float; write inf"),
+        # The closest paths and where to find the rest, not all ~60 of them.
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.awards=1:2"],
-         "unknown parameter 'consolation.awards'"),
+         "picover: error: --param consolation.awards: unknown parameter; did you mean "
+         "consolation.award, consolation.award_cap, consolation.claim_rate, "
+         "organisation.records? 'picover presets kr' lists the model's parameters; the others "
+         "are policy.<term>, policy.sublimits.<category>, premium.<setting>, "
+         "organisation.records and organisation.annual_sales\n"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "zzz=1:2"],
+         "picover: error: --param zzz: unknown parameter; 'picover presets kr' lists"),
         (["compare", EXAMPLES / "retailer.toml"], "needs a [[offers]] section"),
         (["quote", EXAMPLES / "retailer.toml", "--plot", "out.pdf"], "must end in .png or .svg"),
         (["presets", "jp"], "unknown preset 'jp'"),
+        # An empty path is the current folder to pathlib: name the argument instead.
+        (["quote", ""], "picover: error: the case file path is empty\n"),
+        (["portfolio", "", "--policy", EXAMPLES / "portfolio_policy.toml"],
+         "picover: error: the CSV table path is empty\n"),
+        (["portfolio", EXAMPLES / "portfolio.csv", "--policy", ""],
+         "picover: error: --policy: the case file path is empty\n"),
         (["portfolio", EXAMPLES / "nothing.csv", "--policy", EXAMPLES / "portfolio_policy.toml"],
          "no such file"),
         (["portfolio", EXAMPLES, "--policy", EXAMPLES / "portfolio_policy.toml"], "not a file"),
@@ -294,8 +349,17 @@ def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, me
         # The flag's mistake, not the table's: the message does not start with its file.
         (["portfolio", EXAMPLES / "portfolio.csv", "--policy", EXAMPLES / "portfolio_policy.toml",
           "--outputs", "premium,foo"], "picover: error: --outputs: 'foo' is not an output"),
+        # The ranges' mistakes are the flag's, not the case file's.
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.award=3e5:1e5"],
-         "must have low < high"),
+         "picover: error: --param consolation.award: low 300,000 must be below high 100,000\n"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "policy.limit=2e9:3e9"],
+         "picover: error: --param policy.limit: the range 2,000,000,000 to 3,000,000,000 must "
+         "contain the case's value, 1,000,000,000\n"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "litigation.q_liable=0.3:1.5"],
+         "picover: error: --param litigation.q_liable: Litigation.q_liable must be in [0, 1]; "
+         "got 1.5\n"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "policy.limit=-1:2e9"],
+         "picover: error: --param policy.limit: Policy.limit must be > 0; got -1.0\n"),
     ],
 )  # fmt: skip
 def test_bad_arguments(capsys, argv, message):
@@ -303,6 +367,28 @@ def test_bad_arguments(capsys, argv, message):
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_plot_that_cannot_be_written_is_refused_before_any_work(capsys):
+    code, out, err = cli(capsys, "quote", EXAMPLES / "retailer.toml", "--plot", "/proc/x.png")
+    assert code == 2
+    assert out == ""  # not the whole report first
+    assert err == (
+        "picover: error: --plot /proc/x.png: the file cannot be written (No such file or "
+        "directory)\n"
+    )
+
+
+def test_the_plot_check_leaves_no_file_behind(capsys, tmp_path):
+    new, old = tmp_path / "new.png", tmp_path / "old.png"
+    old.write_bytes(b"an earlier figure")
+    for plot in (new, old):
+        code, _, err = cli(capsys, "quote", tmp_path / "missing.toml", "--plot", plot)
+        assert code == 2
+        assert "missing.toml: no such file" in err
+    assert not new.exists()
+    assert old.read_bytes() == b"an earlier figure"
 
 
 @pytest.mark.parametrize(
@@ -321,6 +407,18 @@ def test_argparse_errors_are_one_line_and_exit_2(capsys, argv, message):
     assert len(err.strip().splitlines()) == 1, err
     assert message in err
     assert "--help" in err
+
+
+def test_the_literal_inf_is_no_limit(capsys, tmp_path):
+    case = write(tmp_path, "open.toml", GOOD.replace("limit = 1_000_000_000", "limit = inf"))
+    assert read(case).policy.limit == float("inf")
+    code, out, err = cli(capsys, "quote", case, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["p_exhaust"] is None
+    code, out, err = cli(capsys, "sensitivity", EXAMPLES / "retailer.toml", "--param",
+                         "policy.limit=5e8:inf", "--format", "json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["bars"][0]["high"] == "inf"
 
 
 def test_files_with_a_byte_order_mark_are_read(capsys, tmp_path):

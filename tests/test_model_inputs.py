@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -319,6 +320,18 @@ def test_history_files_and_rows_are_read_strictly(tmp_path):
     costs = "year,records_held,cost_investigation\n2023,1000,5e6\n"
     with pytest.raises(ValueError, match="incidents"):
         pc.IncidentHistory.from_csv(write("costs.csv", costs))
+    # The count of incidents is checked before it counts the cost entries.
+    for value, message in [
+        ("inf", "incidents must be a whole number; got inf"),
+        ("1e400", "incidents must be a whole number; got inf"),
+        ("nan", "incidents must be a whole number; got nan"),
+        ("2.5", "incidents must be a whole number; got 2.5"),
+        ("-1", r"incidents must be a whole number in \[0, inf\]; got -1"),
+    ]:
+        text = f"year,records_held,incidents,cost_investigation\n2023,1000,{value},5e6\n"
+        path = write("count.csv", text)
+        with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: row 1: {message}$"):
+            pc.IncidentHistory.from_csv(path)
     # Held records as bounded as an organisation's (10^20 once made the premium 0.87 KRW).
     held = r"records_held must be a whole number in \[0, 10000000000\]"
     with pytest.raises(ValueError, match=held):

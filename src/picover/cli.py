@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import difflib
 import io
 import json
 import math
@@ -19,11 +20,14 @@ import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from picover import _csv
 from picover._table import Table
 from picover.files import Case, InputError, read
+
+if TYPE_CHECKING:
+    from picover.analysis.sensitivity import Setting
 
 #: Units for amounts: name -> (divisor, label).
 UNITS = {"KRW": (1.0, "krw"), "1e6": (1e6, "million_krw"), "1e8": (1e8, "100m_krw")}
@@ -269,10 +273,60 @@ def _param(text: str) -> tuple[str, float, float]:
     low, sep2, high = rng.partition(":")
     if not (sep and sep2 and name):
         raise UsageError(f"--param must look like NAME=LOW:HIGH; got {text!r}")
+    name = name.strip()
+    return name, _bound(name, "LOW", low), _bound(name, "HIGH", high)
+
+
+def _bound(name: str, which: str, text: str) -> float:
     try:
-        return name.strip(), float(low), float(high)
+        value = float(text)
     except ValueError:
-        raise UsageError(f"--param {text!r}: LOW and HIGH must be numbers") from None
+        raise UsageError(f"--param {name}: {which} must be a number; got {text!r}") from None
+    # float() reads 1e400 as inf too: only the written inf means infinity, as in a file.
+    if not math.isfinite(value) and text.strip().lower().lstrip("+-") not in ("inf", "infinity"):
+        if math.isnan(value):
+            raise UsageError(f"--param {name}: {which} must be a number; got {text!r}")
+        raise UsageError(
+            f"--param {name}: {which} {text.strip()} is too large for a float; write inf if "
+            "infinity is meant"
+        )
+    return value
+
+
+def _figure(x: float) -> str:
+    return f"{x:,.0f}" if x.is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+
+def _check_params(setting: Setting, params: Mapping[str, tuple[float, float]]) -> None:
+    """The ranges' mistakes, told as the flag's own: the library would name them as
+    ``params[...]`` and the command line would put them on the case file."""
+    from picover.analysis import sensitivity
+
+    values = sensitivity.parameters(setting)
+    for name, (lo, hi) in params.items():
+        if name not in values:
+            # The library's message lists all ~60 paths on one line: too long for a terminal.
+            close = difflib.get_close_matches(name, list(values), n=4, cutoff=0.5)
+            hint = f"did you mean {', '.join(close)}? " if close else ""
+            raise UsageError(
+                f"--param {name}: unknown parameter; {hint}'picover presets "
+                f"{setting.model.name}' lists the model's parameters; the others are "
+                "policy.<term>, policy.sublimits.<category>, premium.<setting>, "
+                "organisation.records and organisation.annual_sales"
+            )
+        if not lo < hi:
+            raise UsageError(f"--param {name}: low {_figure(lo)} must be below high {_figure(hi)}")
+        at = float(values[name])
+        if not lo <= at <= hi:
+            raise UsageError(
+                f"--param {name}: the range {_figure(lo)} to {_figure(hi)} must contain the "
+                f"case's value, {_figure(at)}"
+            )
+        for value in (lo, hi):
+            try:
+                sensitivity.apply(setting, {name: value})
+            except (TypeError, ValueError) as exc:
+                raise UsageError(f"--param {name}: {str(exc).removeprefix(f'{name}: ')}") from None
 
 
 def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
@@ -289,6 +343,11 @@ def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
         if name in params:
             raise UsageError(f"--param {name} is given more than once")
         params[name] = (lo, hi)
+    setting = sensitivity.Setting(
+        org=org, policy=policy, model=case.model, premium=case.premium, as_of=_as_of(case),
+        target=case.target,
+    )  # fmt: skip
+    _check_params(setting, params)
     t = sensitivity.tornado(
         org, policy, model=case.model, params=params, output=args.output,
         premium=case.premium, as_of=_as_of(case), target=case.target,
@@ -326,6 +385,11 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
     """The ``portfolio`` command: price every row of a CSV table under one case's ``[policy]``."""
     from picover.analysis.batch import OUTPUTS, price_portfolio
 
+    # Path("") is the current folder: name the empty argument instead.
+    if not args.policy:
+        raise UsageError("--policy: the case file path is empty")
+    if not args.table:
+        raise UsageError("the CSV table path is empty")
     policy_case = read(args.policy)
     policy = _need(policy_case, "policy", "portfolio --policy")
     path = Path(args.table)
@@ -363,6 +427,20 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
     columns = {(f"{k}_krw" if k in money else k): v.tolist() for k, v in res.columns.items()}
     report = Report({"currency": policy_case.model.currency, "rows": res.to_records()})
     report.add(f"Portfolio of {len(res):,} organisations", columns)
+    unused = []
+    if policy_case.organisation is not None:
+        unused.append("[organisation]")
+    if policy_case.offers:
+        unused.append("[[offers]]")
+    if unused:
+        # As recommend says of a [policy] it does not use: a section passed over in
+        # silence would look as if it had counted. A warning (after the output, once
+        # it succeeds) keeps the table and JSON the rows' own.
+        warnings.warn(
+            f"{policy_case.source}: {' and '.join(unused)} not used: portfolio prices the "
+            "table's organisations under the file's [policy]",
+            stacklevel=1,
+        )
     return report, res
 
 
@@ -410,6 +488,15 @@ def _plot_target(path: str) -> Path:
         raise UsageError(f"--plot {path}: that is a folder; name a file in it")
     if not target.resolve().parent.is_dir():
         raise UsageError(f"--plot {path}: the folder {target.parent} does not exist")
+    existed = target.exists()
+    try:
+        # Appending creates a missing file but leaves an existing one as it is.
+        with target.open("ab"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"--plot {path}: the file cannot be written ({exc.strerror})") from None
+    if not existed:
+        target.unlink()  # nothing left behind if the command then fails
     from picover import plot
 
     plot._require()  # matplotlib missing: say so now, not after the computation

@@ -32,8 +32,10 @@ One TOML or JSON file describes a case; every section is optional except
     [settings]                # as_of (date of the statutory check), target
     as_of = 2025-03-01
 
-Unknown keys are errors (a typo must not be ignored), and every error names
-the file, the key path and what is allowed.
+Unknown keys are errors (a typo must not be ignored), and so is a number too
+large for a float (``1e400``), which the parsers would read as infinity: in
+TOML, infinity is written ``inf``. Every error names the file, the key path
+and what is allowed.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -135,7 +138,7 @@ def read(path: str | Path) -> Case:
     >>> read("examples/small_shop.toml").organisation.records
     40000
     """
-    p = Path(path)
+    p = _path(path)
     return parse(load(p), source=str(p))
 
 
@@ -157,7 +160,7 @@ def load(p: str | Path) -> dict[str, Any]:
     ...
     picover.files.InputError: missing.toml: no such file
     """
-    p = Path(p)
+    p = _path(p)
     if not p.exists():
         raise InputError(f"{p}: no such file")
     if p.is_dir():
@@ -177,11 +180,11 @@ def load(p: str | Path) -> dict[str, Any]:
             data = json.loads(
                 text,
                 object_pairs_hook=_unique_keys,
-                parse_float=_finite_float,
+                parse_float=_float,
                 parse_constant=_no_constant,
             )
         else:
-            data = tomllib.loads(text)
+            data = tomllib.loads(text, parse_float=_float)
     except json.JSONDecodeError as exc:
         raise InputError(f"{p}: not valid JSON: {exc.msg} (line {exc.lineno})") from None
     except _JSONValueError as exc:
@@ -195,7 +198,15 @@ def load(p: str | Path) -> dict[str, Any]:
         raise InputError(f"{p}: a number has more than 4,300 digits") from None
     if not isinstance(data, dict):
         raise InputError(f"{p}: the top level must be a table of sections {list(SECTIONS)}")
+    _refuse_too_large(data, p)
     return data
+
+
+def _path(path: str | Path) -> Path:
+    # Path("") is the current folder: the message would name "." instead of the mistake.
+    if isinstance(path, str) and not path:
+        raise InputError("the case file path is empty")
+    return Path(path)
 
 
 class _JSONValueError(ValueError):
@@ -212,11 +223,47 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _finite_float(text: str) -> float:
+class _TooLarge(float):
+    """A number written beyond any float (``1e400``), which the parsers read as
+    infinity: kept as written, to be refused with its key (see :func:`_refuse_too_large`)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> _TooLarge:
+        out = super().__new__(cls, text)
+        out.text = text
+        return out
+
+
+def _float(text: str) -> float:
+    # One rule for TOML and JSON: only the literal inf (TOML's; JSON has none) means
+    # infinity. A typo such as 1e400 would otherwise pass for "no limit".
     value = float(text)
-    if not math.isfinite(value):
-        raise _JSONValueError(f"the number {text} is too large for a float")
+    if math.isinf(value) and text.lstrip("+-") != "inf":
+        return _TooLarge(text)
     return value
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _refuse_too_large(value: Any, source: Path, where: str = "") -> None:
+    if isinstance(value, _TooLarge):
+        hint = "; write inf if infinity is meant" if source.suffix.lower() == ".toml" else ""
+        raise InputError(
+            f"{source}: {where}: the number {value.text} is too large for a float{hint}"
+        )
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if where:
+                name = key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+                inner = f"{where}.{name}"
+            else:  # a section, named as the other messages name it
+                inner = f"[{key}]" if isinstance(item, Mapping) else key
+            _refuse_too_large(item, source, inner)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_too_large(item, source, f"{where}[{i}]")
 
 
 def _no_constant(text: str) -> float:

@@ -311,7 +311,8 @@ def _csv_row(raw: Mapping[str, str]) -> dict[str, Any]:
                 "records_affected and cost_<category>"
             )
     if costs and "incidents" in row:  # (a missing column is reported with the others)
-        n = int(row["incidents"])
+        # Checked here, before it counts the amounts (from_rows would check it only after).
+        n = _checks.integer("incidents", row["incidents"], low=0)
         for category, amounts in costs.items():
             if len(amounts) != n:
                 raise ValueError(f"cost_{category} has {len(amounts)} amounts for {n} incidents")
