@@ -321,17 +321,17 @@ class LossDistribution:
     def rvs(self, size: Any = None, *, seed: Any = None) -> Any:
         """Random annual losses drawn from the distribution (currency units).
 
+        A draw in the tail beyond the grid (probability ``tail_mass``) is
+        the tail's mean: the draws stay unbiased, but the tail's own spread
+        is missing, and a ``RuntimeWarning`` says so when that tail carries
+        more than 0.1% of the variance even as one atom (as :meth:`var` warns).
+
         Parameters
         ----------
         size : int or tuple of int, optional
             Shape of the draws; None (the default) draws one, as a float.
         seed : int, numpy SeedSequence or Generator, optional
             Makes the draws reproducible; numpy's global generator is never used.
-
-        A draw in the tail beyond the grid (probability ``tail_mass``) is
-        the tail's mean: the draws stay unbiased, but the tail's own spread
-        is missing, and a ``RuntimeWarning`` says so when that tail carries
-        more than 0.1% of the variance even as one atom (as :meth:`var` warns).
 
         Examples
         --------

@@ -9,7 +9,7 @@ Three rule versions are known (see :data:`RULES`):
     from 2019-06-13; fines (20 million KRW) for not insuring apply from
     2020-01-01 after a grace period.
 ``pipa_2023``
-    Personal Information Protection Act Art. 39-9 and Enforcement Decree
+    Personal Information Protection Act Art. 39-7 and Enforcement Decree
     Art. 48-7: every personal-information controller with previous-year
     sales of at least 1 billion KRW *and* at least 10,000 data subjects,
     unless exempt. Newly covered controllers must comply from 2024-09-15;
