@@ -52,6 +52,18 @@ TRIGGERS = {
 AMOUNT_NAMES = {"median", "award", "award_cap", "fixed", "minimum"}
 RECORD_NAMES = {"reference_records", "k_min", "k_small", "k_large"}
 SALES_SHARE_NAMES = {"share_at_reference", "cap_share"}
+#: What the premium basis's docstrings leave unsaid about a default, added after them.
+PREMIUM_NOTES = {
+    "premium.minimum": (
+        "Assumption: no minimum, so a small risk is charged its technical premium; an "
+        "insurer's own minimum for the product goes in `minimum=`."
+    ),
+}
+#: The exchange rate behind the preset's US dollar figures (a comment in kr.toml).
+USD_RATE_NOTE = (
+    "Assumption: about the 2023-2025 average rate, which moved between 1,300 and 1,400; it "
+    "converts the US dollar figures behind `investigation.median` and `attorney_fees.median`."
+)
 
 
 def unit(path: str, currency: str) -> str:
@@ -159,9 +171,38 @@ def premium_rows(currency: str) -> list[list[str]]:
                     ]
                 )
         else:
+            source = " ".join(filter(None, [described[field.name], PREMIUM_NOTES.get(path)]))
+            rows.append([f"`{path}`", value_text(value, unit(path, currency)), source])
+    return rows
+
+
+def setting_rows(model: pc.BreachModel) -> list[list[str]]:
+    """Rows (setting, value, source) of what shapes the figures but is not a parameter."""
+    rows = [
+        [
+            "`nodes`",
+            str(model.nodes),
+            "A numerical setting, not an estimate: Gauss-Legendre nodes per segment of log K "
+            "(`[model] nodes` in a preset, `attrs.evolve(model, nodes=...)`). More nodes change "
+            "quantiles slightly and cost time; [model.md](model.md#accuracy) gives both.",
+        ]
+    ]
+    for name, cost in model.costs.items():
+        if not cost.insurable:
             rows.append(
-                [f"`{path}`", value_text(value, unit(path, currency)), described[field.name]]
+                [
+                    f"`{name}` insurable",
+                    "false",
+                    "Assumption: left out of `total` and of the default cover. The statutory "
+                    "cover (PIPA Art. 39-7) is for damages under Arts. 39 and 39-2, and typical "
+                    "Korean wordings exclude surcharges unless an endorsement adds them "
+                    "([breach_costs.md](reference-notes/breach_costs.md)); whether a surcharge "
+                    "may be insured at all is not settled here. `insurable = true` in a preset "
+                    "includes it.",
+                ]
             )
+    if model.currency == "KRW":
+        rows.append(["USD to KRW", "1,350", USD_RATE_NOTE])
     return rows
 
 
@@ -227,11 +268,14 @@ def render(
         "",
         'Every default parameter of the Korean preset (`pc.BreachModel.preset("kr")`) with its',
         "value and where it comes from: a publication, a figure derived from one (the derivation",
-        "is given), or an assumption or judgement with the range considered. Parameters are named",
-        "by the dotted paths that `model.parameters()`, `model.with_params(...)` and",
-        f"`pc.sensitivity` use; amounts are in {currency}. The source texts are the preset's own",
-        "(`model.sources`); the project's reference notes named in them (such as",
-        "`kr_court_awards.csv` or `breach_costs.md`) hold the figures behind them.",
+        "is given), or an assumption or judgement, with the range considered where the sources",
+        "support one (a `reference_records`, which only fixes the scale at which another",
+        "parameter applies, has none of its own). Parameters are named by the dotted paths that",
+        "`model.parameters()`, `model.with_params(...)` and `pc.sensitivity` use; amounts are in",
+        f"{currency}. The source texts are the preset's own (`model.sources`); the project's",
+        "reference notes named in them (such as `kr_court_awards.csv` or `breach_costs.md`) hold",
+        "the figures behind them, with their own sources, and are shipped with this site in",
+        "[reference-notes](reference-notes/index.md).",
         f"The preset has {len(params)} parameters.",
         "",
         "Figures marked **unverified** came from secondary reports only and should be checked",
@@ -256,6 +300,16 @@ def render(
             ["parameter", "value", "source"],
             ([f"`{p}`", value_text(params[p], unit(p, currency)), model.sources[p]] for p in paths),
         )
+
+    out += [
+        "",
+        "## Settings that are not parameters",
+        "",
+        "These shape the figures too but are not in `model.parameters()`, so they have no",
+        "entry in `model.sources`.",
+        "",
+    ]
+    out += _table(["setting", "value", "source"], setting_rows(model))
 
     out += [
         "",

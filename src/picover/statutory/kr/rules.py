@@ -142,12 +142,18 @@ _NETWORK_ACT_2019 = RuleVersion(
     fine_krw=20_000_000.0,
     table="network_act_2019",
     status="thresholds and dates as reported; amounts unverified",
-    source="ajunews 20190515130007499 (2019-05-15); maeilmarketing.com idxno=5718",
+    source=(
+        "ajunews 20190515130007499 (2019-05-15); maeilmarketing.com idxno=5718 (both: a "
+        "20,000,000 KRW administrative fine for not insuring, whatever the number of violations)"
+    ),
 )
 _PIPA_2023 = RuleVersion(
     key="pipa_2023",
     title="PIPA rule: all personal-information controllers",
-    basis="PIPA Art. 39-9 and Enforcement Decree Art. 48-7 (amendment in force 2023-09-15)",
+    basis=(
+        "PIPA Art. 39-7 (numbered Art. 39-9 before the amendment in force 2023-09-15) and "
+        "Enforcement Decree Art. 48-7"
+    ),
     in_force=date(2024, 9, 15),  # unverified: the decree's transitional clause
     enforced_from=None,
     sales_threshold=1_000_000_000.0,
@@ -158,7 +164,10 @@ _PIPA_2023 = RuleVersion(
     fine_krw=None,
     table="pipa_2023",
     status="thresholds verified; start date and exemptions unverified",
-    source="korea.kr policy news 148941039 (2025-03-27); PIPA Art. 39-7 (prighter.com)",
+    source=(
+        "korea.kr policy news 148941039 (2025-03-27); PIPA Art. 39-7, 'Moved from Article "
+        "39-9' (prighter.com, Korean PIPA, Art. 39-7)"
+    ),
 )
 _REFORM_2025_PROPOSAL = RuleVersion(
     key="reform_2025_proposal",
