@@ -377,3 +377,15 @@ def test_masses_added_on_the_grid_equal_their_transform():
     split = fft.transform(300, first, 1.0, mean, plus=b)
     np.testing.assert_allclose(split.probs, whole.probs, rtol=0, atol=1e-15)
     assert split.tail_mass == pytest.approx(whole.tail_mass, abs=1e-15)
+
+
+def test_a_limit_on_the_grid_is_a_point_of_the_support_exactly():
+    # The bucket is 5e7 / 174, and 174 times it rounds to 50000000.00000001: the
+    # limit's own atom then counted in P(loss > 5e7), 4.3%. Each payment is at most
+    # the limit, so exceeding it takes two claims: P(N >= 2) = 1 - 1.3 e^-0.3 = 3.7%.
+    d = pc.compound(stats.poisson(0.3), stats.lognorm(1.5, scale=1e7), deductible=1_234_000,
+                    limit=5e7)  # fmt: skip
+    assert {5e7, 1e8} <= set(d.support)  # the limit, and twice it
+    assert d.sf(5e7) < 1.0 - 1.3 * math.exp(-0.3)
+    assert d.pmf(5e7) > 0.03  # one claim alone beyond 5.1234e7: 0.3 e^-0.3 P(X > it) = 0.0307
+    assert d.sf(5e7) + d.pmf(5e7) == pytest.approx(float(d.sf(5e7 - d.bucket / 2)), abs=1e-15)

@@ -361,6 +361,7 @@ def fft_compound(
             grid.n,
             exact_mean,
             first=None if first is None else _on_grid(first, grid),
+            amounts=near,
         )
         error = annual_terms_error(agg, agg_d, agg_l)
         if error > 0 and agg.top >= agg_d and math.isfinite(agg_l):

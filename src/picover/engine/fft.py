@@ -23,7 +23,7 @@ import functools
 import math
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -217,6 +217,7 @@ def transform(
     *,
     strong: bool = False,
     plus: FloatArray | None = None,
+    amounts: Sequence[float] = (),
 ) -> Aggregate:
     """Invert ``total_for(plan)`` onto n grid points, guarding against wrap-around.
 
@@ -227,6 +228,7 @@ def transform(
     usual one would let too much mass wrap around). ``plus``, masses on the
     n grid points, is added to the result as it is: a part of the mixture
     already known on the grid needs no transform (and cannot wrap).
+    ``amounts`` on grid points are kept exact in the support (see :func:`points`).
     """
     mass = float(np.real(total_for(_Masses(n))).reshape(-1)[0])
     extra = 0.0 if plus is None else float(plus[:n].sum())
@@ -247,7 +249,7 @@ def transform(
             RuntimeWarning,
             stacklevel=3,
         )
-    return settle(kept, bucket, exact_mean, strong=use_strong)
+    return settle(kept, bucket, exact_mean, strong=use_strong, amounts=amounts)
 
 
 def aggregate(
@@ -256,6 +258,7 @@ def aggregate(
     n: int,
     exact_mean: float,
     first: GridSeverity | None = None,
+    amounts: Sequence[float] = (),
 ) -> Aggregate:
     """Distribution of the annual total on a grid of ``n`` points.
 
@@ -272,6 +275,9 @@ def aggregate(
         the mean of the result is exact.
     first : GridSeverity, optional
         Severity of the first event of the year, on the same bucket.
+    amounts : sequence of float, optional
+        Amounts (a limit, say) whose multiples on grid points the support
+        must hold exactly (see :func:`points`).
 
     Returns
     -------
@@ -285,7 +291,7 @@ def aggregate(
         p0 = float(freq.pgf(np.zeros(1, dtype=np.complex128)).real[0])
         return np.asarray(p0 + plan.forward(first.probs) * shifted_pgf(freq, phi))
 
-    return transform(n, total_for, sev.bucket, exact_mean)
+    return transform(n, total_for, sev.bucket, exact_mean, amounts=amounts)
 
 
 def _pgf_in_place(freq: Frequency, z: ComplexArray) -> ComplexArray:
@@ -331,19 +337,50 @@ def _give_back(probs: FloatArray, support: FloatArray, moment: float, level: flo
     return max(moment - held, 0.0)
 
 
-def settle(probs: FloatArray, bucket: float, exact_mean: float, strong: bool = False) -> Aggregate:
+def points(n: int, bucket: float, amounts: Sequence[float] = ()) -> FloatArray:
+    """The grid 0, h, ..., (n - 1) h, exact at the multiples of ``amounts`` on it.
+
+    With h = a / m for an amount a (a limit the grid was aligned to), the
+    points are computed as j a / m: j h would carry h's rounding, so that the
+    point meant to be a limit of 5e7 could be 50000000.00000001, and P(loss >
+    5e7) would count the limit's own atom. Amounts off the grid are ignored.
+
+    Examples
+    --------
+    >>> h = 5e7 / 174
+    >>> float(174 * h), float(points(175, h, [5e7])[174])
+    (50000000.00000001, 50000000.0)
+    """
+    j = np.arange(n, dtype=np.float64)
+    for a in amounts:
+        m = round(a / bucket) if 0.0 < a < math.inf else 0
+        if m >= 1 and abs(a / bucket - m) <= 1e-9 * m:
+            j *= a
+            j /= m
+            return j
+    j *= bucket
+    return j
+
+
+def settle(
+    probs: FloatArray,
+    bucket: float,
+    exact_mean: float,
+    strong: bool = False,
+    amounts: Sequence[float] = (),
+) -> Aggregate:
     """Turn FFT output into a distribution whose mean is ``exact_mean``.
 
     ``probs`` holds n grid masses and one spare slot. Rounding-level negative
     masses are zeroed (a warning gives any larger one); the probability
     missing from the grid becomes the tail atom in the spare slot, at the
     conditional mean that makes the total mean exact. ``strong`` (whether the
-    strong plan was used) is passed on to the result.
+    strong plan was used) is passed on to the result, and the support is
+    exact at the multiples of ``amounts`` on the grid (see :func:`points`).
     """
     h = bucket
     n = probs.size - 1
-    support = np.arange(n + 1, dtype=np.float64)
-    support *= h
+    support = points(n + 1, h, amounts)
     most_negative = float(probs.min())
     if most_negative < -1e-10:
         warnings.warn(

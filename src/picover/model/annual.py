@@ -288,7 +288,17 @@ def fft_loss(
         # The year's grid ends where the payments' grids end: beyond, only their
         # tails are known, by their means.
         n_year = min(n, later.probs.size, first.probs.size)
-        agg = fft.aggregate(freq, later, n_year, exact, first=None if first is later else first)
+        # Payments of the per-incident limit, and the annual terms, are amounts
+        # the year's support must hold exactly where they fall on it.
+        amounts = (
+            c * terms.per_incident_limit,
+            terms.aggregate_retention,
+            terms.aggregate_limit,
+            terms.aggregate_retention + terms.aggregate_limit,
+        )
+        agg = fft.aggregate(
+            freq, later, n_year, exact, first=None if first is later else first, amounts=amounts
+        )
         if automatic and not refined_annual and annual_bends:
             # The same bias at the annual terms' bends, from the year's total:
             # each category of each incident spreads it a little.
