@@ -411,6 +411,34 @@ def fft_loss(
     return apply_annual_terms(agg, 0.0, math.inf, model.currency, math.nan if var is None else var)
 
 
+def warn_off_grid(terms: Terms, dist: LossDistribution) -> None:
+    """Warn when the per-incident limit's payment lies within the year's grid
+    but between its points: no bucket near it divides both the retention and
+    the retention plus the limit, so what is paid at the limit is split
+    between the two points around it. For a distribution handed to the
+    caller, whose probabilities near the limit it would quietly blur (a mean
+    needs no warning: the split keeps it)."""
+    h = dist.bucket
+    if h is None:  # nothing is paid: no grid
+        return
+    paid = terms.coinsurance * terms.per_incident_limit
+    top = min(h * (dist.support.size - 1), terms.aggregate_retention + terms.aggregate_limit)
+    if not h < paid < top:
+        return
+    m = round(paid / h)
+    if abs(paid / h - m) > 1e-9 * m:
+        warnings.warn(
+            f"the per-incident limit ({terms.per_incident_limit:,.6g}) falls between the "
+            f"grid's points (bucket {h / terms.coinsurance:,.6g}): no bucket near it divides "
+            "both the retention and the retention plus the limit, so what is paid at the "
+            "limit is split between the two points around it; the split keeps the mean, but "
+            "probabilities and quantiles within a bucket of it are blurred (amounts with a "
+            "larger common divisor keep both on the grid)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
 def _finer(h: float, n: int, bias: float, mean: float, trigger: float) -> float:
     """A bucket 2 or 4 times finer than ``h`` for a grid of ``n`` points (grids
     have power-of-two lengths), aiming at half the ``trigger``'s share of the

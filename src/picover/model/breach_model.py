@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from picover import _checks
 from picover._frozen import FrozenMap, freeze
-from picover.engine.compound import FFTOptions, check_method_options
+from picover.engine.compound import DEFAULT_TAIL_TOL, FFTOptions, check_method_options
 from picover.engine.frequency import prob_any
 from picover.engine.lossdist import LossDistribution
 from picover.engine.simulate import as_generator
@@ -384,7 +384,11 @@ class BreachModel:
             out = {c: terms.coinsurance * v for c, v in covered.items()}
             out["total"] = math.fsum(out.values())
             return out
-        return self.allocate(org, policy, self.annual_loss(org, policy).mean(), covered)
+        # The grid's mean, without annual_loss's word on the distribution's shape.
+        grid = annual.fft_loss(
+            self, org, self.frequency(org).counts(), terms, DEFAULT_TAIL_TOL, None, None
+        )
+        return self.allocate(org, policy, grid.mean(), covered)
 
     def _covered_by_category(
         self, org: Organisation, policy: Policy, freq: FrequencyEstimate | None = None
@@ -476,7 +480,9 @@ class BreachModel:
         if not isinstance(options, FFTOptions):
             totals = self.simulate(org, policy, n_sims=options, seed=seed).insured
             return LossDistribution.from_samples(totals, currency=self.currency)
-        return annual.fft_loss(self, org, freq, terms, *options)
+        dist = annual.fft_loss(self, org, freq, terms, *options)
+        annual.warn_off_grid(terms, dist)
+        return dist
 
     def _plain_moments(self, org: Organisation, policy: Policy) -> tuple[float, float | None]:
         """The year's mean payment and its variance (currency units, and squared)
