@@ -132,9 +132,10 @@ def exceedance(
     Notes
     -----
     A loss of 0 has no place on a log axis: the probability of any loss at
-    all, P(loss > 0), is given in the title instead. When part of the
-    distribution lies beyond its grid (``dist.tail_mass > 0``) the curve ends
-    at ``dist.tail_from``.
+    all, P(loss > 0), is given in the title instead (on an FFT grid, of a
+    loss of about half a bucket or more: smaller ones share the point 0).
+    When part of the distribution lies beyond its grid (``dist.tail_mass >
+    0``) the curve ends at ``dist.tail_from``.
 
     Examples
     --------

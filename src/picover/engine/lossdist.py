@@ -253,7 +253,13 @@ class LossDistribution:
         return _scalar_or_array(out)
 
     def sf(self, x: Any) -> Any:
-        """P(loss > x), vectorised over ``x`` (currency units)."""
+        """P(loss > x), vectorised over ``x`` (currency units).
+
+        On an FFT grid each claim's mass between two points is shared between
+        them, so a point's answer counts losses from about half a bucket below
+        it: ``sf(0)`` misses years whose losses all stay under about half a
+        bucket (ground-up, P(N > 0) is the exact chance of a year with a claim).
+        """
         xs = _checks.array("x", x, allow_inf=True)
         self._check_known(xs, "sf")
         i = self._index(xs)
