@@ -461,20 +461,20 @@ def test_a_far_rungs_grid_is_no_finer_than_it_needs():
     org = pc.Organisation(records=21_445_099, annual_sales=3e10, sector="retail")
     rec = pc.recommend_coverage(org, model=MODEL, as_of=DAY)
     table = rec.candidates
-    far = [i for i, lim in enumerate(table["limit"]) if lim > 64 * table["limit"][0]]
+    far = [i for i, lim in enumerate(table["limit_krw"]) if lim > 64 * table["limit_krw"][0]]
     assert far, "the answer should lie beyond the first grid"
     fine = MODEL.annual_loss(org, pc.Policy(limit=2.0 * rec.limit), n_buckets=2**17)
     for i in far:
-        want = float(fine.sf(table["limit"][i]))
+        want = float(fine.sf(table["limit_krw"][i]))
         assert table["exceedance_probability"][i] == pytest.approx(want, rel=5e-3)
     # The bucket: between 1/512 and 1/256 of the first far rung (grids have
     # power-of-two lengths); 1/16 of a typical incident would be about 2e6.
     from picover.pricing.coverage import _Exceedance
 
     minimum = pc.statutory.kr.obligation(org, as_of=DAY).minimum_coverage
-    exceedance = _Exceedance(MODEL, org, 0.01, np.asarray(table["limit"]), minimum)
-    rung = float(table["limit"][far[0]])
-    exceedance(float(table["limit"][0]))
+    exceedance = _Exceedance(MODEL, org, 0.01, np.asarray(table["limit_krw"]), minimum)
+    rung = float(table["limit_krw"][far[0]])
+    exceedance(float(table["limit_krw"][0]))
     exceedance(rung)
     bucket = float(exceedance.covered.support[1])
     assert rung / 512 <= bucket <= rung / 256
@@ -498,13 +498,22 @@ def test_a_sparse_ladder_keeps_the_grid_fine_beside_each_rung():
 def test_recommendation_says_when_the_ladder_is_too_short():
     org = pc.Organisation(records=50_000_000, annual_sales=1e12, sector="telecom")
     # Before any statutory duty (2018), so that no minimum overrides the ladder.
-    rec = pc.recommend_coverage(
-        org, ladder=[5e7, 1e8], target=1e-4, as_of=datetime.date(2018, 1, 1)
-    )
+    short = r"no limit on the ladder meets the target: P\(loss > 100,000,000\) = 0\.\d+"
+    with pytest.warns(RuntimeWarning, match=short + r" against 0\.0001.*top of ladder"):
+        rec = pc.recommend_coverage(
+            org, ladder=[5e7, 1e8], target=1e-4, as_of=datetime.date(2018, 1, 1)
+        )
     assert rec.statutory_minimum is None
     assert rec.rule == "top of ladder"
     assert rec.limit == 1e8
     assert rec.exceedance > 1e-4
+    assert rec.candidates["limit_krw"].tolist() == [5e7, 1e8]
+    # The law's minimum (1e9 KRW from 2025) above the ladder decides the limit,
+    # which still misses the target (a reviewer's case: 4.4% against 1%): it warns.
+    with pytest.warns(RuntimeWarning, match=r"P\(loss > 1,000,000,000\) = 0\.0\d+ against 0\.01 .*"
+                      r"statutory minimum; the ladder ends at 10,000,000 KRW"):  # fmt: skip
+        rec = pc.recommend_coverage(org, ladder=[1e6, 1e7], as_of=DAY)
+    assert (rec.rule, rec.limit) == ("statutory minimum", 1e9)
 
 
 def test_recommendation_by_cost_of_risk():
@@ -513,16 +522,16 @@ def test_recommendation_by_cost_of_risk():
         org, rule="cost_of_risk", ladder=[1e8, 3e8, 1e9], retentions=[0.0, 1e7], as_of=DAY
     )
     table = rec.candidates
-    best = int(np.argmin(table["cost_of_risk"]))
-    assert rec.limit == table["limit"][best]
-    assert rec.retention == table["retention"][best]
+    best = int(np.argmin(table["cost_of_risk_krw"]))
+    assert rec.limit == table["limit_krw"][best]
+    assert rec.retention == table["retention_krw"][best]
     assert rec.limit >= 1e8  # statutory minimum for 200,000 subjects and 3bn sales
     assert rec.rule in ("cost_of_risk", "statutory minimum")
     # Each cost's simulated part: risk_charge (0.1) times the TVaR's standard error,
     # positive where anything is kept, and small beside the cost itself.
-    se = np.asarray(table["cost_of_risk_se"])
+    se = np.asarray(table["cost_of_risk_se_krw"])
     assert np.all(se >= 0)
-    assert np.all(se <= 0.01 * np.asarray(table["cost_of_risk"]))
+    assert np.all(se <= 0.01 * np.asarray(table["cost_of_risk_krw"]))
 
 
 def test_recommendation_errors():

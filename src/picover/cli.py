@@ -219,12 +219,8 @@ def cmd_recommend(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
         decision["item"].append("the file's [policy]")
         decision["value"].append("not used: the cover is for the ground-up loss")
     report.add("Decision", decision)
-    cols = rec.candidates.columns
-    report.add(
-        "Candidates",
-        {(f"{k}_krw" if k in ("limit", "retention", "premium") or k.startswith("retained")
-          or k == "cost_of_risk" else k): v.tolist() for k, v in cols.items()},
-    )  # fmt: skip
+    # Amounts already carry the unit in their names (limit_krw, ...).
+    report.add("Candidates", {k: v.tolist() for k, v in rec.candidates.columns.items()})
     return report, rec
 
 

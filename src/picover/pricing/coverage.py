@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -91,9 +92,12 @@ class Recommendation:
     statutory_minimum : float or None
         The minimum amount when the organisation must insure.
     candidates : Table
-        Every limit (and retention) considered, with its figures (currency
-        units; under the cost-of-risk rule ``cost_of_risk_se`` is the standard
-        error the simulated TVaR leaves in each cost).
+        Every limit (and retention) considered, with its figures: amounts in
+        columns named with the currency (``limit_krw``; under the cost-of-risk
+        rule also ``retention_krw``, ``premium_krw``, ``retained_mean_krw``,
+        ``retained_tvar99_krw``, ``cost_of_risk_krw``, and
+        ``cost_of_risk_se_krw``, the standard error the simulated TVaR leaves
+        in each cost), and ``exceedance_probability``.
     currency : str
         Unit of every amount (the model's).
 
@@ -200,8 +204,9 @@ def recommend_coverage(
     exceedance = _Exceedance(model, org, tgt, limits, minimum)
     if rule == "exceedance":
         limit, decided, tried = _climb(exceedance, limits, tgt, minimum)
-        table = Table({"limit": limits[: len(tried)], "exceedance_probability": tried})
-        return Recommendation(
+        unit = model.currency.lower()
+        table = Table({f"limit_{unit}": limits[: len(tried)], "exceedance_probability": tried})
+        rec = Recommendation(
             limit=limit,
             retention=0.0,
             rule=decided,
@@ -211,6 +216,18 @@ def recommend_coverage(
             candidates=table,
             currency=model.currency,
         )
+        if rec.exceedance > tgt:
+            # The best the ladder (or the law) gives is still short of the target:
+            # a limit that looks decided must not hide it.
+            warnings.warn(
+                f"no limit on the ladder meets the target: P(loss > {rec.limit:,.0f}) = "
+                f"{rec.exceedance:.3g} against {tgt:.3g} at the recommended limit "
+                f"({rec.rule}; the ladder ends at {float(limits[-1]):,.0f} "
+                f"{model.currency}); give a ladder reaching higher",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return rec
     return _cost_of_risk(
         model,
         org,
@@ -419,17 +436,10 @@ def _cost_of_risk(
             # The cost's only simulated part is the TVaR: its noise, for judging
             # how clearly the best candidate wins.
             rows.append((float(lim), float(r), gross, mean, worst, cost, charge * se))
-    table = Table(
-        {
-            "limit": [row[0] for row in rows],
-            "retention": [row[1] for row in rows],
-            "premium": [row[2] for row in rows],
-            "retained_mean": [row[3] for row in rows],
-            "retained_tvar99": [row[4] for row in rows],
-            "cost_of_risk": [row[5] for row in rows],
-            "cost_of_risk_se": [row[6] for row in rows],
-        }
-    )
+    names = ("limit", "retention", "premium", "retained_mean", "retained_tvar99",
+             "cost_of_risk", "cost_of_risk_se")  # fmt: skip
+    unit = model.currency.lower()
+    table = Table({f"{name}_{unit}": [row[i] for row in rows] for i, name in enumerate(names)})
     unconstrained = min(rows, key=lambda row: row[5])
     legal = [row for row in rows if minimum is None or row[0] >= minimum]
     best = min(legal, key=lambda row: row[5])
