@@ -91,7 +91,25 @@ def test_explicit_frequency_pmf():
         (dict(limit=0.0), ValueError, "limit must be > 0"),
         (dict(deductible=np.nan), ValueError, "deductible must be a number"),
         (dict(deductible=-5.0), ValueError, "deductible must be >= 0"),
-        (dict(coinsurance=1.5), ValueError, r"coinsurance must be in \(0, 1\]"),
+        (dict(coinsurance=1.5), ValueError, r"coinsurance must be in \[1e-06, 1\]"),
+        # Below that the payments' squares underflow: a variance of 0 (a reviewer).
+        (dict(coinsurance=1e-300), ValueError, r"coinsurance must be in \[1e-06, 1\]"),
+        (
+            dict(frequency=stats.poisson([0.3, 0.4])),
+            TypeError,
+            r"frequency: the scipy distribution's mu must be one number",
+        ),
+        (
+            dict(severity=stats.lognorm([1.0, 2.0])),
+            TypeError,
+            r"severity: the scipy distribution's s must be one number",
+        ),
+        (dict(frequency=stats.poisson), TypeError, r"not yet frozen: call it"),
+        (
+            dict(severity=stats.rv_discrete(values=([0, 10], [0.5, 0.5]))),
+            TypeError,
+            r"got rv_sample \(a scipy distribution not yet frozen",
+        ),
         (dict(aggregate_limit=-1.0), ValueError, "aggregate_limit must be > 0"),
         (dict(aggregate_deductible="10"), TypeError, "aggregate_deductible must be a real number"),
         (dict(method="exact"), ValueError, "method must be one of"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -101,7 +101,8 @@ def _policies(policy: Any, n: int) -> list[Policy] | None:
         return None
     if isinstance(policy, Policy):
         return [policy] * n
-    if isinstance(policy, Iterable) and not isinstance(policy, str | bytes):
+    # A mapping iterates as its keys: a dict of terms must not pass for policies.
+    if isinstance(policy, Iterable) and not isinstance(policy, str | bytes | Mapping):
         out = list(policy)
         if len(out) != n:
             raise ValueError(f"give one policy, or one per organisation ({n}); got {len(out)}")

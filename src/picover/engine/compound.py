@@ -24,6 +24,9 @@ FloatArray = NDArray[np.float64]
 
 #: Default probability allowed beyond an automatically chosen grid.
 DEFAULT_TAIL_TOL = 1e-6
+#: The smallest coinsurance (insurer's share) accepted: below about 1e-150 the
+#: payments' squares underflow and the variance reads 0; 1e-6 leaves a wide margin.
+MIN_COINSURANCE = 1e-6
 #: Default number of simulated years for ``method="mc"``.
 DEFAULT_N_SIMS = 100_000
 # Relative error in the mean that the aggregate terms may make on the tail atom.
@@ -277,7 +280,7 @@ def compound(
     """
     d = _checks.number("deductible", deductible, low=0.0)
     lim = _checks.number("limit", limit, low=0.0, low_open=True, allow_inf=True)
-    share = _checks.number("coinsurance", coinsurance, low=0.0, high=1.0, low_open=True)
+    share = _checks.number("coinsurance", coinsurance, low=MIN_COINSURANCE, high=1.0)
     agg_d = _checks.number("aggregate_deductible", aggregate_deductible, low=0.0)
     agg_l = _checks.number(
         "aggregate_limit", aggregate_limit, low=0.0, low_open=True, allow_inf=True

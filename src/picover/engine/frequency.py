@@ -357,19 +357,31 @@ class MixedPoisson:
         return rng.poisson(lam).astype(np.int64)
 
 
-def _shape_loc_scale(frozen: Any) -> tuple[tuple[float, ...], float, float]:
-    """Split a scipy frozen distribution's arguments into shapes, loc and scale."""
+def _shape_loc_scale(frozen: Any, name: str = "") -> tuple[tuple[float, ...], float, float]:
+    """Split a scipy frozen distribution's arguments into shapes, loc and scale,
+    each a number: a frozen vector of distributions is refused (the message
+    starting with ``name``, the argument, when given)."""
     dist = frozen.dist
     n_shapes = dist.numargs
     args = list(frozen.args)
     kwds = dict(frozen.kwds)
     names = [s.strip() for s in dist.shapes.split(",")] if dist.shapes else []
+
+    def number(what: str, value: Any) -> float:
+        arr = np.asarray(value)
+        if arr.ndim != 0 or not np.issubdtype(arr.dtype, np.number):
+            raise TypeError(
+                f"{name + ': ' if name else ''}the scipy distribution's {what} must be one "
+                f"number (one distribution, not a vector of them); got {value!r}"
+            )
+        return float(arr)
+
     shapes = []
     for i, nm in enumerate(names):
-        shapes.append(float(args[i] if i < len(args) else kwds.pop(nm)))
+        shapes.append(number(nm, args[i] if i < len(args) else kwds.pop(nm)))
     rest = args[n_shapes:]
-    loc = float(rest[0]) if len(rest) > 0 else float(kwds.get("loc", 0.0))
-    scale = float(rest[1]) if len(rest) > 1 else float(kwds.get("scale", 1.0))
+    loc = number("loc", rest[0] if len(rest) > 0 else kwds.get("loc", 0.0))
+    scale = number("scale", rest[1] if len(rest) > 1 else kwds.get("scale", 1.0))
     return tuple(shapes), loc, scale
 
 
@@ -402,7 +414,7 @@ def as_frequency(value: Any, name: str = "frequency") -> Frequency:
                 f"{dist_name!r}; use stats.poisson, stats.nbinom, stats.binom, "
                 "pc.mixed_poisson(rate), or pass the pmf as an array"
             )
-        shapes, loc, _ = _shape_loc_scale(value)
+        shapes, loc, _ = _shape_loc_scale(value, name)
         if loc != 0.0:
             raise ValueError(f"{name}: the count distribution must start at 0; got loc={loc}")
         for s in shapes:
@@ -422,8 +434,18 @@ def as_frequency(value: Any, name: str = "frequency") -> Frequency:
         return PmfFrequency(value)
     raise TypeError(
         f"{name} must be a frozen scipy poisson, nbinom or binom, a pmf array, or "
-        f"pc.mixed_poisson(rate); got {type(value).__name__}"
+        f"pc.mixed_poisson(rate); got {type(value).__name__}{_unfrozen_hint(value)}"
     )
+
+
+def _unfrozen_hint(value: Any) -> str:
+    """What to do with a scipy distribution passed without its parameters."""
+    if isinstance(value, stats.rv_continuous | stats.rv_discrete):
+        return (
+            " (a scipy distribution not yet frozen: call it with its parameters, as in "
+            "stats.poisson(0.3), or rv_discrete(values=(x, p))())"
+        )
+    return ""
 
 
 def prob_any(freq: Frequency) -> float:

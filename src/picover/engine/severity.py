@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from scipy import integrate, special, stats
 
 from picover import _checks
-from picover.engine.frequency import _shape_loc_scale
+from picover.engine.frequency import _shape_loc_scale, _unfrozen_hint
 
 FloatArray = NDArray[np.float64]
 
@@ -475,7 +475,7 @@ def _discrete_top(value: Any, low: float) -> float:
 def _scipy_discrete(value: Any, name: str) -> AtomicSeverity:
     dist = value.dist
     if hasattr(dist, "xk") and hasattr(dist, "pk"):
-        _, loc, _ = _shape_loc_scale(value)
+        _, loc, _ = _shape_loc_scale(value, name)
         return AtomicSeverity(np.asarray(dist.xk, dtype=np.float64) + loc, dist.pk)
     low, high = (float(v) for v in value.support())
     if math.isnan(low) or math.isnan(high):
@@ -524,6 +524,8 @@ def as_severity(value: Any, name: str = "severity") -> Severity:
                 return ScipySeverity(value)
             except ValueError as exc:
                 raise ValueError(f"{name}: {exc}") from None
+            except TypeError as exc:
+                raise TypeError(f"{name}: {exc}") from None
         return _scipy_discrete(value, name)
     if isinstance(value, ScipySeverity | AtomicSeverity | Layered):
         return value
@@ -534,5 +536,5 @@ def as_severity(value: Any, name: str = "severity") -> Severity:
         )
     raise TypeError(
         f"{name} must be a frozen scipy distribution, pc.empirical(samples) or "
-        f"pc.lattice(pmf, bucket=...); got {type(value).__name__}"
+        f"pc.lattice(pmf, bucket=...); got {type(value).__name__}{_unfrozen_hint(value)}"
     )

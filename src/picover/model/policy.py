@@ -23,9 +23,10 @@ import attrs
 from picover import _checks
 from picover._frozen import FrozenMap
 
+# The smallest share of a payment a policy may pay: the engine's (see compound).
+from picover.engine.compound import MIN_COINSURANCE
+
 INVESTIGATION_CLAUSES = ("first", "every", "none")
-#: The smallest share of a payment a policy may pay (see Policy.coinsurance).
-MIN_COINSURANCE = 1e-6
 
 
 def _sublimits(value: Mapping[str, float]) -> FrozenMap[str, float]:
