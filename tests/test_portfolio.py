@@ -162,7 +162,7 @@ def test_other_bad_input():
         pc.price_portfolio(book(3), pc.Policy(), outputs=("profit",), as_of=DAY)
     with pytest.raises(ValueError, match="one per organisation"):
         pc.price_portfolio(book(3), [pc.Policy()], as_of=DAY)
-    # A dict of terms iterates as its keys: it once read as 2 policies for 2 rows.
+    # A dict of terms iterates as its keys: refused once as "policies[0] ... got str".
     with pytest.raises(TypeError, match="policy must be a Policy or a sequence of them; got dict"):
         pc.price_portfolio(book(2), {"limit": 1e9, "retention": 0.0}, as_of=DAY)
     with pytest.raises(ValueError, match=r"partitions must be a whole number in \[1, inf\]"):
