@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import picover as pc
+from picover.analysis.table import from_text
 
 DAY = datetime.date(2025, 1, 1)
 MODEL = pc.BreachModel.preset("kr")
@@ -133,10 +134,14 @@ def _incidents_without_years(cols):
         # The Organisation's bounds, whatever the outputs asked for.
         (lambda c: c["records"].__setitem__(5, 10**12), r"row 5, column 'records'.*1e\+10\]"),
         (lambda c: c["annual_sales"].__setitem__(0, 1e17), r"row 0, column 'annual_sales'"),
-        # A decimal comma is not a thousands separator: refused, not read as 35.
+        # Text from Python is taken as given, not read as a number (a CSV file's is).
         (
-            lambda c: c.update(annual_sales=np.array(["3,5"] + ["1,000,000"] * 5, dtype=object)),
-            r"row 0, column 'annual_sales': '3,5' is not a number",
+            lambda c: c.update(annual_sales=np.array(["1,000,000"] * 6, dtype=object)),
+            r"row 0, column 'annual_sales': '1,000,000' is text, not a number",
+        ),
+        (
+            lambda c: c.update(ict_provider=np.array([True] * 5 + ["yes"], dtype=object)),
+            r"row 5, column 'ict_provider': 'yes' is not true or false",
         ),
     ],
 )
@@ -151,6 +156,24 @@ def test_bad_tables_name_the_row_and_column(change, match):
     change(cols)
     with pytest.raises(ValueError, match=match):
         pc.price_portfolio(cols, pc.Policy(), outputs=("expected_ground_up",), as_of=DAY)
+
+
+def test_a_csv_files_text_is_read_and_its_mistakes_named():
+    rows = [
+        {"records": "40,000", "annual_sales": "3e9", "sector": "retail", "ict_provider": "Yes"},
+        {"records": "5", "annual_sales": "1_000_000", "sector": "retail", "ict_provider": "0"},
+    ]
+    parsed = from_text(rows)
+    assert [r["records"] for r in parsed] == [40_000.0, 5.0]
+    assert [r["annual_sales"] for r in parsed] == [3e9, 1e6]
+    assert [r["ict_provider"] for r in parsed] == [True, False]
+    res = pc.price_portfolio(parsed, pc.Policy(), outputs=("expected_ground_up",), as_of=DAY)
+    assert res["records"].tolist() == [40_000, 5]
+    # A decimal comma is not a thousands separator: refused, not read as 35.
+    with pytest.raises(ValueError, match=r"row 1, column 'annual_sales': '3,5' is not a number"):
+        from_text([rows[0], {**rows[1], "annual_sales": "3,5"}])
+    with pytest.raises(ValueError, match=r"row 0, column 'ict_provider': 'maybe' is not true"):
+        from_text([{**rows[0], "ict_provider": "maybe"}])
 
 
 def test_other_bad_input():
@@ -171,7 +194,7 @@ def test_other_bad_input():
         pc.price_portfolio(book(3), pc.Policy(), engine="dask", partitions=True, as_of=DAY)
     with pytest.raises(ValueError, match="ladder must be strictly increasing"):
         pc.price_portfolio(book(3), pc.Policy(), ladder=[1e9, 1e8], as_of=DAY)
-    with pytest.raises(ValueError, match="row 1, column 'records': 'many' is not a number"):
+    with pytest.raises(ValueError, match="row 1, column 'records': 'many' is text, not a number"):
         pc.price_portfolio(
             [{"records": 5, "annual_sales": 1e9, "sector": "retail"},
              {"records": "many", "annual_sales": 1e9, "sector": "retail"}],

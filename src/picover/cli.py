@@ -395,8 +395,11 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
         text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not a column name
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not a text CSV file") from None
+    from picover.analysis.table import from_text
+
     try:
-        rows = _csv.records(text)  # rows count from 0, as in price_portfolio's messages
+        # Rows count from 0, as in price_portfolio's messages.
+        rows = from_text(_csv.records(text))
     except ValueError as exc:
         raise UsageError(f"{path}: {exc}") from None
     if not rows:

@@ -31,6 +31,50 @@ OPTIONAL: dict[str, Any] = {
 }
 
 
+#: Columns of numbers, and of yes/no flags: a CSV file gives them as text.
+NUMBERS = ("records", "annual_sales", "years_observed", "incidents")
+FLAGS = ("ict_provider", "equivalent_cover", "processing_outsourced")
+_YES, _NO = ("true", "yes", "1"), ("false", "no", "0")
+
+
+def from_text(rows: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
+    """Rows read from a CSV file, their numbers and yes/no flags parsed from text.
+
+    Thousands may be grouped (``"40,000"``); flags read ``true``/``false``,
+    ``yes``/``no`` or ``1``/``0``. Only a file's text is read so: a table
+    given from Python is taken as given, and text in it is refused. Errors
+    name the row (counted from 0) and the column.
+
+    Examples
+    --------
+    >>> from_text([{"records": "40,000", "sector": "retail", "ict_provider": "yes"}])
+    [{'records': 40000.0, 'sector': 'retail', 'ict_provider': True}]
+    """
+    out = []
+    for i, row in enumerate(rows):
+        parsed: dict[str, Any] = dict(row)
+        for name in NUMBERS:
+            if name in row:
+                try:
+                    parsed[name] = _checks.text_number("x", row[name])
+                except ValueError:
+                    raise ValueError(
+                        f"row {i}, column {name!r}: {row[name]!r} is not a number (thousands "
+                        "grouped by threes, as 1,000,000, are allowed)"
+                    ) from None
+        for name in FLAGS:
+            if name in row:
+                word = row[name].strip().lower()
+                if word not in _YES + _NO:
+                    raise ValueError(
+                        f"row {i}, column {name!r}: {row[name]!r} is not true or false (write "
+                        "true/false, yes/no or 1/0)"
+                    )
+                parsed[name] = word in _YES
+        out.append(parsed)
+    return out
+
+
 def as_columns(table: Any) -> dict[str, NDArray[Any]]:
     """Columns of ``table`` as numpy arrays of equal length, in the order given.
 
@@ -203,18 +247,18 @@ def _numbers(
     if values.dtype.kind in "iuf":
         arr = values.astype(np.float64)
     else:
-        # Text (as read from a file) is parsed; booleans and other objects are refused.
+        # Taken as given: text, booleans and other objects are refused (a CSV file's
+        # text is parsed by from_text before it gets here).
         arr = np.empty(values.size)
         for i, v in enumerate(values.tolist()):
-            if isinstance(v, bool) or not isinstance(v, int | float | np.number | str):
-                raise ValueError(f"row {i}, column {column!r}: {v!r} is not a number")
-            try:
-                arr[i] = _checks.text_number("x", v) if isinstance(v, str) else v
-            except ValueError:
+            if isinstance(v, str):
                 raise ValueError(
-                    f"row {i}, column {column!r}: {v!r} is not a number (thousands grouped by "
-                    "threes, as 1,000,000, are allowed)"
-                ) from None
+                    f"row {i}, column {column!r}: {v!r} is text, not a number (give numbers; "
+                    "a CSV file is read by `picover portfolio`)"
+                )
+            if isinstance(v, bool) or not isinstance(v, int | float | np.number):
+                raise ValueError(f"row {i}, column {column!r}: {v!r} is not a number")
+            arr[i] = v
     bad = ~np.isfinite(arr) | (arr < low) | (arr > high)
     if whole:
         bad |= np.isfinite(arr) & (arr != np.floor(arr))
@@ -256,16 +300,10 @@ def _flags(values: NDArray[Any], column: str) -> NDArray[np.bool_]:
         return values
     out = np.empty(values.size, dtype=bool)
     for i, v in enumerate(values.tolist()):
-        if isinstance(v, bool | np.bool_):
-            out[i] = bool(v)
-        elif isinstance(v, str) and v.strip().lower() in ("true", "false", "yes", "no", "1", "0"):
-            out[i] = v.strip().lower() in ("true", "yes", "1")
-        elif (
-            isinstance(v, int | float)
-            and not (isinstance(v, float) and math.isnan(v))
-            and v in (0, 1)
-        ):
-            out[i] = bool(v)
-        else:
+        # True and False, or the numbers 1 and 0 (a frame's integer column); text is
+        # a CSV file's, parsed by from_text before it gets here.
+        number = isinstance(v, int | float) and not (isinstance(v, float) and math.isnan(v))
+        if not (isinstance(v, bool | np.bool_) or (number and v in (0, 1))):
             raise ValueError(f"row {i}, column {column!r}: {v!r} is not true or false")
+        out[i] = bool(v)
     return out
