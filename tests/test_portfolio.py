@@ -85,6 +85,7 @@ def test_batch_premiums_and_limits_equal_single_quotes():
     assert list(res.columns)[:3] == ["records", "annual_sales", "sector"]
     records = res.to_records()
     assert set(records[0]) >= {"records", "premium", "obligation"}
+    assert str(res).startswith("amounts in KRW\n")
     assert "premium" in str(res)
 
 
@@ -105,7 +106,9 @@ def test_per_row_policies_and_inputs_as_rows_or_dataframe():
         assert from_rows["premium"][i] == pytest.approx(
             pc.quote(org, policies[i], as_of=DAY).premium.gross, rel=1e-12
         )
-    assert isinstance(from_rows.to_pandas(), pd.DataFrame)
+    frame = from_rows.to_pandas()
+    assert isinstance(frame, pd.DataFrame)
+    assert frame.attrs["currency"] == "KRW"  # the unit of its money columns
 
 
 def _incidents_without_years(cols):

@@ -89,11 +89,14 @@ class PortfolioResult:
         return self.table().to_records()
 
     def to_pandas(self) -> Any:
-        """A pandas DataFrame (pandas is optional)."""
-        return self.table().to_pandas()
+        """A pandas DataFrame (pandas is optional), its money columns' unit in
+        ``frame.attrs["currency"]`` (the columns keep the names the result has)."""
+        frame = self.table().to_pandas()
+        frame.attrs["currency"] = self.currency
+        return frame
 
     def __str__(self) -> str:
-        return str(self.table())
+        return f"amounts in {self.currency}\n{self.table()}"
 
 
 def _policies(policy: Any, n: int) -> list[Policy] | None:
