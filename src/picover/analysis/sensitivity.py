@@ -604,6 +604,7 @@ def elasticity(
         raise ValueError("params must name at least one parameter")
     values = _known(base, paths)
     out = []
+    at_base: float | None = None
     for path in paths:
         x = float(values[path])
         if x == 0 or not math.isfinite(x):
@@ -624,7 +625,9 @@ def elasticity(
             raise ValueError(f"{output} is not positive near {path}={x:g}: no log elasticity")
         e = (math.log(y_up) - math.log(y_down)) / (math.log(x_up) - math.log(x_down))
         if x_down < x < x_up:
-            _check_smooth(path, x, output, (x_down, x_up), (y_down, y_up), evaluate(base, output))
+            if at_base is None:  # the base point's output, once for all parameters
+                at_base = evaluate(base, output)
+            _check_smooth(path, x, output, (x_down, x_up), (y_down, y_up), at_base)
         out.append(Elasticity(path, x, e))
     return tuple(out)
 
