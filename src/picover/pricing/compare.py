@@ -255,7 +255,22 @@ class Comparison:
         return [attrs.asdict(r) for r in self.rows]
 
     def to_pandas(self) -> Any:
-        """A pandas DataFrame (pandas is optional)."""
+        """A pandas DataFrame of :meth:`table` (pandas is optional: without it,
+        ImportError, and the example below checks nothing).
+
+        Examples
+        --------
+        >>> import datetime, picover as pc
+        >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+        >>> rows = pc.compare(shop, [pc.Offer("A", pc.Policy(limit=1e8), premium=1.5e6)],
+        ...                   as_of=datetime.date(2025, 1, 1))
+        >>> try:
+        ...     frame = rows.to_pandas()
+        ... except ImportError:  # pandas not installed
+        ...     frame = None
+        >>> frame is None or list(frame["premium_krw"]) == [1.5e6]
+        True
+        """
         return self.table().to_pandas()
 
     def __str__(self) -> str:
