@@ -85,12 +85,46 @@ class PortfolioResult:
         return Table(self.columns)
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One dict of Python scalars per organisation."""
+        """One dict of Python scalars per organisation: the input columns, then the outputs.
+
+        Examples
+        --------
+        >>> import datetime, picover as pc
+        >>> res = pc.price_portfolio(
+        ...     {"records": [5_000, 3_000_000], "annual_sales": [2e8, 120e9],
+        ...      "sector": ["retail", "retail"]},
+        ...     outputs=("expected_ground_up", "obligation"), as_of=datetime.date(2025, 1, 1))
+        >>> rows = res.to_records()
+        >>> rows[1]["records"], rows[1]["obligation"]
+        (3000000, True)
+        >>> shop = pc.Organisation(records=5_000, annual_sales=2e8, sector="retail")
+        >>> expected = pc.BreachModel.preset("kr").expected_losses(shop)["total"]  # KRW a year
+        >>> bool(abs(rows[0]["expected_ground_up"] - expected) < 1e-6 * expected)
+        True
+        """
         return self.table().to_records()
 
     def to_pandas(self) -> Any:
         """A pandas DataFrame (pandas is optional), its money columns' unit in
-        ``frame.attrs["currency"]`` (the columns keep the names the result has)."""
+        ``frame.attrs["currency"]`` (the columns keep the names the result has).
+
+        Without pandas this raises ImportError; the example below then checks nothing.
+
+        Examples
+        --------
+        >>> import datetime, picover as pc
+        >>> res = pc.price_portfolio(
+        ...     {"records": [5_000, 3_000_000], "annual_sales": [2e8, 120e9],
+        ...      "sector": ["retail", "retail"]},
+        ...     outputs=("expected_ground_up", "obligation"), as_of=datetime.date(2025, 1, 1))
+        >>> try:
+        ...     frame = res.to_pandas()
+        ... except ImportError:  # pandas not installed
+        ...     frame = None
+        >>> frame is None or (frame.attrs["currency"], list(frame["obligation"])) == (
+        ...     "KRW", [False, True])
+        True
+        """
         frame = self.table().to_pandas()
         frame.attrs["currency"] = self.currency
         return frame

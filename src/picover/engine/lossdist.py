@@ -176,7 +176,14 @@ class LossDistribution:
     # -- moments -----------------------------------------------------------
 
     def mean(self) -> float:
-        """Expected annual loss (currency units)."""
+        """Expected annual loss (currency units, KRW by default).
+
+        Examples
+        --------
+        >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+        >>> d.mean()  # 0.08 * 1e6 + 0.02 * 5e6
+        180000.0
+        """
         return float(self._top_moment[-1])
 
     def var(self) -> float:
@@ -188,6 +195,12 @@ class LossDistribution:
         spread is missing and the figure is a lower bound; a ``RuntimeWarning``
         gives the atom's share of the variance when it exceeds 0.1%, a sign
         that the missing spread matters.
+
+        Examples
+        --------
+        >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+        >>> d.var()  # 0.08 * 1e12 + 0.02 * 25e12 - 180000 ** 2
+        547600000000.0
         """
         return self._variance(stacklevel=3)
 
@@ -219,7 +232,14 @@ class LossDistribution:
         )
 
     def std(self) -> float:
-        """Standard deviation of annual loss (currency units); see :meth:`var` on the tail."""
+        """Standard deviation of annual loss (currency units); see :meth:`var` on the tail.
+
+        Examples
+        --------
+        >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+        >>> d.std()  # sqrt(5.476e11)
+        740000.0
+        """
         return math.sqrt(self._variance(stacklevel=3))
 
     # -- distribution functions ---------------------------------------------
@@ -243,7 +263,20 @@ class LossDistribution:
         return np.searchsorted(self.support, x, side="right")
 
     def cdf(self, x: Any) -> Any:
-        """P(loss <= x), vectorised over ``x`` (currency units)."""
+        """P(loss <= x), vectorised over ``x`` (currency units).
+
+        A float for a scalar ``x``, else an array of its shape. Beyond the
+        grid (when ``tail_mass > 0``) only the tail's total is known, so a
+        point there is an error, unless it is at or above ``upper``.
+
+        Examples
+        --------
+        >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+        >>> d.cdf(1e6), d.cdf(-1.0)
+        (0.98, 0.0)
+        >>> d.cdf([0.0, 4e6, 5e6]).tolist()
+        [0.9, 0.98, 1.0]
+        """
         xs = _checks.array("x", x, allow_inf=True)
         self._check_known(xs, "cdf")
         i = self._index(xs)
@@ -259,6 +292,15 @@ class LossDistribution:
         them, so a point's answer counts losses from about half a bucket below
         it: ``sf(0)`` misses years whose losses all stay under about half a
         bucket (ground-up, P(N > 0) is the exact chance of a year with a claim).
+
+        Examples
+        --------
+        >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+        >>> d.sf(1e6)  # only the 5e6 year exceeds 1e6
+        0.02
+        >>> x = np.array([0.0, 5e5, 1e6, 5e6])
+        >>> bool(np.allclose(d.sf(x), 1 - d.cdf(x)))
+        True
         """
         xs = _checks.array("x", x, allow_inf=True)
         self._check_known(xs, "sf")
@@ -268,7 +310,14 @@ class LossDistribution:
 
     def pmf(self, x: Any) -> Any:
         """P(loss == x): the mass of the atom at ``x`` (0 off the support; beyond the
-        grid, where only the tail's total is known, an error as for :meth:`cdf`)."""
+        grid, where only the tail's total is known, an error as for :meth:`cdf`).
+
+        Examples
+        --------
+        >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+        >>> d.pmf(1e6), d.pmf(2e6)  # 2e6 is not a possible loss
+        (0.08, 0.0)
+        """
         xs = _checks.array("x", x, allow_inf=True)
         self._check_known(xs, "pmf", at_upper=False)
         i = np.searchsorted(self.support, xs, side="left")
@@ -277,7 +326,18 @@ class LossDistribution:
         return _scalar_or_array(out)
 
     def ppf(self, q: Any) -> Any:
-        """Value at risk: the smallest loss x with P(loss <= x) >= q, for q in (0, 1)."""
+        """Value at risk: the smallest loss x with P(loss <= x) >= q, for q in (0, 1).
+
+        Amounts in currency units; a float for a scalar ``q``, else an array.
+        A level beyond what the grid holds (in its tail) is an error giving
+        the ``tail_tol`` that would reach it.
+
+        Examples
+        --------
+        >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+        >>> d.ppf([0.9, 0.95, 0.99]).tolist()  # P(loss <= 0) = 0.9 already
+        [0.0, 1000000.0, 5000000.0]
+        """
         qs = _checks.probability_levels("q", q)
         i = np.searchsorted(self._cdf, qs, side="left")
         i = np.minimum(i, self.support.size - 1)
@@ -396,7 +456,17 @@ class LossDistribution:
         The atom at the quantile is split so that exactly ``1 - q`` of
         probability is averaged. The tail beyond the grid costs TVaR
         nothing, because only its mean enters; within the grid it is as
-        good as the bucket.
+        good as the bucket. Amounts in currency units.
+
+        Examples
+        --------
+        >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+        >>> round(d.tvar(0.9))  # (0.08 * 1e6 + 0.02 * 5e6) / 0.1
+        1800000
+        >>> round(d.tvar(0.95))  # (0.02 * 5e6 + 0.03 * 1e6) / 0.05: part of the 1e6 atom
+        2600000
+        >>> bool(d.tvar(0.95) >= d.ppf(0.95))
+        True
         """
         qs = _checks.probability_levels("q", q)
         v = np.asarray(self.ppf(qs), dtype=np.float64)

@@ -131,6 +131,21 @@ class PowerLawSize:
     def nodes(
         self, records: Any, breakpoints: Breakpoints = (), n: int = DEFAULT_NODES
     ) -> tuple[FloatArray, FloatArray]:
+        """Nodes k in [1, R] and weights summing to 1, each of shape ``records.shape + (m,)``.
+
+        ``n`` Gauss-Legendre points in log K per segment of [``k_min``, R]
+        between ``breakpoints``, carrying ``1 - p_total``, and a last node at
+        R carrying ``p_total`` (all of the weight when R <= ``k_min``).
+
+        Examples
+        --------
+        >>> size = PowerLawSize(p_total=0.1, k_min=100.0, exponent=0.5)
+        >>> k, w = size.nodes(1e6, breakpoints=[1e4])  # two segments of 8 nodes, then R
+        >>> k.shape, float(w[-1])
+        ((17,), 0.1)
+        >>> bool(np.isclose((k * w).sum(), size.mean(1e6)))
+        True
+        """
         r = _records(records)
         low = np.minimum(self.k_min, r)
         t, wt = _log_legendre(low, r, breakpoints, n)
@@ -157,6 +172,7 @@ class PowerLawSize:
         return k, weights
 
     def rvs(self, records: Any, rng: np.random.Generator) -> FloatArray:
+        """One draw of K (records, in [1, R]) per entry of ``records``, from ``rng``."""
         r = _records(records)
         a = self.exponent
         u = rng.random(r.shape)
@@ -166,6 +182,14 @@ class PowerLawSize:
         return np.where(total | (r <= self.k_min), r, np.minimum(k, r))
 
     def mean(self, records: Any) -> Any:
+        """E[K] in records: a float for a scalar ``records``, else an array of its shape.
+
+        Examples
+        --------
+        >>> size = PowerLawSize(p_total=0.1, k_min=100.0, exponent=0.5)
+        >>> size.mean([1e6, 50.0]).tolist()  # 0.1 * 1e6 + 0.9 * 990 / 0.099; R itself
+        [109000.0, 50.0]
+        """
         r = _records(records)
         a, k0 = self.exponent, self.k_min
         norm = k0 ** (-a) - r ** (-a)
@@ -199,13 +223,17 @@ class FixedFractionSize:
     def nodes(
         self, records: Any, breakpoints: Breakpoints = (), n: int = DEFAULT_NODES
     ) -> tuple[FloatArray, FloatArray]:
+        """One node, K itself, of weight 1: shape ``records.shape + (1,)``
+        (``breakpoints`` and ``n`` are not needed)."""
         k = self._k(records)[..., None]
         return k, np.ones_like(k)
 
     def rvs(self, records: Any, rng: np.random.Generator) -> FloatArray:
+        """K for each entry of ``records``: certain, so ``rng`` is not used."""
         return self._k(records)
 
     def mean(self, records: Any) -> Any:
+        """K itself, max(1, fraction * R): a float for a scalar ``records``, else an array."""
         k = self._k(records)
         return float(k) if k.ndim == 0 else k
 
@@ -232,16 +260,28 @@ class BetaFractionSize:
     def nodes(
         self, records: Any, breakpoints: Breakpoints = (), n: int = DEFAULT_NODES
     ) -> tuple[FloatArray, FloatArray]:
+        """Gauss-Jacobi nodes k in [1, R] and weights summing to 1, each of shape
+        ``records.shape + (2 * max(n, 2),)`` (``breakpoints`` are not needed).
+
+        Examples
+        --------
+        >>> k, w = BetaFractionSize(1.0, 3.0).nodes(1001)
+        >>> k.shape, round(float((k * w).sum()), 6)  # the mean, 1 + 1000 / 4
+        ((16,), 251.0)
+        """
         r = _records(records)[..., None]
         x, w = special.roots_jacobi(max(n, 2) * 2, self.b - 1.0, self.a - 1.0)
         u = (x + 1.0) / 2.0
         return 1.0 + (r - 1.0) * u, np.broadcast_to(w / w.sum(), r.shape[:-1] + w.shape).copy()
 
     def rvs(self, records: Any, rng: np.random.Generator) -> FloatArray:
+        """One draw of K (records, in [1, R]) per entry of ``records``, from ``rng``."""
         r = _records(records)
         return 1.0 + (r - 1.0) * rng.beta(self.a, self.b, size=r.shape)
 
     def mean(self, records: Any) -> Any:
+        """E[K] = 1 + (R - 1) a / (a + b) in records: a float for a scalar
+        ``records``, else an array of its shape."""
         r = _records(records)
         out = 1.0 + (r - 1.0) * self.a / (self.a + self.b)
         return float(out) if out.ndim == 0 else out
@@ -286,16 +326,29 @@ class EmpiricalSize:
     def nodes(
         self, records: Any, breakpoints: Breakpoints = (), n: int = DEFAULT_NODES
     ) -> tuple[FloatArray, FloatArray]:
+        """The table itself: K = max(1, f * R) for each fraction f, weighted by
+        its probability, each of shape ``records.shape + (len(fractions),)``
+        (``breakpoints`` and ``n`` are not needed).
+
+        Examples
+        --------
+        >>> k, w = EmpiricalSize([0.01, 1.0], [0.9, 0.1]).nodes(10_000)
+        >>> k.tolist(), w.tolist()
+        ([100.0, 10000.0], [0.9, 0.1])
+        """
         r = _records(records)[..., None]
         k = np.maximum(1.0, self.fractions * r)
         return k, np.broadcast_to(self.probs, k.shape).copy()
 
     def rvs(self, records: Any, rng: np.random.Generator) -> FloatArray:
+        """One draw of K (records, in [1, R]) per entry of ``records``, from ``rng``."""
         r = _records(records)
         idx = rng.choice(self.fractions.size, size=r.shape, p=self.probs)
         return np.maximum(1.0, self.fractions[idx] * r)
 
     def mean(self, records: Any) -> Any:
+        """E[K] in records, the table's weighted sum: a float for a scalar
+        ``records``, else an array of its shape."""
         k, w = self.nodes(records)
         out = (k * w).sum(axis=-1)
         return float(out) if out.ndim == 0 else out

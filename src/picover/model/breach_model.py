@@ -138,14 +138,38 @@ class BreachModel:
         """Load a preset shipped with picover (``"kr"``: Korea, KRW).
 
         Every parameter of a preset names its source, or says it is an
-        assumption; see :attr:`sources`.
+        assumption; see :attr:`sources`. Presets are loaded once and shared:
+        the model is immutable, so change it with :meth:`with_params`.
+
+        Examples
+        --------
+        >>> import picover as pc
+        >>> model = pc.BreachModel.preset("kr")
+        >>> model.name, model.currency
+        ('kr', 'KRW')
+        >>> set(model.parameters()) == set(model.sources)  # every parameter has a source
+        True
         """
         from picover.model.presets import load_preset
 
         return load_preset(name)
 
     def parameters(self) -> dict[str, Any]:
-        """Every numeric parameter by dotted path, e.g. ``{"consolation.award": 100000.0, ...}``."""
+        """Every numeric parameter by dotted path, e.g. ``{"consolation.award": 100000.0, ...}``.
+
+        The paths are those :meth:`with_params` takes; amounts are in
+        :attr:`currency`.
+
+        Examples
+        --------
+        >>> import picover as pc
+        >>> model = pc.BreachModel.preset("kr")
+        >>> params = model.parameters()
+        >>> params["consolation.award"], params["frequency.base_rate.retail"]  # KRW; a rate
+        (100000.0, 0.0016)
+        >>> model.with_params({"consolation.award": 3e5}).parameters()["consolation.award"]
+        300000.0
+        """
         return _params.flatten(self._namespace())
 
     def with_params(self, changes: Mapping[str, Any]) -> BreachModel:
@@ -457,19 +481,40 @@ class BreachModel:
         Parameters
         ----------
         org : Organisation
+            The organisation whose losses are modelled.
         policy : Policy, optional
+            The insurance terms; None (the default) gives the ground-up loss.
         method : {"fft", "mc"}
-        bucket, n_buckets, tail_tol : FFT grid controls (see :func:`picover.compound`).
+            FFT on a grid (the default), or Monte Carlo through :meth:`simulate`.
+        bucket, n_buckets, tail_tol : optional
+            FFT grid controls (see :func:`picover.compound`).
             ``bucket`` is the grid of one incident's covered cost, and must
             divide the per-incident retention and limits; the payments, and
             the year's total, lie on ``coinsurance`` times it. ``n_buckets``
             alone sets how many points, and the grid's end still grows to
             the annual terms as an automatic grid's does.
-        n_sims, seed : Monte Carlo controls.
+        n_sims, seed : optional
+            Monte Carlo controls: simulated years, and a seed that makes them
+            reproducible.
 
         Returns
         -------
         LossDistribution
+            Annual loss in :attr:`currency` (KRW for the preset).
+
+        Examples
+        --------
+        >>> import math, picover as pc
+        >>> model = pc.BreachModel.preset("kr")
+        >>> shop = pc.Organisation(records=50_000, annual_sales=5e9, sector="retail")
+        >>> ground_up = model.annual_loss(shop)
+        >>> math.isclose(ground_up.mean(), model.expected_losses(shop)["total"], rel_tol=1e-9)
+        True
+        >>> insured = model.annual_loss(shop, pc.Policy(limit=1e8, retention=1e7))
+        >>> float(insured.support.max())  # never more than the 100 million KRW limit
+        100000000.0
+        >>> bool(insured.mean() < ground_up.mean())
+        True
         """
         options = check_method_options(
             method, bucket=bucket, n_buckets=n_buckets, tail_tol=tail_tol, n_sims=n_sims,
@@ -539,7 +584,21 @@ class BreachModel:
         """Simulate years event by event: ground-up costs by category and the insured total.
 
         Draws K from the breach-size distribution itself (not its quadrature
-        nodes), so comparing with the FFT checks the quadrature too.
+        nodes), so comparing with the FFT checks the quadrature too. Each
+        array has one entry per simulated year, in :attr:`currency`; the
+        same ``seed`` gives the same years.
+
+        Examples
+        --------
+        >>> import picover as pc
+        >>> model = pc.BreachModel.preset("kr")
+        >>> shop = pc.Organisation(records=50_000, annual_sales=5e9, sector="retail")
+        >>> sims = model.simulate(shop, pc.Policy(limit=1e8), n_sims=20_000, seed=1)
+        >>> sims.n_sims, sorted(sims.by_category)[:2]
+        (20000, ['attorney_fees', 'consolation'])
+        >>> insurable = sum(v for c, v in sims.by_category.items() if model.costs[c].insurable)
+        >>> bool((sims.insured <= np.minimum(insurable, 1e8)).all())  # within loss and limit
+        True
         """
         incidents = self.simulate_incidents(org, n_sims=n_sims, seed=seed)
         by_category = {name: incidents.yearly(c) for name, c in incidents.costs.items()}

@@ -175,12 +175,26 @@ class LognormalCost:
     insurable: bool = attrs.field(default=True, validator=_checks.kind(bool))
 
     def median_at(self, k: Any) -> Any:
+        """The median of C given K = k (currency units; broadcasts over k)."""
         return self.median * _ratio(k, self.reference_records) ** self.elasticity
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
+        """E[C | K = k] = ``median_at(k) * exp(sigma**2 / 2)`` (currency units;
+        broadcasts over k; ``ctx`` is not needed)."""
         return self.median_at(k) * math.exp(self.sigma**2 / 2.0)
 
     def limited_mean(self, k: Any, ctx: CostContext, limit: float) -> Any:
+        """E[min(C, limit) | K = k] in closed form (currency units; broadcasts over k).
+
+        Examples
+        --------
+        >>> inv = LognormalCost(median=3.4e7, elasticity=0.4, sigma=1.0)
+        >>> ctx = CostContext(records=1e6, annual_sales=1e10)
+        >>> round(float(inv.limited_mean(1e4, ctx, 3.4e7)))  # 3.4e7 (e^0.5 Phi(-1) + 1/2)
+        25893662
+        >>> bool(inv.limited_mean(1e4, ctx, math.inf) == inv.mean(1e4, ctx))
+        True
+        """
         mean = self.mean(k, ctx)
         if math.isinf(limit):
             return mean
@@ -209,6 +223,7 @@ class LognormalCost:
         return np.maximum(pi, 0.0)
 
     def severity(self, k: float, ctx: CostContext) -> Severity:
+        """C given one K = k as an engine severity: the lognormal itself (currency units)."""
         return ScipySeverity(stats.lognorm(self.sigma, scale=float(self.median_at(k))))
 
     def quantile(self, q: Any, k: Any, ctx: CostContext) -> Any:
@@ -216,6 +231,7 @@ class LognormalCost:
         return self.median_at(k) * np.exp(self.sigma * special.ndtri(q))
 
     def rvs(self, k: FloatArray, ctx: CostContext, rng: np.random.Generator) -> FloatArray:
+        """One draw of C per entry of ``k`` from ``rng`` (currency units; the shape of k)."""
         return np.asarray(
             self.median_at(k) * np.exp(self.sigma * rng.standard_normal(np.shape(k))),
             dtype=np.float64,
@@ -404,6 +420,8 @@ class ConsolationCost:
         return min(self.award, self.award_cap)
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
+        """E[C | K = k, liability] = ``claim_rate * k * paid_award`` (currency units;
+        broadcasts over k; ``ctx`` is not needed)."""
         return self.claim_rate * np.asarray(k, dtype=np.float64) * self.paid_award
 
     def levels(self, k: Any, ctx: CostContext) -> tuple[Any, ...]:
@@ -418,6 +436,18 @@ class ConsolationCost:
         return self.paid_award * stats.binom.ppf(q, n, self.claim_rate)
 
     def limited_mean(self, k: Any, ctx: CostContext, limit: float) -> Any:
+        """E[min(C, limit) | K = k, liability] from the claimants' binomial
+        distribution (currency units; broadcasts over k).
+
+        Examples
+        --------
+        >>> cons = ConsolationCost(award=1e5, award_cap=3e6, claim_rate=0.003)
+        >>> ctx = CostContext(1e6, 1e10)
+        >>> float(cons.limited_mean(1e6, ctx, 1e8))  # about 3,000 claimants: 3e8 KRW, capped
+        100000000.0
+        >>> float(cons.limited_mean(1e6, ctx, math.inf))
+        300000000.0
+        """
         mean = self.mean(k, ctx)
         if math.isinf(limit) or self.paid_award == 0 or self.claim_rate == 0:
             return np.minimum(mean, limit)
@@ -455,6 +485,9 @@ class ConsolationCost:
         return np.maximum(pi, 0.0)
 
     def severity(self, k: float, ctx: CostContext) -> Severity:
+        """C given one K = k as an engine severity: atoms at whole numbers of
+        claimants times ``paid_award`` (currency units), with their
+        probabilities (see :func:`binomial_atoms`)."""
         if self.paid_award == 0 or self.claim_rate == 0:
             return AtomicSeverity([0.0], [1.0])
         m, p = binomial_atoms(k, self.claim_rate)
@@ -485,6 +518,8 @@ class ConsolationCost:
         return probs, tail_p, tail_m
 
     def rvs(self, k: FloatArray, ctx: CostContext, rng: np.random.Generator) -> FloatArray:
+        """One draw of C per entry of ``k`` from ``rng``: binomial claimants
+        times ``paid_award`` (currency units; the shape of k)."""
         lo, theta = _split_k(k)
         n = lo + (rng.random(lo.shape) < theta)
         draws = rng.binomial(n.astype(np.int64), self.claim_rate)
@@ -511,6 +546,8 @@ class LinearCost:
     insurable: bool = attrs.field(default=True, validator=_checks.kind(bool))
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
+        """The cost ``fixed + per_record * k``, certain given K (currency units;
+        broadcasts over k; ``ctx`` is not needed)."""
         return self.fixed + self.per_record * np.asarray(k, dtype=np.float64)
 
     def levels(self, k: Any, ctx: CostContext) -> tuple[Any, ...]:
@@ -522,6 +559,13 @@ class LinearCost:
         return self.mean(k, ctx) + 0.0 * np.asarray(q)
 
     def limited_mean(self, k: Any, ctx: CostContext, limit: float) -> Any:
+        """min(C, limit), the certain cost capped (currency units; broadcasts over k).
+
+        Examples
+        --------
+        >>> LinearCost(1e7, 500.0).limited_mean([1e4, 1e6], CostContext(1e6, 0.0), 1e8).tolist()
+        [15000000.0, 100000000.0]
+        """
         return np.minimum(self.mean(k, ctx), limit)
 
     def second_moment(self, k: Any, ctx: CostContext, limit: float) -> Any:
@@ -549,6 +593,7 @@ class LinearCost:
         return values, np.ones_like(values)
 
     def severity(self, k: float, ctx: CostContext) -> Severity:
+        """C given one K = k as an engine severity: one atom at the cost (currency units)."""
         return AtomicSeverity([float(self.mean(k, ctx))], [1.0])
 
     def on_grid(
@@ -560,6 +605,8 @@ class LinearCost:
         return probs, tail_p, tail_m
 
     def rvs(self, k: FloatArray, ctx: CostContext, rng: np.random.Generator) -> FloatArray:
+        """The cost for each entry of ``k`` (currency units; the shape of k): it is
+        certain, so ``rng`` is not used."""
         return np.asarray(np.broadcast_to(self.mean(k, ctx), np.shape(k)), dtype=np.float64)
 
 
@@ -623,15 +670,20 @@ class SurchargeCost:
             )
 
     def probability(self, k: Any) -> Any:
+        """The chance of a surcharge given K = k (see :func:`log_ramp`; broadcasts over k)."""
         return log_ramp(k, self.k_small, self.k_large, self.p_small, self.p_large)
 
     def amount(self, k: Any, ctx: CostContext) -> Any:
+        """The surcharge when imposed, a capped share of ``ctx.annual_sales``
+        (currency units; broadcasts over k and ctx)."""
         share = np.asarray(np.power(_ratio(k, self.reference_records), self.elasticity))
         share *= self.share_at_reference
         np.minimum(share, self.cap_share, out=share)
         return np.asarray(ctx.annual_sales, dtype=np.float64) * share
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
+        """E[C | K = k] = ``probability(k) * amount(k, ctx)`` (currency units;
+        broadcasts over k and ctx)."""
         return self.probability(k) * self.amount(k, ctx)
 
     def levels(self, k: Any, ctx: CostContext) -> tuple[Any, ...]:
@@ -643,6 +695,15 @@ class SurchargeCost:
         return np.where(np.asarray(q) > 1.0 - self.probability(k), self.amount(k, ctx), 0.0)
 
     def limited_mean(self, k: Any, ctx: CostContext, limit: float) -> Any:
+        """E[min(C, limit) | K = k]: the chance of a surcharge times the capped
+        amount (currency units; broadcasts over k and ctx).
+
+        Examples
+        --------
+        >>> fine = SurchargeCost(0.1, 0.9, 0.005, 0.25, 0.03)
+        >>> float(fine.limited_mean(1e6, CostContext(1e6, 1e11), 1e8))  # 0.9 * 1e8
+        90000000.0
+        """
         return self.probability(k) * np.minimum(self.amount(k, ctx), limit)
 
     def second_moment(self, k: Any, ctx: CostContext, limit: float) -> Any:
@@ -674,9 +735,13 @@ class SurchargeCost:
         return np.stack((np.zeros_like(hit), hit), axis=-1), np.stack((1.0 - p, p), axis=-1)
 
     def severity(self, k: float, ctx: CostContext) -> Severity:
+        """C given one K = k as an engine severity: no surcharge, or the
+        surcharge (currency units), with their probabilities."""
         p = float(self.probability(k))
         return AtomicSeverity([0.0, float(self.amount(k, ctx))], [1.0 - p, p])
 
     def rvs(self, k: FloatArray, ctx: CostContext, rng: np.random.Generator) -> FloatArray:
+        """One draw of C per entry of ``k`` from ``rng``: the surcharge or 0
+        (currency units; the shape of k)."""
         hit = rng.random(np.shape(k)) < self.probability(k)
         return np.asarray(np.where(hit, self.amount(k, ctx), 0.0), dtype=np.float64)

@@ -190,8 +190,22 @@ class IncidentHistory:
 
         Each row has ``year``, ``records_held`` and ``incidents``, and
         optionally ``records_affected`` (a list, one per incident) and
-        ``costs`` (a list of ``{category: amount}``, one per incident).
-        Errors name the row (counting from 1) and the field.
+        ``costs`` (a list of ``{category: amount}``, one per incident;
+        currency units). Errors name the row (counting from 1) and the field.
+
+        Examples
+        --------
+        >>> h = IncidentHistory.from_rows([
+        ...     {"year": 2023, "records_held": 3_000_000, "incidents": 1,
+        ...      "records_affected": [40_000], "costs": [{"investigation": 2.5e7}]},
+        ...     {"year": 2022, "records_held": 2_500_000, "incidents": 0},
+        ... ])
+        >>> [y.year for y in h.years], h.years[1].details[0].costs["investigation"]  # KRW
+        ([2022, 2023], 25000000.0)
+        >>> IncidentHistory.from_rows([{"year": 2023, "records_held": 10}])
+        Traceback (most recent call last):
+        ...
+        ValueError: history row 1: missing field(s) ['incidents']
         """
         if isinstance(rows, Mapping | str | bytes):
             raise TypeError(
@@ -219,11 +233,27 @@ class IncidentHistory:
 
     @classmethod
     def from_csv(cls, path: str | Path) -> IncidentHistory:
-        """Read a CSV with columns ``year, records_held, incidents`` (one row per year).
+        r"""Read a CSV with columns ``year, records_held, incidents`` (one row per year).
 
         Optional columns: ``records_affected`` (semicolon-separated, one per
         incident) and ``cost_<category>`` (semicolon-separated amounts, one
-        per incident), e.g. ``cost_consolation``.
+        per incident, currency units), e.g. ``cost_consolation``. The file
+        must be UTF-8 (a byte-order mark is fine); errors name the file and the row at fault.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> text = (
+        ...     "year,records_held,incidents,records_affected,cost_consolation\n"
+        ...     "2022,2500000,0,,\n"
+        ...     "2023,3000000,2,40000;1200,5e7;0\n"
+        ... )
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = pathlib.Path(tmp) / "history.csv"
+        ...     _ = path.write_text(text, encoding="utf-8")
+        ...     h = IncidentHistory.from_csv(path)
+        >>> h.total_incidents, h.years[1].details[0].costs["consolation"]  # KRW
+        (2, 50000000.0)
         """
         p = Path(path)
         try:

@@ -180,7 +180,25 @@ class Comparison:
 
     def sorted(self, by: str = "value_ratio", *, descending: bool | None = None) -> Comparison:
         """The rows ordered by one attribute, best first unless ``descending`` says
-        otherwise (see :data:`LARGER_IS_BETTER`; ``None`` compliance sorts last)."""
+        otherwise (see :data:`LARGER_IS_BETTER`; ``None`` compliance sorts last).
+
+        ``by`` is any attribute of :class:`OfferRow` but ``other_terms``; the
+        default puts the most expected recovery per unit of premium first.
+
+        Examples
+        --------
+        >>> import datetime, picover as pc
+        >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+        >>> rows = pc.compare(shop, [
+        ...     pc.Offer("A", pc.Policy(limit=1e8, retention=1e6), premium=1.5e6),  # KRW
+        ...     pc.Offer("B", pc.Policy(limit=3e7), premium=0.8e6),
+        ... ], as_of=datetime.date(2025, 1, 1))
+        >>> [r.insurer for r in rows.sorted("limit")], [r.insurer for r in rows.sorted("premium")]
+        (['A', 'B'], ['B', 'A'])
+        >>> best = rows.sorted()
+        >>> bool(best[0].value_ratio >= best[1].value_ratio)
+        True
+        """
         _checks.one_of("by", by, _SORT_KEYS)
         if descending is None:
             descending = LARGER_IS_BETTER[by]
@@ -190,7 +208,23 @@ class Comparison:
         return attrs.evolve(self, rows=(*known, *unknown))
 
     def table(self) -> Table:
-        """The rows as a table; money columns carry the currency in their names."""
+        """The rows as a table; money columns carry the currency in their names.
+
+        One row per offer, in this comparison's order; ``implied_loss_ratio``
+        is left out, as it repeats ``value_ratio``.
+
+        Examples
+        --------
+        >>> import datetime, picover as pc
+        >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+        >>> rows = pc.compare(shop, [
+        ...     pc.Offer("A", pc.Policy(limit=1e8, retention=1e6), premium=1.5e6),  # KRW
+        ...     pc.Offer("B", pc.Policy(limit=3e7), premium=0.8e6),
+        ... ], as_of=datetime.date(2025, 1, 1))
+        >>> t = rows.table()
+        >>> t["limit_krw"].tolist(), t["compliant"].tolist()  # 30 million KRW is below the minimum
+        ([100000000.0, 30000000.0], [True, False])
+        """
         unit = self.currency.lower()
         money = {"premium", "limit", "retention", "expected_recovery", "expected_retained",
                  "retained_tvar99"}  # fmt: skip
@@ -204,11 +238,39 @@ class Comparison:
         return Table(cols)
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One dict per offer."""
+        """One dict per offer, keyed by :class:`OfferRow`'s attribute names
+        (amounts in :attr:`currency`).
+
+        Examples
+        --------
+        >>> import datetime, picover as pc
+        >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+        >>> rows = pc.compare(shop, [
+        ...     pc.Offer("A", pc.Policy(limit=1e8, retention=1e6), premium=1.5e6),  # KRW
+        ...     pc.Offer("B", pc.Policy(limit=3e7), premium=0.8e6),
+        ... ], as_of=datetime.date(2025, 1, 1))
+        >>> [(r["insurer"], r["premium"]) for r in rows.to_records()]
+        [('A', 1500000.0), ('B', 800000.0)]
+        """
         return [attrs.asdict(r) for r in self.rows]
 
     def to_pandas(self) -> Any:
-        """A pandas DataFrame (pandas is optional)."""
+        """A pandas DataFrame of :meth:`table` (pandas is optional: without it,
+        ImportError, and the example below checks nothing).
+
+        Examples
+        --------
+        >>> import datetime, picover as pc
+        >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+        >>> rows = pc.compare(shop, [pc.Offer("A", pc.Policy(limit=1e8), premium=1.5e6)],
+        ...                   as_of=datetime.date(2025, 1, 1))
+        >>> try:
+        ...     frame = rows.to_pandas()
+        ... except ImportError:  # pandas not installed
+        ...     frame = None
+        >>> frame is None or list(frame["premium_krw"]) == [1.5e6]
+        True
+        """
         return self.table().to_pandas()
 
     def __str__(self) -> str:
@@ -223,6 +285,35 @@ def compare(
     as_of: datetime.date | None = None,
 ) -> Comparison:
     """Compare insurers' offers for ``org`` under one model.
+
+    All offers are priced from the same ground-up losses (and the same
+    simulated years where a retained TVaR needs them), so differences
+    between rows come from the terms alone.
+
+    Parameters
+    ----------
+    org : Organisation
+        The organisation seeking cover.
+    offers : sequence of Offer
+        At least one; each insurer may appear once, since rows are told
+        apart by insurer.
+    model : BreachModel, optional
+        Default: the Korean preset ``BreachModel.preset("kr")``.
+    as_of : datetime.date, optional
+        Date of the statutory check (default: today).
+
+    Returns
+    -------
+    Comparison
+        One :class:`OfferRow` per offer, in the order given; amounts in the
+        model's currency.
+
+    Raises
+    ------
+    TypeError
+        If an offer is not an :class:`Offer`.
+    ValueError
+        If ``offers`` is empty or names an insurer twice.
 
     Examples
     --------

@@ -43,7 +43,9 @@ class PremiumPrinciple(Protocol):
     110000.0
     """
 
-    def risk_load(self, dist: LossDistribution) -> float: ...
+    def risk_load(self, dist: LossDistribution) -> float:
+        """The charge for risk on top of ``dist.mean()`` (in the distribution's currency)."""
+        ...
 
 
 @attrs.frozen
@@ -60,6 +62,7 @@ class ExpectedValue:
     loading: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
 
     def risk_load(self, dist: LossDistribution) -> float:
+        """``loading`` times the mean of ``dist`` (currency units)."""
         return self.loading * dist.mean()
 
 
@@ -77,6 +80,7 @@ class StandardDeviation:
     multiple: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
 
     def risk_load(self, dist: LossDistribution) -> float:
+        """``multiple`` times the standard deviation of ``dist`` (currency units)."""
         return self.multiple * dist.std()
 
 
@@ -112,6 +116,11 @@ class CostOfCapital:
     measure: str = attrs.field(default="tvar", validator=_checks.among(("var", "tvar")))
 
     def risk_load(self, dist: LossDistribution) -> float:
+        """``rate`` times the capital ``rho - mean`` of ``dist`` (currency units).
+
+        ``rho`` is the TVaR or VaR at ``level``; capital below zero (a risk
+        measure under the mean) is charged nothing.
+        """
         rho = float(dist.ppf(self.level) if self.measure == "var" else dist.tvar(self.level))
         return self.rate * max(rho - dist.mean(), 0.0)
 
@@ -134,6 +143,8 @@ class WangTransform:
     lam: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
 
     def risk_load(self, dist: LossDistribution) -> float:
+        """The distorted mean of ``dist`` less its mean (currency units); an
+        error when part of ``dist`` lies beyond its grid."""
         if dist.tail_mass > 0:
             raise ValueError(
                 f"the Wang transform needs the whole distribution but P(loss > "
@@ -256,7 +267,20 @@ class PremiumBasis:
             )
 
     def apply(self, dist: LossDistribution) -> Premium:
-        """The premium for the insured loss distribution ``dist``."""
+        """The premium for the insured loss distribution ``dist``.
+
+        Amounts in the distribution's currency (KRW for the preset model); a
+        risk load that would make the premium negative is an error.
+
+        Examples
+        --------
+        >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
+        >>> p = PremiumBasis(ExpectedValue(0.5), expense_ratio=0.2, profit_margin=0.0).apply(d)
+        >>> p.pure, p.risk_load, p.gross  # (180,000 + 90,000) / 0.8 KRW
+        (180000.0, 90000.0, 337500.0)
+        >>> p.pure + p.risk_load + p.expenses + p.profit + p.minimum_uplift == p.gross
+        True
+        """
         pure = dist.mean()
         name = type(self.principle).__name__
         load = _checks.number(f"{name}.risk_load()", self.principle.risk_load(dist))

@@ -192,7 +192,23 @@ class Quote:
         return f"total (without {', '.join(self.outside_total)})"
 
     def by_category(self) -> Table:
-        """Expected ground-up and insured annual loss by category, and their totals."""
+        """Expected ground-up and insured annual loss by category, and their totals.
+
+        One row per category of the model, then the totals (labelled as in
+        :attr:`total_label`); amounts in :attr:`currency`, the column names
+        saying so.
+
+        Examples
+        --------
+        >>> import datetime, math, picover as pc
+        >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+        >>> q = pc.quote(shop, pc.Policy(limit=5e7, retention=1e6), as_of=datetime.date(2025, 1, 1))
+        >>> t = q.by_category()
+        >>> list(t.columns), str(t["category"][-1])
+        (['category', 'ground_up_krw', 'insured_krw'], 'total (without fines)')
+        >>> math.isclose(t["insured_krw"][:-1].sum(), t["insured_krw"][-1])  # parts add up
+        True
+        """
         names = list(self.expected_ground_up)
         unit = self.currency.lower()
         return Table(

@@ -311,10 +311,33 @@ def obligation_arrays(
 ) -> tuple[Any, Any]:
     """:func:`obligation` for many organisations at once: who must insure and the minimum.
 
-    Arguments broadcast against each other. Returns a boolean array
-    ``required`` and a float array of minimum amounts (KRW; NaN where no duty
-    applies). The reasons are not assembled: call :func:`obligation` for one
-    organisation's explanation.
+    Arguments broadcast against each other. The reasons are not assembled:
+    call :func:`obligation` for one organisation's explanation.
+
+    Parameters
+    ----------
+    records : array-like of float
+        Data subjects (users) stored by each organisation.
+    annual_sales : array-like of float
+        Previous year's sales (KRW).
+    as_of : datetime.date
+        The date assessed; selects the rule version unless ``rule`` is given.
+    ict_provider, equivalent_cover, processing_outsourced : bool or array-like of bool
+        The flags of :class:`~picover.model.exposure.Organisation`; only
+        True and False are accepted (default False).
+    entity_type : str or array-like of str
+        One of ``"private"`` (the default), ``"public"``, ``"non_profit"``
+        and ``"small_business"``.
+    rule : str, optional
+        Force a rule version by key (see :data:`RULES`), as for :func:`obligation`.
+
+    Returns
+    -------
+    required : numpy.ndarray of bool
+        Whether each organisation must insure.
+    minimum : numpy.ndarray of float
+        Its minimum amount (KRW), NaN where no duty applies. Both have the
+        arguments' broadcast shape (0-d for scalars).
 
     Examples
     --------
@@ -323,6 +346,11 @@ def obligation_arrays(
     ...                                 as_of=date(2025, 1, 1))
     >>> req.tolist(), amount.tolist()[1:]
     ([False, True, True], [50000000.0, 1000000000.0])
+    >>> req, _ = obligation_arrays(50_000, 2e9, as_of=date(2025, 1, 1),
+    ...                            entity_type=["private", "public", "private"],
+    ...                            equivalent_cover=[False, False, True])
+    >>> req.tolist()  # the same figures, and two exemptions
+    [True, False, False]
     """
     day = as_of_day(as_of)
     subjects = np.asarray(_checks.array("records", records, low=0.0))
