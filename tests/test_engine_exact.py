@@ -389,3 +389,16 @@ def test_a_limit_on_the_grid_is_a_point_of_the_support_exactly():
     assert d.sf(5e7) < 1.0 - 1.3 * math.exp(-0.3)
     assert d.pmf(5e7) > 0.03  # one claim alone beyond 5.1234e7: 0.3 e^-0.3 P(X > it) = 0.0307
     assert d.sf(5e7) + d.pmf(5e7) == pytest.approx(float(d.sf(5e7 - d.bucket / 2)), abs=1e-15)
+
+
+def test_every_amount_on_the_grid_keeps_its_point():
+    # The payment cap 0.7 x 1.1e7 is 7699999.999999999 in floating point; the
+    # annual limit 7e7 must still be a point of its own, its atom whole (a
+    # reviewer: a support built from the cap alone put 69999999.99999999 beside
+    # 7e7 and split the exhausted years' probability between them).
+    d = pc.compound(stats.poisson(3), stats.lognorm(s=1.5, scale=5e6), limit=1.1e7,
+                    coinsurance=0.7, aggregate_limit=7e7)  # fmt: skip
+    assert d.support[-1] == 7e7
+    assert not (d.support[:-1] > 7e7 - d.bucket / 2).any()
+    assert d.pmf(7e7) == pytest.approx(float(d.sf(7e7 - d.bucket / 2)), rel=1e-12)
+    assert 0.7 * 1.1e7 in d.support  # one claim at the cap

@@ -648,15 +648,16 @@ def test_n_buckets_alone_grows_the_grid_to_the_annual_terms():
 def test_a_per_incident_limit_off_the_grid_warns_where_the_distribution_is_handed_over():
     # 1,234,000 and 51,234,000 share no divisor above 2,000 KRW, far below the
     # bucket (about 1.8e5): the grid takes the retention, and the payment of the
-    # limit is split between the points around it. A reviewer's 2e7 simulated
-    # years put P(payment > limit) at 0.03% where the grid gave 1%.
+    # limit is placed on the points around it. A reviewer's 2e7 simulated years
+    # put P(payment > limit) at 0.03% where the grid gave 1%.
     org = pc.Organisation(records=2_730_626, annual_sales=2e10, sector="public")
     off = pc.Policy(retention=1_234_000, per_incident_limit=5e7)
-    with pytest.warns(RuntimeWarning, match=r"per-incident limit \(5e\+07\) falls between the "
-                      r"grid's points \(bucket 1\d\d,\d\d\d\).*split keeps the mean"):  # fmt: skip
+    with pytest.warns(RuntimeWarning, match=r"per-incident limit \(50,000,000\) falls between "
+                      r"the grid's points \(bucket 1\d\d,\d\d\d, the nearest [\d,.e+]+ away\).*"
+                      r"retention \(1,234,000\).*keeps the mean"):  # fmt: skip
         MODEL.annual_loss(org, off)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        MODEL.expected_losses(org, off)  # a mean: the split keeps it
+        MODEL.expected_losses(org, off)  # a mean: the placing keeps it
         d = MODEL.annual_loss(org, pc.Policy(retention=1e7, per_incident_limit=5e7))
     assert 5e7 in d.support  # on the grid: its atom is where it belongs

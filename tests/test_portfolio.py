@@ -144,7 +144,7 @@ def _incidents_without_years(cols):
         ),
         (
             lambda c: c.update(ict_provider=np.array([True] * 5 + ["yes"], dtype=object)),
-            r"row 5, column 'ict_provider': 'yes' is not true or false",
+            r"row 5, column 'ict_provider': 'yes' is text, not true or false",
         ),
     ],
 )
@@ -177,6 +177,26 @@ def test_a_csv_files_text_is_read_and_its_mistakes_named():
         from_text([rows[0], {**rows[1], "annual_sales": "3,5"}])
     with pytest.raises(ValueError, match=r"row 0, column 'ict_provider': 'maybe' is not true"):
         from_text([{**rows[0], "ict_provider": "maybe"}])
+    # Beyond a float, or not a number at all: named as written, not as inf or nan.
+    for cell in ("1e400", "nan", "-inf"):
+        with pytest.raises(ValueError, match=f"row 0, column 'records': '{cell}' is not a finite"):
+            from_text([{**rows[0], "records": cell}])
+
+
+def test_numpy_numbers_in_an_object_column_are_flags_too():
+    # Row dicts built from numpy values (np.int64 0/1, np.bool_) are flags as the
+    # plain Python ones are.
+    rows = [
+        {"records": np.int64(5_000), "annual_sales": np.float64(2e8), "sector": "retail",
+         "ict_provider": np.int64(1)},
+        {"records": 3_000_000, "annual_sales": 120e9, "sector": "retail",
+         "ict_provider": np.bool_(False)},
+    ]  # fmt: skip
+    res = pc.price_portfolio(rows, pc.Policy(), outputs=("obligation",), as_of=DAY)
+    assert res["ict_provider"].tolist() == [True, False]
+    with pytest.raises(ValueError, match=r"row 0, column 'ict_provider': 2 is not true or false"):
+        pc.price_portfolio([{**rows[0], "ict_provider": np.int64(2)}, rows[1]], pc.Policy(),
+                           outputs=("obligation",), as_of=DAY)  # fmt: skip
 
 
 def test_other_bad_input():

@@ -269,6 +269,22 @@ def test_elasticity_warns_at_a_bend_with_both_one_sided_figures():
         at(2.5e7)
 
 
+def test_elasticity_of_a_limit_beyond_the_grid_exhausting_is_refused():
+    # A 20,000-record shop can never pay 1e8 in a year under a 5e7 per-incident
+    # limit... almost: the limit lies beyond the grid, where P(exhausted) is only
+    # the grid's tail bound (about 1e-12), and its log slope was noise (47.6).
+    shop = pc.Organisation(records=20_000, annual_sales=3e9, sector="retail")
+    policy = pc.Policy(limit=1e8, retention=1e7, per_incident_limit=5e7, coinsurance=0.8)
+    with pytest.raises(ValueError, match=r"'p_exhaust' has no elasticity here: the limit "
+                       r"\(1e\+08\) lies beyond the grid.*known only as a bound"):  # fmt: skip
+        pc.sensitivity.elasticity(shop, policy, model=MODEL, output="p_exhaust",
+                                  params=["consolation.award"], as_of=DAY)  # fmt: skip
+    # Where the limit is on the grid the elasticity is computed.
+    (e,) = pc.sensitivity.elasticity(ORG, POLICY, model=MODEL, output="p_exhaust",
+                                     params=["frequency.modifier"], as_of=DAY)  # fmt: skip
+    assert 0.5 < e.elasticity < 1.0  # a rarer incident count: nearly proportional
+
+
 def test_results_say_their_unit():
     t = pc.sensitivity.tornado(ORG, POLICY, model=MODEL, output="p_exhaust", as_of=DAY,
                                params={"consolation.award": (5e4, 3e5)})  # fmt: skip

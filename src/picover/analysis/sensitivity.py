@@ -557,7 +557,9 @@ def elasticity(
     edge, say), the two one-sided differences disagree and a
     ``RuntimeWarning`` gives both. ``"recommended_limit"`` is refused: a
     rung of the ladder, it is a step function of every parameter, whose
-    elasticity is 0 or undefined (a tornado or a sweep shows it).
+    elasticity is 0 or undefined (a tornado or a sweep shows it). So is
+    ``"p_exhaust"`` for a limit beyond the grid, where only a bound on it is
+    known.
 
     Parameters
     ----------
@@ -596,6 +598,16 @@ def elasticity(
             "output 'recommended_limit' has no elasticity: a rung of the ladder, it is a step "
             "function of every parameter (0 or undefined); use tornado or sweep to see it move"
         )
+    if output == "p_exhaust":
+        loss = base.model.annual_loss(base.org, base.policy)
+        if loss.tail_mass > 0 and base.policy.limit > loss.tail_from:
+            # Only a bound is known there: its log slope would be the grid's noise.
+            raise ValueError(
+                f"output 'p_exhaust' has no elasticity here: the limit "
+                f"({base.policy.limit:,.6g}) lies beyond the grid, which ends at "
+                f"{loss.tail_from:,.6g}, so P(exhausted) is known only as a bound "
+                f"({loss.tail_mass:.3g}); the limit is all but never reached"
+            )
     eps = _checks.number("step", step, low=0.0, high=0.5, low_open=True)
     if isinstance(params, str):
         raise TypeError(f"params must be a list of parameter paths; got the string {params!r}")
@@ -650,8 +662,9 @@ def _check_smooth(
     if abs(above - below) > 0.1 * max(abs(above), abs(below)) + 0.01:
         warnings.warn(
             f"{output} is not smooth in {path} at {x:g}: its elasticity is {below:.6g} "
-            f"just below and {above:.6g} just above (a jump or a bend, such as a statutory "
-            "band's edge); the central figure averages them",
+            f"just below and {above:.6g} just above (a jump or a bend, such as a sublimit "
+            "where a cost ends, or an output the grid resolves only to its bucket); the "
+            "central figure averages them",
             RuntimeWarning,
             stacklevel=3,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -62,6 +63,10 @@ def from_text(rows: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
                         f"row {i}, column {name!r}: {row[name]!r} is not a number (thousands "
                         "grouped by threes, as 1,000,000, are allowed)"
                     ) from None
+                if not math.isfinite(parsed[name]):  # "nan", "inf", or "1e400": as written
+                    raise ValueError(
+                        f"row {i}, column {name!r}: {row[name]!r} is not a finite number"
+                    )
         for name in FLAGS:
             if name in row:
                 word = row[name].strip().lower()
@@ -300,10 +305,15 @@ def _flags(values: NDArray[Any], column: str) -> NDArray[np.bool_]:
         return values
     out = np.empty(values.size, dtype=bool)
     for i, v in enumerate(values.tolist()):
-        # True and False, or the numbers 1 and 0 (a frame's integer column); text is
-        # a CSV file's, parsed by from_text before it gets here.
-        number = isinstance(v, int | float) and not (isinstance(v, float) and math.isnan(v))
-        if not (isinstance(v, bool | np.bool_) or (number and v in (0, 1))):
-            raise ValueError(f"row {i}, column {column!r}: {v!r} is not true or false")
+        # True and False, or the numbers 1 and 0 (a frame's integer column, numpy's
+        # own in an object column); text is a CSV file's, parsed by from_text.
+        if isinstance(v, str):
+            raise ValueError(
+                f"row {i}, column {column!r}: {v!r} is text, not true or false (give True or "
+                "False; a CSV file is read by `picover portfolio`)"
+            )
+        # (NaN is no 0 or 1; v in (0, 1) says so.)
+        if not (isinstance(v, bool | np.bool_) or (isinstance(v, numbers.Real) and v in (0, 1))):
+            raise ValueError(f"row {i}, column {column!r}: {_plain(v)!r} is not true or false")
         out[i] = bool(v)
     return out

@@ -391,8 +391,9 @@ def fft_compound(
         warnings.warn(
             f"the grid's bucket ({agg.bucket:,.6g}) exceeds the median claim "
             f"({median_claim:,.6g}): the body of the distribution is coarse (the mean "
-            "stays exact; quantiles, cdf and TVaR may be off by a bucket); pass a larger "
-            "n_buckets" + ("" if bucket is None else " or a smaller bucket") + " for more detail",
+            "stays exact; quantiles, cdf and TVaR may be off by a bucket); pass "
+            + ("a larger n_buckets" if bucket is None else "a smaller bucket")
+            + " for more detail",
             RuntimeWarning,
             stacklevel=3,
         )

@@ -340,10 +340,11 @@ def _give_back(probs: FloatArray, support: FloatArray, moment: float, level: flo
 def points(n: int, bucket: float, amounts: Sequence[float] = ()) -> FloatArray:
     """The grid 0, h, ..., (n - 1) h, exact at the multiples of ``amounts`` on it.
 
-    With h = a / m for an amount a (a limit the grid was aligned to), the
-    points are computed as j a / m: j h would carry h's rounding, so that the
-    point meant to be a limit of 5e7 could be 50000000.00000001, and P(loss >
-    5e7) would count the limit's own atom. Amounts off the grid are ignored.
+    j h carries h's rounding: the point meant to be a limit of 5e7, with h =
+    5e7 / 174, is 50000000.00000001, and P(loss > 5e7) would count the
+    limit's own atom. Each amount a = m h on the grid (to 1e-9) therefore
+    puts k a at the point k m; amounts off the grid are ignored, and where
+    two amounts' multiples meet, the later amount's is kept.
 
     Examples
     --------
@@ -351,15 +352,14 @@ def points(n: int, bucket: float, amounts: Sequence[float] = ()) -> FloatArray:
     >>> float(174 * h), float(points(175, h, [5e7])[174])
     (50000000.00000001, 50000000.0)
     """
-    j = np.arange(n, dtype=np.float64)
+    support = np.arange(n, dtype=np.float64)
+    support *= bucket
     for a in amounts:
         m = round(a / bucket) if 0.0 < a < math.inf else 0
         if m >= 1 and abs(a / bucket - m) <= 1e-9 * m:
-            j *= a
-            j /= m
-            return j
-    j *= bucket
-    return j
+            at = np.arange(m, n, m)
+            support[at] = (at // m) * a
+    return support
 
 
 def settle(

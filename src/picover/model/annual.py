@@ -375,9 +375,9 @@ def fft_loss(
             warnings.warn(
                 f"the grid's bucket ({h:,.6g}) exceeds a typical incident's covered cost "
                 f"({cost:,.6g}): the body of the distribution is coarse (the mean stays "
-                "exact; quantiles, cdf and TVaR may be off by a bucket); pass a larger "
-                "n_buckets" + ("" if bucket is None else " or a smaller bucket") + " for more "
-                "detail",
+                "exact; quantiles, cdf and TVaR may be off by a bucket); pass "
+                + ("a larger n_buckets" if bucket is None else "a smaller bucket")
+                + " for more detail",
                 RuntimeWarning,
                 stacklevel=3,
             )
@@ -414,10 +414,10 @@ def fft_loss(
 def warn_off_grid(terms: Terms, dist: LossDistribution) -> None:
     """Warn when the per-incident limit's payment lies within the year's grid
     but between its points: no bucket near it divides both the retention and
-    the retention plus the limit, so what is paid at the limit is split
-    between the two points around it. For a distribution handed to the
-    caller, whose probabilities near the limit it would quietly blur (a mean
-    needs no warning: the split keeps it)."""
+    the retention plus the limit, so what is paid at the limit is placed on
+    the points around it. For a distribution handed to the caller, whose
+    probabilities near the limit would be quietly off (a mean needs no
+    warning: the placing keeps it)."""
     h = dist.bucket
     if h is None:  # nothing is paid: no grid
         return
@@ -427,13 +427,15 @@ def warn_off_grid(terms: Terms, dist: LossDistribution) -> None:
         return
     m = round(paid / h)
     if abs(paid / h - m) > 1e-9 * m:
+        off = abs(paid - m * h) / terms.coinsurance
         warnings.warn(
-            f"the per-incident limit ({terms.per_incident_limit:,.6g}) falls between the "
-            f"grid's points (bucket {h / terms.coinsurance:,.6g}): no bucket near it divides "
-            "both the retention and the retention plus the limit, so what is paid at the "
-            "limit is split between the two points around it; the split keeps the mean, but "
-            "probabilities and quantiles within a bucket of it are blurred (amounts with a "
-            "larger common divisor keep both on the grid)",
+            f"the per-incident limit ({terms.per_incident_limit:,.0f}) falls between the "
+            f"grid's points (bucket {h / terms.coinsurance:,.6g}, the nearest {off:,.3g} "
+            f"away): no bucket near it divides both the retention ({terms.retention:,.0f}) "
+            "and the retention plus the limit, so what is paid at the limit is placed on the "
+            "points around it, which keeps the mean; probabilities and quantiles within a "
+            "bucket of the limit are not exact (amounts with a larger common divisor, such "
+            "as round ones, keep both on the grid)",
             RuntimeWarning,
             stacklevel=3,
         )
