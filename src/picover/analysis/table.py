@@ -262,7 +262,7 @@ def _numbers(
                     "a CSV file is read by `picover portfolio`)"
                 )
             if isinstance(v, bool) or not isinstance(v, int | float | np.number):
-                raise ValueError(f"row {i}, column {column!r}: {v!r} is not a number")
+                raise ValueError(f"row {i}, column {column!r}: {_plain(v)!r} is not a number")
             arr[i] = v
     bad = ~np.isfinite(arr) | (arr < low) | (arr > high)
     if whole:
