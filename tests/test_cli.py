@@ -270,6 +270,12 @@ GOOD_JSON = json.dumps({"organisation": {"records": 40_000, "annual_sales": 120e
          "inf.toml: [policy].limit: the number 1e400 is too large for a float; write inf if"),
         ("sublimit.toml", GOOD.replace("investigation = 50_000_000", "investigation = 5e400"),
          "[policy].sublimits.investigation: the number 5e400 is too large for a float"),
+        # And 1e-400 as 0: a typo must not pass for no retention.
+        ("tiny.toml", GOOD.replace("retention = 10_000_000", "retention = 1e-400"),
+         "tiny.toml: [policy].retention: the number 1e-400 is too small for a float (it would "
+         "read as 0); write 0 if"),
+        ("tiny.json", '{"policy": {"limit": 1e9, "retention": 2.5e-999}}',
+         "[policy].retention: the number 2.5e-999 is too small for a float"),
         ("param.toml", GOOD + '[model]\nparameters = { "consolation.award_cap" = -1e400 }\n',
          '[model].parameters."consolation.award_cap": the number -1e400 is too large'),
         ("offer.json", json.dumps(json.loads(GOOD_JSON) | {"offers": [{"policy": {}}]})
@@ -316,6 +322,9 @@ def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, me
         # float() reads 1e400 as inf: a typo must not pass for "no limit".
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "policy.limit=1e7:1e400"],
          "picover: error: --param policy.limit: HIGH 1e400 is too large for a float; write inf"),
+        # And 1e-400 as 0.
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "policy.retention=1e-400:2e7"],
+         "picover: error: --param policy.retention: LOW 1e-400 is too small for a float"),
         # The closest paths and where to find the rest, not all ~60 of them.
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.awards=1:2"],
          "picover: error: --param consolation.awards: unknown parameter; did you mean "

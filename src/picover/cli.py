@@ -286,6 +286,12 @@ def _bound(name: str, which: str, text: str) -> float:
             f"--param {name}: {which} {text.strip()} is too large for a float; write inf if "
             "infinity is meant"
         )
+    # And 1e-400 as 0: only a zero written as one means 0.
+    if value == 0.0 and any(d in text.lower().split("e")[0] for d in "123456789"):
+        raise UsageError(
+            f"--param {name}: {which} {text.strip()} is too small for a float (it would read "
+            "as 0); write 0 if zero is meant"
+        )
     return value
 
 

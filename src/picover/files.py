@@ -32,10 +32,10 @@ One TOML or JSON file describes a case; every section is optional except
     [settings]                # as_of (date of the statutory check), target
     as_of = 2025-03-01
 
-Unknown keys are errors (a typo must not be ignored), and so is a number too
-large for a float (``1e400``), which the parsers would read as infinity: in
-TOML, infinity is written ``inf``. Every error names the file, the key path
-and what is allowed.
+Unknown keys are errors (a typo must not be ignored), and so is a number
+beyond what a float holds, which the parsers would read as infinity
+(``1e400``; in TOML, infinity is written ``inf``) or as 0 (``1e-400``). Every
+error names the file, the key path and what is allowed.
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def load(p: str | Path) -> dict[str, Any]:
         raise InputError(f"{p}: a number has more than 4,300 digits") from None
     if not isinstance(data, dict):
         raise InputError(f"{p}: the top level must be a table of sections {list(SECTIONS)}")
-    _refuse_too_large(data, p)
+    _refuse_unreadable(data, p)
     return data
 
 
@@ -223,13 +223,14 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-class _TooLarge(float):
-    """A number written beyond any float (``1e400``), which the parsers read as
-    infinity: kept as written, to be refused with its key (see :func:`_refuse_too_large`)."""
+class _Unreadable(float):
+    """A number written beyond what a float holds: ``1e400``, which the parsers
+    read as infinity, or ``1e-400``, which they read as 0. Kept as written, to be
+    refused with its key (see :func:`_refuse_unreadable`)."""
 
     text: str
 
-    def __new__(cls, text: str) -> _TooLarge:
+    def __new__(cls, text: str) -> _Unreadable:
         out = super().__new__(cls, text)
         out.text = text
         return out
@@ -237,18 +238,27 @@ class _TooLarge(float):
 
 def _float(text: str) -> float:
     # One rule for TOML and JSON: only the literal inf (TOML's; JSON has none) means
-    # infinity. A typo such as 1e400 would otherwise pass for "no limit".
+    # infinity, and only a zero written as one means 0. A typo such as 1e400 would
+    # otherwise pass for "no limit", and 1e-400 for nothing at all.
     value = float(text)
     if math.isinf(value) and text.lstrip("+-") != "inf":
-        return _TooLarge(text)
+        return _Unreadable(text)
+    mantissa = text.lower().split("e")[0]
+    if value == 0.0 and any(d in mantissa for d in "123456789"):
+        return _Unreadable(text)
     return value
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def _refuse_too_large(value: Any, source: Path, where: str = "") -> None:
-    if isinstance(value, _TooLarge):
+def _refuse_unreadable(value: Any, source: Path, where: str = "") -> None:
+    if isinstance(value, _Unreadable):
+        if value == 0.0:
+            raise InputError(
+                f"{source}: {where}: the number {value.text} is too small for a float (it "
+                "would read as 0); write 0 if zero is meant"
+            )
         hint = "; write inf if infinity is meant" if source.suffix.lower() == ".toml" else ""
         raise InputError(
             f"{source}: {where}: the number {value.text} is too large for a float{hint}"
@@ -260,10 +270,10 @@ def _refuse_too_large(value: Any, source: Path, where: str = "") -> None:
                 inner = f"{where}.{name}"
             else:  # a section, named as the other messages name it
                 inner = f"[{key}]" if isinstance(item, Mapping) else key
-            _refuse_too_large(item, source, inner)
+            _refuse_unreadable(item, source, inner)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            _refuse_too_large(item, source, f"{where}[{i}]")
+            _refuse_unreadable(item, source, f"{where}[{i}]")
 
 
 def _no_constant(text: str) -> float:
