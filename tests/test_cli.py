@@ -363,7 +363,7 @@ def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, me
          "picover: error: --param consolation.award: low 300,000 must be below high 100,000\n"),
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "policy.limit=2e9:3e9"],
          "picover: error: --param policy.limit: the range 2,000,000,000 to 3,000,000,000 must "
-         "contain the case's value, 1,000,000,000\n"),
+         "contain the base value, 1,000,000,000\n"),
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "litigation.q_liable=0.3:1.5"],
          "picover: error: --param litigation.q_liable: Litigation.q_liable must be in [0, 1]; "
          "got 1.5\n"),

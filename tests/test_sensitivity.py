@@ -124,9 +124,9 @@ def test_sweep_over_policy_and_premium_settings():
         (dict(params={"consolation.award": (1, 2)}, output="profit"), "output must be one of"),
         (dict(params={"litigation.q_liable": (0.5, 1.5)}), "q_liable must be"),
         # A bar spans the base point (q_liable 0.5): empty, reversed or beside it, a slip.
-        (dict(params={"litigation.q_liable": (0.6, 0.6)}), r"must have low < high; got \(0.6"),
-        (dict(params={"litigation.q_liable": (0.9, 0.3)}), "must have low < high"),
-        (dict(params={"litigation.q_liable": (0.6, 0.9)}), "must contain the base value 0.5"),
+        (dict(params={"litigation.q_liable": (0.6, 0.6)}), "low 0.6 must be below high 0.6"),
+        (dict(params={"litigation.q_liable": (0.9, 0.3)}), "low 0.9 must be below high 0.3"),
+        (dict(params={"litigation.q_liable": (0.6, 0.9)}), "must contain the base value, 0.5"),
     ],
 )
 def test_tornado_errors(kwargs, match):

@@ -295,10 +295,6 @@ def _bound(name: str, which: str, text: str) -> float:
     return value
 
 
-def _figure(x: float) -> str:
-    return f"{x:,.0f}" if x.is_integer() and abs(x) < 1e15 else f"{x:g}"
-
-
 def _check_params(setting: Setting, params: Mapping[str, tuple[float, float]]) -> None:
     """The ranges' mistakes, told as the flag's own: the library would name them as
     ``params[...]`` and the command line would put them on the case file."""
@@ -316,14 +312,9 @@ def _check_params(setting: Setting, params: Mapping[str, tuple[float, float]]) -
                 "policy.<term>, policy.sublimits.<category>, premium.<setting>, "
                 "organisation.records and organisation.annual_sales"
             )
-        if not lo < hi:
-            raise UsageError(f"--param {name}: low {_figure(lo)} must be below high {_figure(hi)}")
-        at = float(values[name])
-        if not lo <= at <= hi:
-            raise UsageError(
-                f"--param {name}: the range {_figure(lo)} to {_figure(hi)} must contain the "
-                f"case's value, {_figure(at)}"
-            )
+        problem = sensitivity.range_problem(values, name, lo, hi)
+        if problem is not None:
+            raise UsageError(f"--param {name}: {problem}")
         for value in (lo, hi):
             try:
                 sensitivity.apply(setting, {name: value})

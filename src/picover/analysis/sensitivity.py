@@ -317,6 +317,35 @@ class Tornado:
         )
 
 
+def range_problem(values: Mapping[str, Any], path: str, low: float, high: float) -> str | None:
+    """What is wrong with ``(low, high)`` as a tornado's range for ``path``, in plain
+    words (None when nothing is); ``values`` are the parameters at the base point
+    (see :func:`parameters`). A bar is drawn about the base point, so a range
+    beside it is a slip.
+
+    Examples
+    --------
+    >>> range_problem({"consolation.award": 1e5}, "consolation.award", 3e5, 1e5)
+    'low 300,000 must be below high 100,000'
+    >>> range_problem({"consolation.award": 1e5}, "consolation.award", 2e5, 3e5)
+    'the range 200,000 to 300,000 must contain the base value, 100,000'
+    """
+    if not low < high:
+        return f"low {_figure(low)} must be below high {_figure(high)}"
+    at = float(values[path])
+    if not low <= at <= high:
+        return (
+            f"the range {_figure(low)} to {_figure(high)} must contain the base value, "
+            f"{_figure(at)}"
+        )
+    return None
+
+
+def _figure(x: float) -> str:
+    """A parameter's value in a message: whole amounts with thousands grouped."""
+    return f"{x:,.0f}" if x.is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+
 def tornado(
     org: Organisation,
     policy: Policy | None = None,
@@ -384,14 +413,9 @@ def tornado(
         # the model's own checks refuse it where it is not.
         lo = _checks.number(f"params[{path!r}] low", pair[0], allow_inf=True)
         hi = _checks.number(f"params[{path!r}] high", pair[1], allow_inf=True)
-        if not lo < hi:
-            raise ValueError(f"params[{path!r}] must have low < high; got ({lo:g}, {hi:g})")
-        # A bar is drawn about the base point; a range beside it is a slip.
-        at = float(values[path])
-        if not lo <= at <= hi:
-            raise ValueError(
-                f"params[{path!r}] = ({lo:g}, {hi:g}) must contain the base value {at:g}"
-            )
+        problem = range_problem(values, path, lo, hi)
+        if problem is not None:
+            raise ValueError(f"params[{path!r}]: {problem}")
         ranges[path] = (lo, hi)
     bars = []
     for path, (lo, hi) in track(list(ranges.items()), "tornado", progress):
