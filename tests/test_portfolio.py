@@ -177,6 +177,8 @@ def test_a_csv_files_text_is_read_and_its_mistakes_named():
         from_text([rows[0], {**rows[1], "annual_sales": "3,5"}])
     with pytest.raises(ValueError, match=r"row 0, column 'ict_provider': 'maybe' is not true"):
         from_text([{**rows[0], "ict_provider": "maybe"}])
+    with pytest.raises(TypeError, match=r"row 0, column 'records': from_text reads a file's"):
+        from_text([{**rows[0], "records": 40_000}])
     # Beyond a float, or not a number at all: named as written, not as inf or nan.
     for cell in ("1e400", "nan", "-inf"):
         with pytest.raises(ValueError, match=f"row 0, column 'records': '{cell}' is not a finite"):

@@ -487,8 +487,7 @@ def _plot_target(path: str) -> Path:
     existed = target.exists()
     try:
         # Appending creates a missing file but leaves an existing one as it is.
-        with target.open("ab"):
-            pass
+        target.open("ab").close()
     except OSError as exc:
         raise UsageError(f"--plot {path}: the file cannot be written ({exc.strerror})") from None
     if not existed:

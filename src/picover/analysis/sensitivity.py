@@ -226,7 +226,7 @@ def _setting(
         model=base,
         premium=PremiumBasis() if premium is None else premium,
         as_of=day,
-        target=_checks.number("target", target, low=0.0, high=1.0, low_open=True, high_open=True),
+        target=target,  # checked by Setting
     )
 
 

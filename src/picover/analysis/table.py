@@ -54,6 +54,12 @@ def from_text(rows: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
     out = []
     for i, row in enumerate(rows):
         parsed: dict[str, Any] = dict(row)
+        for name in (*NUMBERS, *FLAGS):
+            if name in row and not isinstance(row[name], str):
+                raise TypeError(
+                    f"row {i}, column {name!r}: from_text reads a file's text; got "
+                    f"{row[name]!r} (pass values from Python to price_portfolio as they are)"
+                )
         for name in NUMBERS:
             if name in row:
                 try:
