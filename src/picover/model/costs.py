@@ -21,7 +21,10 @@ probabilities: where only such costs make up an incident's cost (no
 investigation, say), the model mixes them over a fine rule of K, so that
 their distribution is smooth rather than one lump per quadrature node. A category
 offering ``second_moment(k, ctx, limit)``, E[min(C, limit)^2 | K = k,
-trigger], lets the model give the exact variance of a year's loss.
+trigger], lets the model give the exact variance of a year's loss. One
+offering ``ppf(q, k, ctx)``, the q-quantile of C given K = k and the
+trigger, broadcasting as scipy's ``ppf`` does, lets the grid be sized without
+building a severity per organisation.
 
 Triggers:
 
@@ -226,7 +229,7 @@ class LognormalCost:
         """C given one K = k as an engine severity: the lognormal itself (currency units)."""
         return ScipySeverity(stats.lognorm(self.sigma, scale=float(self.median_at(k))))
 
-    def quantile(self, q: Any, k: Any, ctx: CostContext) -> Any:
+    def ppf(self, q: Any, k: Any, ctx: CostContext) -> Any:
         """The q-quantile of C given K = k (closed form; broadcasts)."""
         return self.median_at(k) * np.exp(self.sigma * special.ndtri(q))
 
@@ -429,8 +432,9 @@ class ConsolationCost:
         concentrates around K ``claim_rate``)."""
         return (self.mean(k, ctx),)
 
-    def quantile(self, q: Any, k: Any, ctx: CostContext) -> Any:
-        """The q-quantile of C given K = k, rounded up to whole claimants (broadcasts)."""
+    def ppf(self, q: Any, k: Any, ctx: CostContext) -> Any:
+        """The q-quantile of C given K = k, with K rounded up to whole records: at or
+        above the exact one, which mixes the two whole counts around k (broadcasts)."""
         lo, theta = _split_k(k)
         n = lo + (np.asarray(theta) > 0)
         return self.paid_award * stats.binom.ppf(q, n, self.claim_rate)
@@ -554,7 +558,7 @@ class LinearCost:
         """The amount C takes given K = k (certain)."""
         return (self.mean(k, ctx),)
 
-    def quantile(self, q: Any, k: Any, ctx: CostContext) -> Any:
+    def ppf(self, q: Any, k: Any, ctx: CostContext) -> Any:
         """The cost itself: it is certain given K (broadcasts)."""
         return self.mean(k, ctx) + 0.0 * np.asarray(q)
 
@@ -690,7 +694,7 @@ class SurchargeCost:
         """The two amounts C takes given K = k: none, or the surcharge."""
         return (np.zeros_like(np.asarray(k, dtype=np.float64)), self.amount(k, ctx))
 
-    def quantile(self, q: Any, k: Any, ctx: CostContext) -> Any:
+    def ppf(self, q: Any, k: Any, ctx: CostContext) -> Any:
         """The q-quantile of C given K = k: the surcharge if q exceeds the chance of none."""
         return np.where(np.asarray(q) > 1.0 - self.probability(k), self.amount(k, ctx), 0.0)
 

@@ -80,9 +80,9 @@ def reach(
     single = np.zeros(k_top.shape)
     for c in names:
         category = model.costs[c]
-        quantile = getattr(category, "quantile", None)
-        if quantile is not None:
-            q = np.asarray(quantile(level, k_top, ctx), dtype=np.float64)
+        ppf = getattr(category, "ppf", None)
+        if ppf is not None:
+            q = np.asarray(ppf(level, k_top, ctx), dtype=np.float64)
         else:
             q = np.array(
                 [
