@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import math
 
+import attrs
 import numpy as np
 import pytest
 
@@ -310,13 +311,19 @@ def test_expected_losses_stay_within_the_memory_bound():
 
 def test_obligation_arrays_match_the_single_check():
     cols = book(400, seed=3)
+    # Every exemption flag, alone and together (small businesses with and without
+    # their processing outsourced, the two halves of one exemption).
+    rng = np.random.default_rng(4)
+    cols["entity_type"] = rng.choice(["private", "public", "non_profit", "small_business"], 400)
+    flags = {name: rng.random(400) < 0.3 for name in ("equivalent_cover", "processing_outsourced")}
     for day in (datetime.date(2019, 1, 1), datetime.date(2020, 6, 1), DAY):
         req, amount = pc.statutory.kr.obligation_arrays(
             cols["records"], cols["annual_sales"], as_of=day, ict_provider=cols["ict_provider"],
-            entity_type=cols["entity_type"],
+            entity_type=cols["entity_type"], **flags,
         )  # fmt: skip
         for i in range(400):
-            duty = pc.statutory.kr.obligation(org_of(cols, i), as_of=day)
+            one = attrs.evolve(org_of(cols, i), **{k: bool(v[i]) for k, v in flags.items()})
+            duty = pc.statutory.kr.obligation(one, as_of=day)
             assert bool(req[i]) == duty.required
             assert (math.isnan(amount[i]) and duty.minimum_coverage is None) or (
                 amount[i] == duty.minimum_coverage

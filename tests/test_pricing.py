@@ -156,8 +156,26 @@ def test_below_the_minimum_is_flagged():
         (dict(limit=1e9, covers=[]), "it does not cover consolation"),
         (dict(limit=1e9, per_incident_limit=1.0), "the per-incident limit 1 is below the minimum"),
         (dict(limit=2e9, per_incident_limit=1e9), ""),
-        # The decree sets an amount: a retention or coinsurance is not judged.
+        # The decree sets an amount: a retention per incident is not judged, nor a
+        # share of an unlimited incident (a large enough leak still pays the limit).
         (dict(limit=1e9, retention=1e7, coinsurance=0.5), ""),
+        # But a share of a per-incident limit caps what one leak pays: half of
+        # 1.5e9 is 7.5e8; and 1.2e9 less an aggregate retention of 3e8 is 9e8.
+        (
+            dict(limit=1e9, per_incident_limit=1.5e9, coinsurance=0.5),
+            "the most it pays for one leak, 750,000,000 (0.5 of the per-incident limit",
+        ),
+        (
+            dict(limit=1e9, per_incident_limit=1.2e9, aggregate_retention=3e8),
+            "the most it pays for one leak, 900,000,000 (the per-incident limit "
+            "1,200,000,000 less the aggregate retention 300,000,000)",
+        ),
+        (dict(limit=1e9, per_incident_limit=2e9, coinsurance=0.5), ""),
+        # The damages' sublimit, too, pays only its share: 0.8 of 1.2e9 is 9.6e8.
+        (
+            dict(limit=1e9, sublimits={"consolation": 1.2e9}, coinsurance=0.8),
+            "consolation (1,200,000,000 at coinsurance 0.8, paying at most 960,000,000)",
+        ),
     ],
 )
 def test_what_a_policy_can_pay_for_a_leak_must_reach_the_minimum(terms, shortfall):
@@ -169,6 +187,21 @@ def test_what_a_policy_can_pay_for_a_leak_must_reach_the_minimum(terms, shortfal
     assert shortfall in q.statutory.shortfall
     rows = pc.compare(shop(), [pc.Offer("A", pc.Policy(**terms), premium=1e7)], as_of=DAY)
     assert rows[0].compliant is q.statutory.compliant
+
+
+def test_an_aggregate_retention_alone_does_not_cap_what_a_leak_can_pay():
+    # Without a per-incident limit a large enough leak pays the whole limit,
+    # however far the aggregate retention: how often it pays is not judged.
+    from picover.pricing.quote import compliance
+
+    far = compliance(shop(), pc.Policy(limit=1e9, aggregate_retention=1e12), DAY)
+    assert far.compliant is True
+    assert far.shortfall == ""
+    capped = compliance(
+        shop(), pc.Policy(limit=1e9, per_incident_limit=1e12, aggregate_retention=1e12), DAY
+    )
+    assert capped.compliant is False
+    assert "the most it pays for one leak, 0 " in capped.shortfall
 
 
 def test_quote_before_the_duty_applies():

@@ -174,9 +174,8 @@ def test_grace_period_reasons():
 EXEMPTIONS = [
     ({"entity_type": "public"}, "public institution"),
     ({"entity_type": "non_profit"}, "non-profit"),
-    ({"entity_type": "small_business"}, "small business"),
+    ({"entity_type": "small_business", "processing_outsourced": True}, "small business"),
     ({"equivalent_cover": True}, "equivalent cover"),
-    ({"processing_outsourced": True}, "outsourced"),
 ]
 
 
@@ -197,6 +196,31 @@ def test_each_exemption(flags, words, rule):
         as_of=B_DAY,
         rule=rule,
     ).required
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        ({"entity_type": "small_business"}, "small business owner alone"),
+        ({"processing_outsourced": True}, "outsourcing alone"),
+    ],
+)
+def test_half_of_the_small_business_exemption_exempts_nothing(flags, words):
+    # PIPA Art. 39-7(2) item 2 exempts "a micro enterprise ... who entrusts the
+    # processing of personal information to a person prescribed by Presidential
+    # Decree": both conditions at once. A small business that processes its own
+    # data, or a large firm that outsources, must insure; the reasons say why.
+    big = org(2_000_000, 2e11, **flags)
+    res = kr.obligation(big, as_of=B_DAY)
+    assert res.required is True
+    assert res.minimum_coverage == 1e9
+    assert not any(r.startswith("exempt") for r in res.reasons)
+    assert any(words in r and "39-7(2)" in r for r in res.reasons)
+    required, _ = kr.obligation_arrays(
+        big.records, big.annual_sales, as_of=B_DAY, entity_type=big.entity_type,
+        processing_outsourced=big.processing_outsourced,
+    )  # fmt: skip
+    assert bool(required) is True
 
 
 def test_public_exemption_says_to_check():

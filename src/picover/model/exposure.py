@@ -385,14 +385,18 @@ class Organisation:
     name : str, optional
         A label for reports.
     entity_type : {"private", "public", "non_profit", "small_business"}
-        Kind of entity, for the statutory exemptions (default "private").
+        Kind of entity, for the statutory exemptions (default "private");
+        ``"small_business"`` is a micro enterprise (small business owner) as
+        the Framework Act on Micro Enterprises, Art. 2(1), defines it.
     ict_provider : bool
         Whether it provides information and communications services (the
         2019 rule applied only to these); default False.
     equivalent_cover : bool
         Already holds equivalent cover under another law (an exemption).
     processing_outsourced : bool
-        All its processing is outsourced to a party that holds the cover (an exemption).
+        It has entrusted its processing to a processor the Enforcement Decree
+        prescribes: with ``entity_type="small_business"`` an exemption (PIPA
+        Art. 39-7(2)), alone none.
 
     Examples
     --------

@@ -76,14 +76,17 @@ class Compliance:
     """The statutory duty and whether the policy meets it.
 
     ``compliant`` is None when there is no duty. Otherwise it says whether
-    what the policy can pay for a leak reaches the minimum amount the law
-    sets: its aggregate limit and its per-incident limit must each reach it,
-    and it must cover the damages owed to data subjects (the model's
-    categories triggered by liability: consolation payments), which is what
-    the law makes the organisation insure. ``shortfall`` says what falls
-    short ("" when compliant). A retention or coinsurance is not judged: the
-    decree sets an amount, not how a policy shares each loss (an assumption,
-    to check against the decree's text); read them from the quote.
+    the most the policy can pay for one leak reaches the minimum amount the
+    law sets, and whether it covers the damages owed to data subjects (the
+    model's categories triggered by liability: consolation payments), which
+    is what the law makes the organisation insure. The most it pays for one
+    leak is its coinsurance share of the per-incident limit, less the
+    aggregate retention, capped at the aggregate limit; for the damages, its
+    share of their sublimit. ``shortfall`` says what falls short ("" when
+    compliant). A retention per incident is not judged, nor how often an
+    aggregate retention leaves a leak unpaid: the decree sets an amount, not
+    how a policy shares each loss (an assumption, to check against the
+    decree's text); read them from the quote.
 
     Examples
     --------
@@ -388,6 +391,7 @@ def compliance(
     costs = model_or_preset(model).costs
     covered = policy.covered(costs)
     short = []
+    share = policy.coinsurance
     if policy.limit < minimum:
         short.append(f"the limit {policy.limit:,.0f} is below the minimum {minimum:,.0f}")
     if policy.per_incident_limit < minimum:
@@ -395,16 +399,40 @@ def compliance(
             f"the per-incident limit {policy.per_incident_limit:,.0f} is below the minimum "
             f"{minimum:,.0f}"
         )
+    else:
+        # Each limit may reach the minimum while the policy still pays less for any
+        # one leak: its share of the per-incident limit, less the aggregate retention.
+        most = min(
+            max(share * policy.per_incident_limit - policy.aggregate_retention, 0.0),
+            policy.limit,
+        )
+        if most < minimum and policy.limit >= minimum:
+            how = f"the per-incident limit {policy.per_incident_limit:,.0f}"
+            if share < 1.0:
+                how = f"{share:.6g} of {how}"
+            if policy.aggregate_retention > 0:
+                how += f" less the aggregate retention {policy.aggregate_retention:,.0f}"
+            short.append(
+                f"the most it pays for one leak, {most:,.0f} ({how}), is below the minimum "
+                f"{minimum:,.0f}"
+            )
     # A model without liability-triggered categories has no damages to check.
     damages = [c for c, cat in costs.items() if cat.trigger == "liability" and cat.insurable]
     missing = [c for c in damages if c not in covered]
     if missing:
         short.append(f"it does not cover {', '.join(missing)}")
-    capped = [c for c in damages if c in covered and policy.sublimit(c) < minimum]
+    capped = [c for c in damages if c in covered and share * policy.sublimit(c) < minimum]
     if capped:
+        # Under coinsurance a sublimit pays only its share: that is what is compared.
+        pays = "" if share == 1.0 else f" at coinsurance {share:.6g}, paying at most "
         short.append(
             "the sublimit of "
-            + ", ".join(f"{c} ({policy.sublimit(c):,.0f})" for c in capped)
+            + ", ".join(
+                f"{c} ({policy.sublimit(c):,.0f}"
+                + (f"{pays}{share * policy.sublimit(c):,.0f}" if pays else "")
+                + ")"
+                for c in capped
+            )
             + f" is below the minimum {minimum:,.0f}"
         )
     return Compliance(duty, not short, "; ".join(short))

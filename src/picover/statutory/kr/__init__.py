@@ -3,8 +3,9 @@
 Three rule versions are known (see :data:`RULES`):
 
 ``network_act_2019``
-    Network Act Art. 32-3 and its Enforcement Decree: information and
-    communications service providers with previous-year sales of at least
+    Network Act Art. 32-3 and its Enforcement Decree (from 2020 the same duty
+    stood in PIPA Art. 39-9, a special rule for these providers): information
+    and communications service providers with previous-year sales of at least
     50 million KRW storing a daily average of at least 1,000 users. In force
     from 2019-06-13; fines (20 million KRW) for not insuring apply from
     2020-01-01 after a grace period.
@@ -12,8 +13,9 @@ Three rule versions are known (see :data:`RULES`):
     Personal Information Protection Act Art. 39-7 and Enforcement Decree
     Art. 48-7: every personal-information controller with previous-year
     sales of at least 1 billion KRW *and* at least 10,000 data subjects,
-    unless exempt. Newly covered controllers must comply from 2024-09-15;
-    before that date ``network_act_2019`` applies.
+    unless exempt. Applied from 2024-09-15, the date the project's notes give
+    for newly covered controllers (unverified); before that date
+    ``network_act_2019`` applies to everyone.
 ``reform_2025_proposal``
     The PIPC plan of 2025-03-26 (sales of at least 150 billion KRW and at
     least 1 million data subjects). Not in force: used only when a caller
@@ -34,7 +36,11 @@ official text** (law.go.kr) before relying on them:
   includes 80 billion, "over 80 billion" excludes 80 billion; subject bands
   include their lower and exclude their upper edge);
 - the 2024-09-15 compliance date of ``pipa_2023``;
-- the ``pipa_2023`` exemptions;
+- which public institutions and non-profits the decree exempts, and which
+  processors it prescribes for the small-business exemption (the Act's
+  exemptions themselves, Art. 39-7(2), are as implemented: the decree's
+  public and non-profit bodies; a small business owner that has entrusted its
+  processing, both at once; equivalent cover under another law);
 - the status of ``reform_2025_proposal``.
 
 Choices where the sources are silent:

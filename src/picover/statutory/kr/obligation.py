@@ -106,29 +106,36 @@ class Obligation:
 
 
 def _exemptions(org: Organisation) -> list[tuple[str, str]]:
-    """The exemptions ``org`` claims, as (short label, reason) pairs."""
+    """The exemptions of PIPA Art. 39-7(2) that ``org`` meets, as (short label,
+    reason) pairs. The Act's second exemption needs two things at once: a
+    micro enterprise (small business owner) that has entrusted its processing
+    to a processor the decree prescribes."""
     found = []
     if org.entity_type == "public":
         found.append(
             (
                 "public institution",
-                "exempt as a public institution (entity_type 'public'); but a March 2024 "
-                "decree change brought some public bodies under the duty: check whether "
-                "this one is",
+                "exempt as a public institution (entity_type 'public'): the Act exempts the "
+                "public institutions the Enforcement Decree prescribes, not every public "
+                "body (a March 2024 decree change is reported to have brought some under "
+                "the duty; unverified): check that this one is prescribed",
             )
         )
     if org.entity_type == "non_profit":
         found.append(
             (
                 "non-profit",
-                "exempt as a non-profit corporation or organisation (entity_type 'non_profit')",
+                "exempt as a non-profit corporation or organisation (entity_type "
+                "'non_profit'), as the Enforcement Decree prescribes them: check",
             )
         )
-    if org.entity_type == "small_business":
+    if org.entity_type == "small_business" and org.processing_outsourced:
         found.append(
             (
-                "small business owner",
-                "exempt as a small business owner (entity_type 'small_business')",
+                "small business owner with processing outsourced",
+                "exempt as a small business owner (entity_type 'small_business') that has "
+                "entrusted its processing to a processor the decree prescribes "
+                "(processing_outsourced)",
             )
         )
     if org.equivalent_cover:
@@ -138,15 +145,25 @@ def _exemptions(org: Organisation) -> list[tuple[str, str]]:
                 "exempt: already holds equivalent cover under another law (equivalent_cover)",
             )
         )
-    if org.processing_outsourced:
-        found.append(
-            (
-                "processing outsourced",
-                "exempt: all processing is outsourced to a party that holds the cover "
-                "(processing_outsourced)",
-            )
-        )
     return found
+
+
+def _half_exemption(org: Organisation) -> str | None:
+    """Why one of the two conditions of the small-business exemption exempts nothing
+    alone (None when neither or both are claimed)."""
+    if org.entity_type == "small_business" and not org.processing_outsourced:
+        return (
+            "not exempt as a small business owner alone: PIPA Art. 39-7(2) exempts a "
+            "small business owner only when it has entrusted its processing to a processor "
+            "the decree prescribes (processing_outsourced is False)"
+        )
+    if org.processing_outsourced and org.entity_type != "small_business":
+        return (
+            "not exempt by outsourcing alone: PIPA Art. 39-7(2) exempts a controller that "
+            "has entrusted its processing only when it is a small business owner "
+            f"(entity_type is {org.entity_type!r})"
+        )
+    return None
 
 
 def _forced_note(rule: RuleVersion, day: date) -> str | None:
@@ -259,8 +276,11 @@ def obligation(org: Organisation, *, as_of: date, rule: str | None = None) -> Ob
     met, figures = threshold_reasons(version, org.records, org.annual_sales)
     reasons.extend(figures)
     exemptions = _exemptions(org)
+    half = _half_exemption(org)
     if version.exemptions_apply:
         reasons.extend(text for _, text in exemptions)
+        if half is not None:
+            reasons.append(half)
     elif exemptions:
         reasons.append(
             f"rule {version.key!r} recognises no exemptions, so these were not applied: "
@@ -377,7 +397,13 @@ def obligation_arrays(
     if version.ict_only:
         required = required & ict
     if version.exemptions_apply:
-        exempt = (kinds != "private") | equivalent | outsourced
+        # Art. 39-7(2): the decree's public and non-profit bodies; a small business
+        # owner that has entrusted its processing (both at once); equivalent cover.
+        exempt = (
+            np.isin(kinds, ("public", "non_profit"))
+            | ((kinds == "small_business") & outsourced)
+            | equivalent
+        )
         required = required & ~exempt
     required = np.broadcast_to(required, shape)
     amount = np.full(shape, np.nan)

@@ -44,8 +44,9 @@ class RuleVersion:
     ict_only : bool
         Whether only information and communications service providers are covered.
     exemptions_apply : bool
-        Whether the exemptions (public, non-profit, small business, equivalent
-        cover, outsourced processing) are recognised.
+        Whether the exemptions of PIPA Art. 39-7(2) (the decree's public and
+        non-profit bodies, a small business owner that has entrusted its
+        processing, equivalent cover under another law) are recognised.
     fine_krw : float or None
         Administrative fine for not insuring, when known.
     table : str
@@ -131,7 +132,10 @@ class RuleVersion:
 _NETWORK_ACT_2019 = RuleVersion(
     key="network_act_2019",
     title="Network Act rule: information and communications service providers",
-    basis="Network Act Art. 32-3 and its Enforcement Decree",
+    basis=(
+        "Network Act Art. 32-3 and its Enforcement Decree; from 2020 the same duty as "
+        "PIPA Art. 39-9 (a special rule for these providers, on the same criteria)"
+    ),
     in_force=date(2019, 6, 13),
     enforced_from=date(2020, 1, 1),
     sales_threshold=50_000_000.0,
