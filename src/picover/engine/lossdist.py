@@ -28,6 +28,11 @@ FloatArray = NDArray[np.float64]
 
 #: Share of the variance carried by the tail atom above which var() warns.
 TAIL_VARIANCE_SHARE = 1e-3
+#: A level asked of ppf or isf within this share of itself (of 1 - q, for a
+#: ppf level above one half) of a step of the distribution counts as on the
+#: step: the cumulative sums it is compared with carry rounding, and 0.2 typed
+#: for a step summed to 0.19999999999999996 means the step.
+LEVEL_RTOL = 1e-12
 #: Return periods (years) used by :meth:`LossDistribution.exceedance` by default.
 DEFAULT_RETURN_PERIODS = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
 
@@ -163,7 +168,10 @@ class LossDistribution:
         top_moment[0] = 0.0
         np.multiply(x[::-1], p[::-1], out=top_moment[1:])
         np.cumsum(top_moment[1:], out=top_moment[1:])
-        cdf = 1.0 - top_prob[n - 1 :: -1]  # P(loss <= support[k])
+        # P(loss <= support[k]), summed from whichever end is nearer, so that it
+        # keeps its digits as a small probability (1 - 0.8 is not 0.2 to the last bit).
+        below = np.cumsum(p)
+        cdf = np.where(below <= 0.5, below, 1.0 - top_prob[n - 1 :: -1])
         for name, arr in (("_top_prob", top_prob), ("_top_moment", top_moment), ("_cdf", cdf)):
             arr.flags.writeable = False
             object.__setattr__(self, name, arr)
@@ -282,7 +290,7 @@ class LossDistribution:
         i = self._index(xs)
         # Below the support exactly 0, not 1 minus the rounded total of all masses;
         # elsewhere within [0, 1] though the masses sum to 1 only up to rounding.
-        out = np.where(i == 0, 0.0, np.maximum(1.0 - self._at_or_above(i)[0], 0.0))
+        out = np.where(i == 0, 0.0, np.maximum(self._cdf[np.maximum(i - 1, 0)], 0.0))
         return _scalar_or_array(out)
 
     def sf(self, x: Any) -> Any:
@@ -330,23 +338,28 @@ class LossDistribution:
 
         Amounts in currency units; a float for a scalar ``q``, else an array.
         A level beyond what the grid holds (in its tail) is an error giving
-        the ``tail_tol`` that would reach it.
+        the ``tail_tol`` that would reach it. A level within ``LEVEL_RTOL``
+        (1e-12) of a step, relative to the smaller of q and 1 - q, is taken
+        as on it: the step's own sum is rounded.
 
         Examples
         --------
         >>> d = LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02])
         >>> d.ppf([0.9, 0.95, 0.99]).tolist()  # P(loss <= 0) = 0.9 already
         [0.0, 1000000.0, 5000000.0]
+        >>> LossDistribution(np.arange(5.0), [0.2] * 5).ppf([0.2, 0.4, 0.6, 0.8]).tolist()
+        [0.0, 1.0, 2.0, 3.0]
         """
         qs = _checks.probability_levels("q", q)
-        i = np.searchsorted(self._cdf, qs, side="left")
+        i = np.searchsorted(self._cdf, qs - LEVEL_RTOL * np.minimum(qs, 1.0 - qs), side="left")
         i = np.minimum(i, self.support.size - 1)
         self._check_quantile(i, qs, 1.0 - qs, "the {} quantile")
         return _scalar_or_array(self.support[i])
 
     def isf(self, p: Any) -> Any:
         """The smallest loss x with P(loss > x) <= p, for p in (0, 1): ``ppf(1 - p)``,
-        found from the top so that a small ``p`` keeps its digits.
+        found from the top so that a small ``p`` keeps its digits (a ``p``
+        within ``LEVEL_RTOL`` of itself of a step is on it, as in :meth:`ppf`).
 
         Examples
         --------
@@ -359,7 +372,7 @@ class LossDistribution:
         ps = _checks.probability_levels("p", p)
         # P(loss > support[n - 1 - k]) = _top_prob[k]: the largest k with it <= p.
         n = self.support.size
-        k = np.searchsorted(self._top_prob[:n], ps, side="right") - 1
+        k = np.searchsorted(self._top_prob[:n], ps * (1.0 + LEVEL_RTOL), side="right") - 1
         i = n - 1 - k
         self._check_quantile(i, ps, ps, "the loss exceeded with probability {}")
         return _scalar_or_array(self.support[i])
