@@ -151,6 +151,31 @@ def test_history_exposure_weights_smaller_past_years_less():
     assert est.exposure_observed == pytest.approx(0.5**0.6)
 
 
+@pytest.mark.parametrize("elasticity", [0.0, 0.6])
+def test_a_year_holding_no_records_adds_no_exposure(elasticity):
+    # A year with no records held observed nothing. With elasticity 0 it once
+    # counted a full year, since (0 / R) ** 0 = 1: one clean year at 3e6 records
+    # gives w = 1 and, with shape 1.5 and rate 0.05, the posterior mean
+    # 1.5 / (1.5 / 0.05 + 1) = 1.5 / 31 = 0.048387, not 1.5 / 32.
+    model = MODEL.with_params(
+        {
+            "frequency.base_rate.retail": 0.05,
+            "frequency.reference_records": 3e6,
+            "frequency.size_elasticity": elasticity,
+            "frequency.shape": 1.5,
+        }
+    )
+    history = pc.IncidentHistory.from_rows(
+        [
+            {"year": 2021, "records_held": 0, "incidents": 0},
+            {"year": 2022, "records_held": 3_000_000, "incidents": 0},
+        ]
+    )
+    est = model.frequency(org(3e6, history=history))
+    assert est.exposure_observed == pytest.approx(1.0)
+    assert est.posterior_mean == pytest.approx(1.5 / 31)
+
+
 def test_incidents_in_the_history_raise_the_cost():
     rows = lambda n: [  # noqa: E731
         {"year": 2020 + i, "records_held": 3_000_000, "incidents": n if i < 3 else 0}

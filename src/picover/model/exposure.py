@@ -181,8 +181,21 @@ class IncidentHistory:
         return None
 
     def exposure(self, records: float, size_elasticity: float) -> float:
-        """Observed exposure in units of the current year: sum of (R_t / R) ** elasticity."""
-        return math.fsum((y.records_held / records) ** size_elasticity for y in self.years)
+        """Observed exposure in units of the current year: sum of (R_t / R) ** elasticity.
+
+        A year holding no records exposed nothing, whatever the elasticity (with
+        elasticity 0, (0 / R) ** 0 would count it a full year).
+
+        Examples
+        --------
+        >>> h = IncidentHistory.from_rows([{"year": 2022, "records_held": 0, "incidents": 0},
+        ...                                {"year": 2023, "records_held": 40, "incidents": 0}])
+        >>> h.exposure(160, 0.5), h.exposure(160, 0.0)  # (40 / 160) ** 0.5; one year
+        (0.5, 1.0)
+        """
+        return math.fsum(
+            (y.records_held / records) ** size_elasticity for y in self.years if y.records_held > 0
+        )
 
     @classmethod
     def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> IncidentHistory:

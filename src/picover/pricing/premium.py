@@ -172,7 +172,8 @@ class Premium:
     risk_load : float
         The principle's charge for risk.
     expenses, profit : float
-        Shares of the gross premium.
+        The expense ratio's and the profit margin's shares of the formula's
+        premium (of the gross premium unless the minimum binds).
     minimum_uplift : float
         What the minimum premium adds over the formula (0 when it does not bind).
     gross : float
@@ -225,11 +226,16 @@ class PremiumBasis:
     principle : PremiumPrinciple
         Default :class:`CostOfCapital` (6% a year on the capital to the 99% TVaR).
     expense_ratio : float
-        Acquisition and administration expenses as a share of gross premium
+        Acquisition and administration expenses as a share of the formula's
+        premium, which is the gross premium unless the minimum binds
         (default 0.25, an assumption; Korean non-life expense ratios are
         typically 20%-30%).
     profit_margin : float
-        Profit as a share of gross premium (default 0.05, an assumption).
+        Profit as a share of the formula's premium, likewise (default 0.05,
+        an assumption). It comes on top of the principle's risk load: under
+        :class:`CostOfCapital` the load is already the return on the capital
+        the risk needs, so the margin is a further one; pass 0 when the
+        cost of capital is meant to be the whole profit.
     minimum : float
         Minimum gross premium (currency units; default 0).
 
