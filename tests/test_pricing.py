@@ -268,6 +268,26 @@ def test_simulated_retained_tvar_agrees_with_the_exact_one(records, sales, terms
     assert abs(simulated.tvar99 - exact.tvar99) <= tolerance
 
 
+def test_exact_retained_tvar_is_the_ground_up_grids_own_when_its_tail_is_beyond_the_terms():
+    # Policy with an aggregate retention: the retained loss is G - min((G - d)+, l)
+    # of the year's ground-up total G. The ground-up grid's tail lies beyond
+    # d + l, where that is linear in G, so the TVaR is the grid's own, sorted by
+    # hand (discrete_summary). It was 88,000 KRW higher: the two grids' rounding
+    # at d, a hundred times over, counted as years the tail hides.
+    from tests.reference import discrete_summary
+
+    org = pc.Organisation(records=3_000_000, annual_sales=5e10, sector="retail")
+    policy = pc.Policy(limit=5e8, aggregate_retention=2e7, investigation="every")
+    gu = MODEL.annual_loss(org)
+    assert gu.tail_from > policy.aggregate_retention + policy.limit
+    g = gu.support
+    kept = g - np.minimum(np.maximum(g - policy.aggregate_retention, 0.0), policy.limit)
+    _, by_hand = discrete_summary(kept, gu.probs, 0.99)
+    got = retained_loss(MODEL, org, policy, MODEL.annual_loss(org, policy), gu)
+    assert got.method == "exact"
+    assert got.tvar99 == pytest.approx(by_hand, rel=1e-9)
+
+
 def test_a_policy_that_pays_everything_leaves_nothing():
     # Unlimited, no retention, every incident's investigation: the insured mean is
     # the ground-up one up to the FFT's rounding, which must not surface as a

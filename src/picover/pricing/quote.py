@@ -490,7 +490,13 @@ def retained_loss(
         # nothing while the years themselves do (a limit far out): what the grid
         # misses of the exact retained mean lies in those years, the largest, all
         # within the worst 1% (their probability is at most the tail tolerance).
-        missing = max(mean - dist.mean(), 0.0)
+        # Where the tail lies wholly above the aggregate retention plus limit, a
+        # year keeps G - l there, linear in G, and the atom keeps exactly the
+        # tail's mean: what else separates the two means is the grids' own
+        # rounding at the terms, which the tail does not hold (and which, a
+        # hundred times over, would only overstate the TVaR).
+        linear = gu.tail_from >= policy.aggregate_retention + policy.limit
+        missing = 0.0 if gu.tail_mass == 0 or linear else max(mean - dist.mean(), 0.0)
         level = 0.99
         return Retained(mean, float(dist.tvar(level)) + missing / (1.0 - level), 0.0, "exact", None)
     active = retained_incidents(model, org) if incidents is None else incidents
