@@ -170,8 +170,12 @@ class LossDistribution:
         np.cumsum(top_moment[1:], out=top_moment[1:])
         # P(loss <= support[k]), summed from whichever end is nearer, so that it
         # keeps its digits as a small probability (1 - 0.8 is not 0.2 to the last bit).
-        below = np.cumsum(p)
-        cdf = np.where(below <= 0.5, below, 1.0 - top_prob[n - 1 :: -1])
+        # Most years lose nothing, so the lower half is often one point or none.
+        cdf = 1.0 - top_prob[n - 1 :: -1]
+        m = int(np.searchsorted(cdf, 0.5, side="right"))
+        if m:
+            below = np.cumsum(p[:m])
+            cdf[:m] = below if m == n else np.minimum(below, cdf[m])
         for name, arr in (("_top_prob", top_prob), ("_top_moment", top_moment), ("_cdf", cdf)):
             arr.flags.writeable = False
             object.__setattr__(self, name, arr)
