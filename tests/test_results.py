@@ -117,3 +117,42 @@ def test_tables_align_hangul_names():
         )
     )
     assert len({columns(line) for line in text.splitlines()}) == 1
+
+
+def test_results_cannot_be_edited_in_place():
+    # attrs' frozen stops rebinding a field, not editing a dict or array in it: a
+    # quote's expected losses, a table's columns and a book's outputs are
+    # read-only, and the caller's own arrays keep their flags.
+    shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+    q = pc.quote(shop, pc.Policy(limit=5e7), as_of=datetime.date(2025, 1, 1))
+    with pytest.raises(TypeError):
+        q.expected_insured["total"] = 0.0
+    assert dict(q.expected_insured)["total"] == q.expected_insured["total"]
+    table = q.by_category()
+    with pytest.raises(TypeError):
+        table.columns["extra"] = np.zeros(len(table))
+    records = np.array([5_000, 3_000_000])
+    book = pc.price_portfolio(
+        {"records": records, "annual_sales": [2e8, 120e9], "sector": ["retail", "retail"]},
+        outputs=("expected_ground_up",), as_of=datetime.date(2025, 1, 1),
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="read-only"):
+        book.columns["expected_ground_up"][0] = 0.0
+    with pytest.raises(TypeError):
+        book.columns["premium"] = np.zeros(2)
+    records[0] = 6_000  # the caller's array is still the caller's
+    assert records.flags.writeable
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("bucket", "abc", TypeError),
+        ("bucket", -1.0, ValueError),
+        ("n_sims", -3, ValueError),
+        ("n_sims", 2.5, ValueError),
+    ],
+)
+def test_a_distributions_grid_fields_are_validated(field, value, error):
+    with pytest.raises(error, match=f"LossDistribution.{field}"):
+        pc.LossDistribution([0.0, 1.0], [0.5, 0.5], **{field: value})

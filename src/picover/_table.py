@@ -16,9 +16,10 @@ import attrs
 import numpy as np
 
 from picover import _checks
+from picover._frozen import FrozenMap
 
 
-def _freeze_columns(columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def _freeze_columns(columns: Mapping[str, Any]) -> FrozenMap[str, np.ndarray]:
     frozen: dict[str, np.ndarray] = {}
     lengths = set()
     for name, values in columns.items():
@@ -39,7 +40,7 @@ def _freeze_columns(columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
     if len(lengths) > 1:
         sizes = {name: len(arr) for name, arr in frozen.items()}
         raise ValueError(f"table columns must have equal lengths; got {sizes}")
-    return frozen
+    return FrozenMap(frozen)
 
 
 def _width(text: str) -> int:

@@ -131,8 +131,8 @@ def cmd_quote(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
                 "posterior_mean": q.frequency.posterior_mean,
                 "credibility": q.frequency.credibility,
             },
-            "expected_ground_up_krw": q.expected_ground_up,
-            "expected_insured_krw": q.expected_insured,
+            "expected_ground_up_krw": dict(q.expected_ground_up),
+            "expected_insured_krw": dict(q.expected_insured),
             "outside_total": list(q.outside_total),
             "premium_krw": {
                 "pure": p.pure, "risk_load": p.risk_load, "expenses": p.expenses,

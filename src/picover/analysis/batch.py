@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from picover import _checks
+from picover._frozen import FrozenMap
 from picover._table import Table
 from picover.analysis import progress as _progress
 from picover.analysis.table import organisations
@@ -50,6 +51,18 @@ _DISTRIBUTION_OUTPUTS = {"premium", "recommended_limit"}
 _BYTES_PER_NODE = 8 * 24
 
 
+def _read_only_columns(columns: Mapping[str, Any]) -> FrozenMap[str, NDArray[Any]]:
+    """The columns as read-only views: a result must not change under its reader,
+    and the caller's own arrays (carried through) keep their flags."""
+    views = {}
+    for name, values in columns.items():
+        view = values.view() if isinstance(values, np.ndarray) else values
+        if isinstance(view, np.ndarray):
+            view.flags.writeable = False
+        views[name] = view
+    return FrozenMap(views)
+
+
 @attrs.frozen(eq=False)
 class PortfolioResult:
     """A priced book: the input columns and the outputs, as numpy arrays.
@@ -69,8 +82,9 @@ class PortfolioResult:
     [False, True]
     """
 
-    columns: dict[str, NDArray[Any]] = attrs.field(
-        validator=attrs.validators.deep_mapping(_checks.kind(str), _checks.kind(np.ndarray))
+    columns: Mapping[str, NDArray[Any]] = attrs.field(
+        converter=_read_only_columns,
+        validator=attrs.validators.deep_mapping(_checks.kind(str), _checks.kind(np.ndarray)),
     )
     currency: str = attrs.field(default="KRW", validator=_checks.kind(str))
 

@@ -115,9 +115,15 @@ class LossDistribution:
         default=math.inf,
         validator=_checks.real(low=0.0, allow_inf=True),
     )
-    bucket: float | None = attrs.field(default=None)
+    bucket: float | None = attrs.field(
+        default=None,
+        converter=attrs.converters.optional(_checks.to_float),
+        validator=attrs.validators.optional(_checks.real(low=0.0, low_open=True)),
+    )
     method: str = attrs.field(default="exact", validator=_checks.among(("fft", "mc", "exact")))
-    n_sims: int | None = attrs.field(default=None)
+    n_sims: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_checks.whole(low=1))
+    )
     currency: str = attrs.field(default="KRW", validator=_checks.kind(str))
     exact_var: float = attrs.field(
         converter=_checks.to_float,

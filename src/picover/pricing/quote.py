@@ -20,6 +20,7 @@ import attrs
 import numpy as np
 
 from picover import _checks
+from picover._frozen import freeze
 from picover._table import Table
 from picover.engine.lossdist import LossDistribution
 from picover.model.breach_model import BreachModel, model_or_preset
@@ -38,7 +39,7 @@ RETAINED_SEED = 20_260_901
 
 
 _by_category = attrs.validators.deep_mapping(
-    _checks.kind(str), _checks.real(low=0.0), _checks.kind(dict)
+    _checks.kind(str), _checks.real(low=0.0), _checks.kind(Mapping)
 )
 
 
@@ -121,8 +122,9 @@ class Quote:
     Attributes
     ----------
     organisation, policy : Organisation, Policy
-    expected_ground_up, expected_insured : dict of str to float
-        Expected annual loss by category plus ``"total"``. The ground-up total
+    expected_ground_up, expected_insured : mapping of str to float
+        Expected annual loss by category plus ``"total"`` (read-only; KRW a
+        year in the preset). The ground-up total
         sums the insurable categories, and fines too when the policy covers
         them, so that it compares with the insured total.
     loss : LossDistribution
@@ -162,8 +164,9 @@ class Quote:
 
     organisation: Organisation = attrs.field(validator=_checks.kind(Organisation))
     policy: Policy = attrs.field(validator=_checks.kind(Policy))
-    expected_ground_up: dict[str, float] = attrs.field(validator=_by_category)
-    expected_insured: dict[str, float] = attrs.field(validator=_by_category)
+    # Read-only: attrs' frozen stops rebinding, not an edit in place.
+    expected_ground_up: Mapping[str, float] = attrs.field(converter=freeze, validator=_by_category)
+    expected_insured: Mapping[str, float] = attrs.field(converter=freeze, validator=_by_category)
     loss: LossDistribution = attrs.field(validator=_checks.kind(LossDistribution))
     premium: Premium = attrs.field(validator=_checks.kind(Premium))
     # NaN for a policy without an aggregate limit.
