@@ -642,6 +642,9 @@ def test_compare_three_offers():
     assert records[0]["insurer"] == "A"
     assert "value_ratio" in records[0]
     assert "premium_krw" in str(rows)
+    frame = rows.to_pandas()
+    assert frame.attrs["currency"] == "KRW"
+    assert frame["premium_krw"].tolist() == [r.premium for r in rows]
 
 
 def test_compare_errors():

@@ -40,6 +40,8 @@ def test_tornado_swings_match_hand_finite_differences():
     frame = t.to_pandas()
     assert frame["param"].tolist() == [b.param for b in t.bars]
     assert frame["swing"].tolist() == [b.swing for b in t.bars]
+    # The frame says what its figures are in, as a book's frame does.
+    assert frame.attrs == {"output": t.output, "unit": "KRW", "currency": "KRW"}
 
 
 def test_tornado_to_a_certain_rate():
@@ -80,7 +82,9 @@ def test_sweep_is_exactly_linear_in_award_and_claim_rate():
     )  # fmt: skip
     records = s.to_records()
     assert len(records) == len(awards) * len(rates)
-    column = s.to_pandas()["expected_ground_up"].tolist()
+    frame = s.to_pandas()
+    assert frame.attrs["unit"] == "KRW"
+    column = frame["expected_ground_up"].tolist()
     assert column == [r["expected_ground_up"] for r in records]
     for r in records:
         # Consolation = C * (award / 1e5) * (rate / 0.003); the rest does not move.

@@ -308,7 +308,7 @@ class Tornado:
 
     def to_pandas(self) -> Any:
         """The bars as a pandas DataFrame (pandas is optional)."""
-        return self.table().to_pandas()
+        return _labelled(self.table().to_pandas(), self.output, self.currency)
 
     def __str__(self) -> str:
         return (
@@ -458,10 +458,17 @@ class Sweep:
 
     def to_pandas(self) -> Any:
         """The grid and its outputs as a pandas DataFrame (pandas is optional)."""
-        return self.table.to_pandas()
+        return _labelled(self.table.to_pandas(), self.output, self.currency)
 
     def __str__(self) -> str:
         return f"{self.output} in {unit(self.output, self.currency)}\n{self.table}"
+
+
+def _labelled(frame: Any, output: str, currency: str) -> Any:
+    """``frame`` with what its figures are in ``frame.attrs``, as a book's frame has
+    its currency: the output, its unit and the model's currency."""
+    frame.attrs.update(output=output, unit=unit(output, currency), currency=currency)
+    return frame
 
 
 def sweep(

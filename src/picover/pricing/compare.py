@@ -271,7 +271,9 @@ class Comparison:
         >>> frame is None or list(frame["premium_krw"]) == [1.5e6]
         True
         """
-        return self.table().to_pandas()
+        frame = self.table().to_pandas()
+        frame.attrs["currency"] = self.currency  # as a book's frame has it
+        return frame
 
     def __str__(self) -> str:
         return str(self.table())

@@ -232,7 +232,8 @@ class PremiumBasis:
         typically 20%-30%).
     profit_margin : float
         Profit as a share of the formula's premium, which is the gross
-        premium unless the minimum binds (default 0.05, an assumption). It comes on top of the principle's risk load: under
+        premium unless the minimum binds (default 0.05, an assumption). It
+        comes on top of the principle's risk load: under
         :class:`CostOfCapital` the load is already the return on the capital
         the risk needs, so the margin is a further one; pass 0 when the
         cost of capital is meant to be the whole profit.
