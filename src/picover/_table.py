@@ -120,7 +120,13 @@ class Table:
         return iter(self.to_records())
 
     def to_records(self) -> list[dict[str, Any]]:
-        """Rows as a list of dicts of Python scalars."""
+        """Rows as a list of dicts of Python scalars.
+
+        Examples
+        --------
+        >>> Table({"loss_krw": [1e6, 2e6], "probability": [0.1, 0.01]}).to_records()
+        [{'loss_krw': 1000000.0, 'probability': 0.1}, {'loss_krw': 2000000.0, 'probability': 0.01}]
+        """
         names = list(self.columns)
         cols = [self.columns[n].tolist() for n in names]
         return [dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True)]
@@ -132,6 +138,17 @@ class Table:
         ------
         ImportError
             If pandas is not installed.
+
+        Examples
+        --------
+        >>> t = Table({"loss_krw": [1e6, 2e6], "probability": [0.1, 0.01]})
+        >>> try:
+        ...     frame = t.to_pandas()
+        ... except ImportError:  # pandas not installed: nothing to check
+        ...     frame = None
+        >>> frame is None or (list(frame.columns), frame["loss_krw"].tolist()) == (
+        ...     ["loss_krw", "probability"], [1e6, 2e6])
+        True
         """
         try:
             import pandas as pd

@@ -95,7 +95,21 @@ class PortfolioResult:
         return self.columns[name]
 
     def table(self) -> Table:
-        """The result as a :class:`~picover.Table` (prints aligned)."""
+        """The result as a :class:`~picover.Table` (prints aligned).
+
+        Examples
+        --------
+        >>> import datetime, picover as pc
+        >>> res = pc.price_portfolio(
+        ...     {"records": [5_000, 3_000_000], "annual_sales": [2e8, 120e9],
+        ...      "sector": ["retail", "retail"]},
+        ...     outputs=("expected_ground_up", "obligation"), as_of=datetime.date(2025, 1, 1))
+        >>> print(res.table())  # sales and expected losses in KRW (a year)
+          records     annual_sales  sector  expected_ground_up  obligation
+        ---------  ---------------  ------  ------------------  ----------
+            5,000      200,000,000  retail              36,811          no
+        3,000,000  120,000,000,000  retail          16,262,542         yes
+        """
         return Table(self.columns)
 
     def to_records(self) -> list[dict[str, Any]]:

@@ -268,7 +268,13 @@ class Bar:
 
     @property
     def swing(self) -> float:
-        """|output_high - output_low|."""
+        """|output_high - output_low|, in the output's unit (KRW for an amount).
+
+        Examples
+        --------
+        >>> Bar("consolation.award", 5e4, 3e5, output_low=186_639.0, output_high=189_027.0).swing
+        2388.0
+        """
         return abs(self.output_high - self.output_low)
 
 
@@ -298,16 +304,44 @@ class Tornado:
     currency: str = attrs.field(default="KRW", validator=_checks.kind(str))
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One dict per bar (with its swing)."""
+        """One dict per bar (with its swing).
+
+        Examples
+        --------
+        >>> bar = Bar("frequency.modifier", 0.5, 2.0, output_low=9e4, output_high=3.6e5)
+        >>> Tornado("expected_ground_up", 1.8e5, (bar,)).to_records()  # outputs in KRW a year
+        [{'param': 'frequency.modifier', 'low': 0.5, 'high': 2.0, 'output_low': 90000.0,
+          'output_high': 360000.0, 'swing': 270000.0}]
+        """
         return [attrs.asdict(b) | {"swing": b.swing} for b in self.bars]
 
     def table(self) -> Table:
-        """The bars as a table, one row each."""
+        """The bars as a table, one row each.
+
+        Examples
+        --------
+        >>> bar = Bar("frequency.modifier", 0.5, 2.0, output_low=9e4, output_high=3.6e5)
+        >>> print(Tornado("expected_ground_up", 1.8e5, (bar,)).table())  # outputs in KRW a year
+        param               low  high  output_low  output_high    swing
+        ------------------  ---  ----  ----------  -----------  -------
+        frequency.modifier  0.5     2      90,000      360,000  270,000
+        """
         records = self.to_records()
         return Table({k: [r[k] for r in records] for k in records[0]} if records else {})
 
     def to_pandas(self) -> Any:
-        """The bars as a pandas DataFrame (pandas is optional)."""
+        """The bars as a pandas DataFrame (pandas is optional; without it, ImportError).
+
+        Examples
+        --------
+        >>> bar = Bar("frequency.modifier", 0.5, 2.0, output_low=9e4, output_high=3.6e5)
+        >>> try:
+        ...     frame = Tornado("expected_ground_up", 1.8e5, (bar,)).to_pandas()
+        ... except ImportError:  # pandas not installed: nothing to check
+        ...     frame = None
+        >>> frame is None or frame["swing"].tolist() == [270_000.0]  # KRW a year
+        True
+        """
         return _labelled(self.table().to_pandas(), self.output, self.currency)
 
     def __str__(self) -> str:
@@ -453,11 +487,30 @@ class Sweep:
     currency: str = attrs.field(default="KRW", validator=_checks.kind(str))
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One dict per grid point."""
+        """One dict per grid point.
+
+        Examples
+        --------
+        >>> table = Table({"consolation.award": [1e5, 2e5], "expected_ground_up": [1.87e5, 1.88e5]})
+        >>> Sweep("expected_ground_up", table).to_records()[1]  # KRW
+        {'consolation.award': 200000.0, 'expected_ground_up': 188000.0}
+        """
         return self.table.to_records()
 
     def to_pandas(self) -> Any:
-        """The grid and its outputs as a pandas DataFrame (pandas is optional)."""
+        """The grid and its outputs as a pandas DataFrame (pandas is optional;
+        without it, ImportError).
+
+        Examples
+        --------
+        >>> table = Table({"consolation.award": [1e5, 2e5], "expected_ground_up": [1.87e5, 1.88e5]})
+        >>> try:
+        ...     frame = Sweep("expected_ground_up", table).to_pandas()
+        ... except ImportError:  # pandas not installed: nothing to check
+        ...     frame = None
+        >>> frame is None or frame["expected_ground_up"].tolist() == [1.87e5, 1.88e5]  # KRW
+        True
+        """
         return _labelled(self.table.to_pandas(), self.output, self.currency)
 
     def __str__(self) -> str:

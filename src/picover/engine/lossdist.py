@@ -388,7 +388,15 @@ class LossDistribution:
         return _scalar_or_array(self.support[i])
 
     def median(self) -> float:
-        """The median annual loss, ``ppf(0.5)`` (currency units)."""
+        """The median annual loss, ``ppf(0.5)`` (currency units).
+
+        Examples
+        --------
+        >>> LossDistribution([0.0, 1e6, 5e6], [0.9, 0.08, 0.02]).median()  # most years lose nothing
+        0.0
+        >>> LossDistribution([0.0, 1e6, 5e6], [0.4, 0.4, 0.2]).median()  # KRW
+        1000000.0
+        """
         return float(self.ppf(0.5))
 
     def lev(self, u: Any) -> Any:

@@ -35,7 +35,13 @@ DEFAULT_NODES = 8
 
 @runtime_checkable
 class BreachSize(Protocol):
-    """What the model asks of a breach-size distribution."""
+    """What the model asks of a breach-size distribution.
+
+    Examples
+    --------
+    >>> isinstance(PowerLawSize(0.1, 100.0, 0.5), BreachSize), isinstance(object(), BreachSize)
+    (True, False)
+    """
 
     def nodes(
         self, records: Any, breakpoints: Breakpoints = (), n: int = DEFAULT_NODES
@@ -45,15 +51,33 @@ class BreachSize(Protocol):
         ``breakpoints`` are K where the costs bend: a sequence for all, or an
         array of shape ``records.shape + (j,)`` per organisation (NaN for
         none). A distribution without continuous parts may ignore them.
+
+        Examples
+        --------
+        >>> k, w = FixedFractionSize(0.2).nodes(1000)
+        >>> k.tolist(), w.tolist()  # records exposed, weight
+        ([200.0], [1.0])
         """
         ...
 
     def rvs(self, records: Any, rng: np.random.Generator) -> FloatArray:
-        """One draw of K per entry of ``records``."""
+        """One draw of K per entry of ``records``.
+
+        Examples
+        --------
+        >>> FixedFractionSize(0.2).rvs([1000, 2], np.random.default_rng(1)).tolist()  # records
+        [200.0, 1.0]
+        """
         ...
 
     def mean(self, records: Any) -> Any:
-        """E[K]."""
+        """E[K], in records.
+
+        Examples
+        --------
+        >>> FixedFractionSize(0.2).mean(1000)
+        200.0
+        """
         ...
 
 
@@ -172,7 +196,15 @@ class PowerLawSize:
         return k, weights
 
     def rvs(self, records: Any, rng: np.random.Generator) -> FloatArray:
-        """One draw of K (records, in [1, R]) per entry of ``records``, from ``rng``."""
+        """One draw of K (records, in [1, R]) per entry of ``records``, from ``rng``.
+
+        Examples
+        --------
+        >>> size = PowerLawSize(p_total=0.1, k_min=100.0, exponent=0.5)
+        >>> k = size.rvs(np.full(100_000, 1e6), np.random.default_rng(1))
+        >>> bool(k.min() >= 100.0), float(k.max()), round(float((k == 1e6).mean()), 2)
+        (True, 1000000.0, 0.1)
+        """
         r = _records(records)
         a = self.exponent
         u = rng.random(r.shape)
@@ -224,16 +256,35 @@ class FixedFractionSize:
         self, records: Any, breakpoints: Breakpoints = (), n: int = DEFAULT_NODES
     ) -> tuple[FloatArray, FloatArray]:
         """One node, K itself, of weight 1: shape ``records.shape + (1,)``
-        (``breakpoints`` and ``n`` are not needed)."""
+        (``breakpoints`` and ``n`` are not needed).
+
+        Examples
+        --------
+        >>> k, w = FixedFractionSize(0.2).nodes([1000, 2])
+        >>> k.tolist(), w.tolist()  # at least one record
+        ([[200.0], [1.0]], [[1.0], [1.0]])
+        """
         k = self._k(records)[..., None]
         return k, np.ones_like(k)
 
     def rvs(self, records: Any, rng: np.random.Generator) -> FloatArray:
-        """K for each entry of ``records``: certain, so ``rng`` is not used."""
+        """K for each entry of ``records``: certain, so ``rng`` is not used.
+
+        Examples
+        --------
+        >>> FixedFractionSize(0.2).rvs([1000, 2], np.random.default_rng()).tolist()
+        [200.0, 1.0]
+        """
         return self._k(records)
 
     def mean(self, records: Any) -> Any:
-        """K itself, max(1, fraction * R): a float for a scalar ``records``, else an array."""
+        """K itself, max(1, fraction * R): a float for a scalar ``records``, else an array.
+
+        Examples
+        --------
+        >>> FixedFractionSize(0.2).mean([1000, 2]).tolist()
+        [200.0, 1.0]
+        """
         k = self._k(records)
         return float(k) if k.ndim == 0 else k
 
@@ -275,13 +326,26 @@ class BetaFractionSize:
         return 1.0 + (r - 1.0) * u, np.broadcast_to(w / w.sum(), r.shape[:-1] + w.shape).copy()
 
     def rvs(self, records: Any, rng: np.random.Generator) -> FloatArray:
-        """One draw of K (records, in [1, R]) per entry of ``records``, from ``rng``."""
+        """One draw of K (records, in [1, R]) per entry of ``records``, from ``rng``.
+
+        Examples
+        --------
+        >>> k = BetaFractionSize(1.0, 3.0).rvs(np.full(100_000, 1001.0), np.random.default_rng(1))
+        >>> bool(((k >= 1) & (k <= 1001)).all()), round(float(k.mean()))  # mean 1 + 1000 / 4
+        (True, 251)
+        """
         r = _records(records)
         return 1.0 + (r - 1.0) * rng.beta(self.a, self.b, size=r.shape)
 
     def mean(self, records: Any) -> Any:
         """E[K] = 1 + (R - 1) a / (a + b) in records: a float for a scalar
-        ``records``, else an array of its shape."""
+        ``records``, else an array of its shape.
+
+        Examples
+        --------
+        >>> BetaFractionSize(1.0, 3.0).mean([1001, 1]).tolist()
+        [251.0, 1.0]
+        """
         r = _records(records)
         out = 1.0 + (r - 1.0) * self.a / (self.a + self.b)
         return float(out) if out.ndim == 0 else out
@@ -341,14 +405,27 @@ class EmpiricalSize:
         return k, np.broadcast_to(self.probs, k.shape).copy()
 
     def rvs(self, records: Any, rng: np.random.Generator) -> FloatArray:
-        """One draw of K (records, in [1, R]) per entry of ``records``, from ``rng``."""
+        """One draw of K (records, in [1, R]) per entry of ``records``, from ``rng``.
+
+        Examples
+        --------
+        >>> size = EmpiricalSize([0.01, 1.0], [0.9, 0.1])
+        >>> np.unique(size.rvs(np.full(1000, 10_000.0), np.random.default_rng(1))).tolist()
+        [100.0, 10000.0]
+        """
         r = _records(records)
         idx = rng.choice(self.fractions.size, size=r.shape, p=self.probs)
         return np.maximum(1.0, self.fractions[idx] * r)
 
     def mean(self, records: Any) -> Any:
         """E[K] in records, the table's weighted sum: a float for a scalar
-        ``records``, else an array of its shape."""
+        ``records``, else an array of its shape.
+
+        Examples
+        --------
+        >>> EmpiricalSize([0.01, 1.0], [0.9, 0.1]).mean([10_000, 50]).tolist()  # K >= 1 record
+        [1090.0, 5.9]
+        """
         k, w = self.nodes(records)
         out = (k * w).sum(axis=-1)
         return float(out) if out.ndim == 0 else out

@@ -202,7 +202,16 @@ class BreachModel:
     # -- frequency -----------------------------------------------------------
 
     def frequency(self, org: Organisation) -> FrequencyEstimate:
-        """Next year's incident count for ``org``, with prior, posterior and credibility."""
+        """Next year's incident count for ``org``, with prior, posterior and credibility.
+
+        Examples
+        --------
+        >>> import picover as pc
+        >>> org = pc.Organisation(records=3_000_000, annual_sales=120e9, sector="retail")
+        >>> est = pc.BreachModel.preset("kr").frequency(org)  # no history: the prior
+        >>> round(est.prior_mean, 6), round(est.posterior_mean, 6), est.credibility  # a year
+        (0.049022, 0.049022, 0.0)
+        """
         _check_org(org)
         return estimate(self.frequency_model, org)
 
@@ -329,7 +338,18 @@ class BreachModel:
         return CostContext(float(org.records), float(org.annual_sales))
 
     def terms(self, policy: Policy | None) -> Terms:
-        """Resolve ``policy`` against this model's categories (None: ground-up)."""
+        """Resolve ``policy`` against this model's categories (None: ground-up).
+
+        Examples
+        --------
+        >>> import picover as pc
+        >>> model = pc.BreachModel.preset("kr")
+        >>> t = model.terms(pc.Policy(limit=1e9, sublimits={"investigation": 5e7}))  # KRW
+        >>> set(t.first) - set(t.later)  # paid for the year's first incident only
+        {'investigation'}
+        >>> t.sublimits["investigation"], t.aggregate_limit
+        (50000000.0, 1000000000.0)
+        """
         if policy is None:
             insured = tuple(c for c, cat in self.costs.items() if cat.insurable)
             return Terms(
@@ -447,7 +467,18 @@ class BreachModel:
         Each category gets a share proportional to its expected covered cost
         (after sublimits and the investigation clause, before retention and
         limits): the rule :meth:`expected_losses` uses when the policy has a
-        retention or limits.
+        retention or limits. ``total`` and the shares are in :attr:`currency`
+        (KRW in the preset), as is ``covered``, the expected covered cost a
+        year by category (computed when None).
+
+        Examples
+        --------
+        >>> import picover as pc
+        >>> model = pc.BreachModel.preset("kr")
+        >>> org = pc.Organisation(records=3_000_000, annual_sales=120e9, sector="retail")
+        >>> shares = model.allocate(org, pc.Policy(limit=1e9, retention=1e7), 1e8)  # 100M KRW
+        >>> round(sum(v for c, v in shares.items() if c != "total")), shares["fines"]
+        (100000000, 0.0)
         """
         covered = self._covered_by_category(org, policy) if covered is None else covered
         base = math.fsum(covered.values())
@@ -607,7 +638,18 @@ class BreachModel:
     def simulate_incidents(
         self, org: Organisation, *, n_sims: int = 100_000, seed: Any = None
     ) -> SimulatedIncidents:
-        """Simulated incidents, to which any number of policies can then be applied."""
+        """Simulated incidents, to which any number of policies can then be applied.
+
+        Examples
+        --------
+        >>> import picover as pc
+        >>> model = pc.BreachModel.preset("kr")
+        >>> shop = pc.Organisation(records=50_000, annual_sales=5e9, sector="retail")
+        >>> inc = model.simulate_incidents(shop, n_sims=20_000, seed=1)
+        >>> low, high = (inc.payments(model.terms(pc.Policy(limit=x))) for x in (1e7, 1e8))
+        >>> inc.n_sims, bool((low <= high).all())  # the same incidents under two limits (KRW)
+        (20000, True)
+        """
         from picover.model.simulate import simulate_incidents
 
         sims = _checks.integer("n_sims", n_sims, low=1)
@@ -623,13 +665,27 @@ _PER_ORGANISATION_NODES = {
 
 @attrs.frozen(eq=False)
 class SimulatedYears:
-    """Simulated years: ground-up cost by category and the insured total (currency units)."""
+    """Simulated years: ground-up cost by category and the insured total (currency units).
+
+    Examples
+    --------
+    >>> years = SimulatedYears({"consolation": np.array([0.0, 3e8])}, np.array([0.0, 1e8]))
+    >>> years.n_sims, float(years.insured.max())  # KRW
+    (2, 100000000.0)
+    """
 
     by_category: Mapping[str, FloatArray] = attrs.field(converter=freeze)
     insured: FloatArray
 
     @property
     def n_sims(self) -> int:
+        """The number of simulated years.
+
+        Examples
+        --------
+        >>> SimulatedYears({"consolation": np.zeros(3)}, np.zeros(3)).n_sims
+        3
+        """
         return int(self.insured.size)
 
 

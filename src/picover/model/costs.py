@@ -64,6 +64,20 @@ class CostContext:
     """What a cost may depend on besides K: the organisation's size and sales.
 
     Attributes broadcast against K (use shape ``(m, 1)`` for m organisations).
+
+    Attributes
+    ----------
+    records : float or array
+        Records the organisation holds.
+    annual_sales : float or array
+        Its annual sales (currency units, KRW in the preset).
+
+    Examples
+    --------
+    >>> ctx = CostContext(np.array([[1e5], [1e6]]), np.array([[5e9], [1e11]]))  # sales in KRW
+    >>> fine = SurchargeCost(0.1, 0.9, 0.005, 0.25, 0.03)
+    >>> fine.amount(np.array([1e4, 1e5]), ctx).round().tolist()  # KRW: a row per organisation
+    [[7905694.0, 14058533.0], [158113883.0, 281170663.0]]
     """
 
     records: Any
@@ -72,28 +86,76 @@ class CostContext:
 
 @runtime_checkable
 class CostCategory(Protocol):
-    """The small interface every cost category follows (amounts in currency units)."""
+    """The small interface every cost category follows (amounts in currency units).
+
+    Examples
+    --------
+    >>> isinstance(LinearCost(1e7, 500.0), CostCategory), isinstance(object(), CostCategory)
+    (True, False)
+    """
 
     @property
-    def trigger(self) -> str: ...
+    def trigger(self) -> str:
+        """When the cost arises: ``"incident"``, ``"suit"`` or ``"liability"``.
+
+        Examples
+        --------
+        >>> ConsolationCost(award=1e5, award_cap=3e6, claim_rate=0.003).trigger
+        'liability'
+        """
+        ...
 
     @property
-    def insurable(self) -> bool: ...
+    def insurable(self) -> bool:
+        """Whether policies cover the cost by default (penalty surcharges are not).
+
+        Examples
+        --------
+        >>> LinearCost(1e7, 500.0).insurable, SurchargeCost(0.1, 0.9, 0.005, 0.25, 0.03).insurable
+        (True, False)
+        """
+        ...
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
-        """E[C | K = k, trigger]."""
+        """E[C | K = k, trigger] (currency units).
+
+        Examples
+        --------
+        >>> float(LinearCost(1e7, 500.0).mean(1e4, CostContext(1e6, 1e10)))  # KRW: 1e7 + 500 * 1e4
+        15000000.0
+        """
         ...
 
     def limited_mean(self, k: Any, ctx: CostContext, limit: float) -> Any:
-        """E[min(C, limit) | K = k, trigger]."""
+        """E[min(C, limit) | K = k, trigger] (currency units).
+
+        Examples
+        --------
+        >>> float(LinearCost(1e7, 500.0).limited_mean(1e4, CostContext(1e6, 1e10), 1e7))  # KRW
+        10000000.0
+        """
         ...
 
     def severity(self, k: float, ctx: CostContext) -> Severity:
-        """The distribution of C given K = k and the trigger, as an engine severity."""
+        """The distribution of C given K = k and the trigger, as an engine severity
+        (currency units).
+
+        Examples
+        --------
+        >>> LinearCost(1e7, 500.0).severity(1e4, CostContext(1e6, 1e10)).mean()  # KRW
+        15000000.0
+        """
         ...
 
     def rvs(self, k: FloatArray, ctx: CostContext, rng: np.random.Generator) -> FloatArray:
-        """One draw of C per entry of k (given the trigger)."""
+        """One draw of C per entry of k (given the trigger; currency units).
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(1)
+        >>> LinearCost(1e7, 500.0).rvs(np.array([1e4, 1e6]), CostContext(1e6, 1e10), rng).tolist()
+        [15000000.0, 510000000.0]
+        """
         ...
 
 
@@ -149,9 +211,10 @@ def _ratio(k: Any, ref: float) -> Any:
 class LognormalCost:
     """A lognormal cost whose median scales as a power of K.
 
-    ``median(K) = median * (K / reference_records) ** elasticity``; ``sigma``
-    is the log-scale spread. Used for cause investigation (every incident)
-    and attorney fees (lawsuits only).
+    ``median(K) = median * (K / reference_records) ** elasticity``, with
+    ``median`` in currency units (KRW in the preset); ``sigma`` is the
+    log-scale spread. Used for cause investigation (every incident) and
+    attorney fees (lawsuits only).
 
     Examples
     --------
@@ -178,12 +241,26 @@ class LognormalCost:
     insurable: bool = attrs.field(default=True, validator=_checks.kind(bool))
 
     def median_at(self, k: Any) -> Any:
-        """The median of C given K = k (currency units; broadcasts over k)."""
+        """The median of C given K = k (currency units; broadcasts over k).
+
+        Examples
+        --------
+        >>> inv = LognormalCost(median=3.4e7, elasticity=0.4, sigma=1.0)
+        >>> inv.median_at([1e4, 1e6]).round().tolist()  # KRW: 3.4e7 * 100 ** 0.4 at 1e6
+        [34000000.0, 214525497.0]
+        """
         return self.median * _ratio(k, self.reference_records) ** self.elasticity
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
         """E[C | K = k] = ``median_at(k) * exp(sigma**2 / 2)`` (currency units;
-        broadcasts over k; ``ctx`` is not needed)."""
+        broadcasts over k; ``ctx`` is not needed).
+
+        Examples
+        --------
+        >>> inv = LognormalCost(median=3.4e7, elasticity=0.4, sigma=1.0)
+        >>> inv.mean([1e4, 1e6], CostContext(1e6, 1e10)).round().tolist()  # KRW
+        [56056523.0, 353692750.0]
+        """
         return self.median_at(k) * math.exp(self.sigma**2 / 2.0)
 
     def limited_mean(self, k: Any, ctx: CostContext, limit: float) -> Any:
@@ -205,7 +282,17 @@ class LognormalCost:
         return mean * special.ndtr(u - self.sigma) + limit * special.ndtr(-u)
 
     def second_moment(self, k: Any, ctx: CostContext, limit: float) -> Any:
-        """E[min(C, limit)^2 | K = k] (currency units squared; broadcasts over k)."""
+        """E[min(C, limit)^2 | K = k] (currency units squared; broadcasts over k).
+
+        Examples
+        --------
+        >>> inv = LognormalCost(median=3.4e7, elasticity=0.4, sigma=1.0)
+        >>> ctx = CostContext(1e6, 1e10)
+        >>> bool(np.isclose(inv.second_moment(1e4, ctx, math.inf), 3.4e7**2 * math.exp(2)))
+        True
+        >>> float(np.sqrt(inv.second_moment(1e4, ctx, 1e8))) < 1e8  # KRW: capped at 100 million
+        True
+        """
         med = np.asarray(self.median_at(k), dtype=np.float64)
         s = self.sigma
         full = med * med * math.exp(2.0 * s * s)
@@ -215,7 +302,14 @@ class LognormalCost:
         return full * special.ndtr(u - 2.0 * s) + limit * limit * special.ndtr(-u)
 
     def stop_loss(self, k: Any, ctx: CostContext, x: Any) -> Any:
-        """E[(C - x)+ | K = k] (currency units; broadcasts over k and x)."""
+        """E[(C - x)+ | K = k] (currency units; broadcasts over k and x).
+
+        Examples
+        --------
+        >>> inv = LognormalCost(median=3.4e7, elasticity=0.4, sigma=1.0)
+        >>> inv.stop_loss(1e4, CostContext(1e6, 1e10), [0.0, 1e8]).round().tolist()  # KRW
+        [56056523.0, 12234010.0]
+        """
         med = np.asarray(self.median_at(k), dtype=np.float64)
         xs = np.asarray(x, dtype=np.float64)
         s = self.sigma
@@ -226,15 +320,37 @@ class LognormalCost:
         return np.maximum(pi, 0.0)
 
     def severity(self, k: float, ctx: CostContext) -> Severity:
-        """C given one K = k as an engine severity: the lognormal itself (currency units)."""
+        """C given one K = k as an engine severity: the lognormal itself (currency units).
+
+        Examples
+        --------
+        >>> inv = LognormalCost(median=3.4e7, elasticity=0.4, sigma=1.0)
+        >>> round(inv.severity(1e4, CostContext(1e6, 1e10)).mean())  # KRW, as inv.mean
+        56056523
+        """
         return ScipySeverity(stats.lognorm(self.sigma, scale=float(self.median_at(k))))
 
     def ppf(self, q: Any, k: Any, ctx: CostContext) -> Any:
-        """The q-quantile of C given K = k (closed form; broadcasts)."""
+        """The q-quantile of C given K = k (currency units; closed form; broadcasts).
+
+        Examples
+        --------
+        >>> inv = LognormalCost(median=3.4e7, elasticity=0.4, sigma=1.0)
+        >>> inv.ppf([0.5, 0.99], 1e4, CostContext(1e6, 1e10)).round().tolist()  # KRW
+        [34000000.0, 348176104.0]
+        """
         return self.median_at(k) * np.exp(self.sigma * special.ndtri(q))
 
     def rvs(self, k: FloatArray, ctx: CostContext, rng: np.random.Generator) -> FloatArray:
-        """One draw of C per entry of ``k`` from ``rng`` (currency units; the shape of k)."""
+        """One draw of C per entry of ``k`` from ``rng`` (currency units; the shape of k).
+
+        Examples
+        --------
+        >>> inv = LognormalCost(median=3.4e7, elasticity=0.4, sigma=1.0)
+        >>> draws = inv.rvs(np.full(100_000, 1e4), CostContext(1e6, 1e10), np.random.default_rng(1))
+        >>> draws.shape, round(float(np.median(draws)), -6)  # KRW, near the median 3.4e7
+        ((100000,), 34000000.0)
+        """
         return np.asarray(
             self.median_at(k) * np.exp(self.sigma * rng.standard_normal(np.shape(k))),
             dtype=np.float64,
@@ -243,7 +359,18 @@ class LognormalCost:
     def on_grid(
         self, k: FloatArray, ctx: CostContext, bucket: float, n: int, limit: float
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """All nodes at once: the stop-loss transform's second differences (see the engine)."""
+        """All nodes at once: the stop-loss transform's second differences (see the engine).
+
+        Examples
+        --------
+        >>> inv = LognormalCost(median=3.4e7, elasticity=0.4, sigma=1.0)
+        >>> ctx = CostContext(1e6, 1e10)
+        >>> probs, tail_p, _ = inv.on_grid(np.array([1e4]), ctx, 1e7, 100, 5e7)  # 10M KRW buckets
+        >>> probs.shape, float(tail_p[0])  # the 50 million KRW limit is on the grid: no tail
+        ((1, 100), 0.0)
+        >>> bool(np.isclose(probs[0] @ (1e7 * np.arange(100)), inv.limited_mean(1e4, ctx, 5e7)))
+        True
+        """
         m = n if math.isinf(limit) else min(n, math.ceil(limit / bucket - 1e-9) + 2)
         x = bucket * np.arange(m, dtype=np.float64)
         med = np.asarray(self.median_at(k), dtype=np.float64)[:, None]
@@ -394,7 +521,8 @@ class ConsolationCost:
     """Consolation payments to victims when a lawsuit finds the organisation liable.
 
     Claimants M ~ Binomial(K, ``claim_rate``); each is paid ``award``, capped
-    at ``award_cap`` (the statutory damages maximum per person). The mean is
+    at ``award_cap`` (the statutory damages maximum per person); both are
+    currency units per claimant (KRW in the preset). The mean is
     ``claim_rate * K * min(award, award_cap)``: linear in the award up to the
     cap and in the claim rate.
 
@@ -419,22 +547,50 @@ class ConsolationCost:
 
     @property
     def paid_award(self) -> float:
-        """The award actually paid per claimant: min(award, award_cap)."""
+        """The award actually paid per claimant: min(award, award_cap) (currency units).
+
+        Examples
+        --------
+        >>> ConsolationCost(award=5e6, award_cap=3e6, claim_rate=0.003).paid_award  # KRW
+        3000000.0
+        """
         return min(self.award, self.award_cap)
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
         """E[C | K = k, liability] = ``claim_rate * k * paid_award`` (currency units;
-        broadcasts over k; ``ctx`` is not needed)."""
+        broadcasts over k; ``ctx`` is not needed).
+
+        Examples
+        --------
+        >>> cons = ConsolationCost(award=1e5, award_cap=3e6, claim_rate=0.003)
+        >>> cons.mean([1e4, 1e6], CostContext(1e6, 1e10)).tolist()  # KRW: 30 and 3,000 claimants
+        [3000000.0, 300000000.0]
+        """
         return self.claim_rate * np.asarray(k, dtype=np.float64) * self.paid_award
 
     def levels(self, k: Any, ctx: CostContext) -> tuple[Any, ...]:
-        """The amount C is close to given K = k: its mean (the claimants' count
-        concentrates around K ``claim_rate``)."""
+        """The amount C is close to given K = k: its mean (currency units; the
+        claimants' count concentrates around K ``claim_rate``).
+
+        Examples
+        --------
+        >>> cons = ConsolationCost(award=1e5, award_cap=3e6, claim_rate=0.003)
+        >>> [float(x) for x in cons.levels(1e6, CostContext(1e6, 1e10))]  # KRW
+        [300000000.0]
+        """
         return (self.mean(k, ctx),)
 
     def ppf(self, q: Any, k: Any, ctx: CostContext) -> Any:
         """The q-quantile of C given K = k, with K rounded up to whole records: at or
-        above the exact one, which mixes the two whole counts around k (broadcasts)."""
+        above the exact one, which mixes the two whole counts around k (currency
+        units; broadcasts).
+
+        Examples
+        --------
+        >>> cons = ConsolationCost(award=1e5, award_cap=3e6, claim_rate=0.003)
+        >>> cons.ppf([0.01, 0.5, 0.99], 1e6, CostContext(1e6, 1e10)).tolist()  # KRW
+        [287400000.0, 300000000.0, 312800000.0]
+        """
         lo, theta = _split_k(k)
         n = lo + (np.asarray(theta) > 0)
         return self.paid_award * stats.binom.ppf(q, n, self.claim_rate)
@@ -463,6 +619,14 @@ class ConsolationCost:
 
         Claimant counts M are summed over the window outside which their
         probability is below 2e-18, node by node.
+
+        Examples
+        --------
+        >>> cons = ConsolationCost(award=1e5, award_cap=3e6, claim_rate=0.003)
+        >>> float(cons.second_moment(1e6, CostContext(1e6, 1e10), math.inf))  # KRW^2
+        9.002991e+16
+        >>> bool(cons.second_moment(1e6, CostContext(1e6, 1e10), 3e8) < 3e8**2)  # capped: 300M KRW
+        True
         """
         a, c = self.paid_award, self.claim_rate
         ks = np.asarray(k, dtype=np.float64)
@@ -481,7 +645,14 @@ class ConsolationCost:
         return out.reshape(ks.shape)
 
     def stop_loss(self, k: Any, ctx: CostContext, x: Any) -> Any:
-        """E[(C - x)+ | K = k, liability] (currency units; broadcasts over k and x)."""
+        """E[(C - x)+ | K = k, liability] (currency units; broadcasts over k and x).
+
+        Examples
+        --------
+        >>> cons = ConsolationCost(award=1e5, award_cap=3e6, claim_rate=0.003)
+        >>> cons.stop_loss(1e6, CostContext(1e6, 1e10), [0.0, 3e8]).round().tolist()  # KRW
+        [300000000.0, 2181756.0]
+        """
         xs = np.asarray(x, dtype=np.float64)
         if self.paid_award == 0 or self.claim_rate == 0:
             return np.maximum(-xs, 0.0) + 0.0 * np.asarray(k, dtype=np.float64)
@@ -491,7 +662,14 @@ class ConsolationCost:
     def severity(self, k: float, ctx: CostContext) -> Severity:
         """C given one K = k as an engine severity: atoms at whole numbers of
         claimants times ``paid_award`` (currency units), with their
-        probabilities (see :func:`binomial_atoms`)."""
+        probabilities (see :func:`binomial_atoms`).
+
+        Examples
+        --------
+        >>> cons = ConsolationCost(award=1e5, award_cap=3e6, claim_rate=0.003)
+        >>> round(cons.severity(1e4, CostContext(1e6, 1e10)).mean())  # KRW: 30 claimants on average
+        3000000
+        """
         if self.paid_award == 0 or self.claim_rate == 0:
             return AtomicSeverity([0.0], [1.0])
         m, p = binomial_atoms(k, self.claim_rate)
@@ -500,7 +678,16 @@ class ConsolationCost:
     def on_grid(
         self, k: FloatArray, ctx: CostContext, bucket: float, n: int, limit: float
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """All nodes at once: the claimant pmf on a window around each mean, placed on the grid."""
+        """All nodes at once: the claimant pmf on a window around each mean, placed on the grid.
+
+        Examples
+        --------
+        >>> cons = ConsolationCost(award=1e5, award_cap=3e6, claim_rate=0.003)
+        >>> ctx = CostContext(1e6, 1e10)
+        >>> probs, tail_p, _ = cons.on_grid(np.array([1e6]), ctx, 1e6, 512, math.inf)
+        >>> float(tail_p[0]), round(float(probs[0] @ (1e6 * np.arange(512))))  # KRW, 1M buckets
+        (0.0, 300000000)
+        """
         a, c = self.paid_award, self.claim_rate
         if a == 0 or c == 0:
             probs = np.zeros((k.size, n))
@@ -523,7 +710,15 @@ class ConsolationCost:
 
     def rvs(self, k: FloatArray, ctx: CostContext, rng: np.random.Generator) -> FloatArray:
         """One draw of C per entry of ``k`` from ``rng``: binomial claimants
-        times ``paid_award`` (currency units; the shape of k)."""
+        times ``paid_award`` (currency units; the shape of k).
+
+        Examples
+        --------
+        >>> cons = ConsolationCost(award=1e5, award_cap=3e6, claim_rate=0.003)
+        >>> draws = cons.rvs(np.full(10_000, 1e6), CostContext(1e6, 1e10), np.random.default_rng(1))
+        >>> bool((draws % 1e5 == 0).all()), round(draws.mean() / 1e6)  # whole awards; million KRW
+        (True, 300)
+        """
         lo, theta = _split_k(k)
         n = lo + (rng.random(lo.shape) < theta)
         draws = rng.binomial(n.astype(np.int64), self.claim_rate)
@@ -533,6 +728,9 @@ class ConsolationCost:
 @attrs.frozen
 class LinearCost:
     """A cost fixed given K: ``fixed + per_record * K`` (crisis management, notification).
+
+    ``fixed`` (per incident) and ``per_record`` (per record exposed) are in
+    currency units (KRW in the preset).
 
     Examples
     --------
@@ -551,15 +749,33 @@ class LinearCost:
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
         """The cost ``fixed + per_record * k``, certain given K (currency units;
-        broadcasts over k; ``ctx`` is not needed)."""
+        broadcasts over k; ``ctx`` is not needed).
+
+        Examples
+        --------
+        >>> LinearCost(1e7, 500.0).mean([1e4, 1e6], CostContext(1e6, 0.0)).tolist()  # KRW
+        [15000000.0, 510000000.0]
+        """
         return self.fixed + self.per_record * np.asarray(k, dtype=np.float64)
 
     def levels(self, k: Any, ctx: CostContext) -> tuple[Any, ...]:
-        """The amount C takes given K = k (certain)."""
+        """The amount C takes given K = k (certain; currency units).
+
+        Examples
+        --------
+        >>> [float(x) for x in LinearCost(1e7, 500.0).levels(1e4, CostContext(1e6, 0.0))]  # KRW
+        [15000000.0]
+        """
         return (self.mean(k, ctx),)
 
     def ppf(self, q: Any, k: Any, ctx: CostContext) -> Any:
-        """The cost itself: it is certain given K (broadcasts)."""
+        """The cost itself: it is certain given K (currency units; broadcasts).
+
+        Examples
+        --------
+        >>> LinearCost(1e7, 500.0).ppf([0.1, 0.9], 1e4, CostContext(1e6, 0.0)).tolist()  # KRW
+        [15000000.0, 15000000.0]
+        """
         return self.mean(k, ctx) + 0.0 * np.asarray(q)
 
     def limited_mean(self, k: Any, ctx: CostContext, limit: float) -> Any:
@@ -573,11 +789,23 @@ class LinearCost:
         return np.minimum(self.mean(k, ctx), limit)
 
     def second_moment(self, k: Any, ctx: CostContext, limit: float) -> Any:
-        """E[min(C, limit)^2 | K = k]: the certain cost capped, squared."""
+        """E[min(C, limit)^2 | K = k]: the certain cost capped, squared (currency units squared).
+
+        Examples
+        --------
+        >>> float(LinearCost(1e7, 500.0).second_moment(1e4, CostContext(1e6, 0.0), 1e7))  # KRW^2
+        100000000000000.0
+        """
         return np.minimum(self.mean(k, ctx), limit) ** 2
 
     def stop_loss(self, k: Any, ctx: CostContext, x: Any) -> Any:
-        """E[(C - x)+ | K = k]: the certain cost's excess over x (currency units)."""
+        """E[(C - x)+ | K = k]: the certain cost's excess over x (currency units).
+
+        Examples
+        --------
+        >>> LinearCost(1e7, 500.0).stop_loss(1e4, CostContext(1e6, 0.0), [1e7, 2e7]).tolist()
+        [5000000.0, 0.0]
+        """
         return np.maximum(self.mean(k, ctx) - np.asarray(x, dtype=np.float64), 0.0)
 
     def atoms(self, k: Any, ctx: CostContext, limit: float) -> tuple[FloatArray, FloatArray]:
@@ -597,20 +825,43 @@ class LinearCost:
         return values, np.ones_like(values)
 
     def severity(self, k: float, ctx: CostContext) -> Severity:
-        """C given one K = k as an engine severity: one atom at the cost (currency units)."""
+        """C given one K = k as an engine severity: one atom at the cost (currency units).
+
+        Examples
+        --------
+        >>> LinearCost(1e7, 500.0).severity(1e4, CostContext(1e6, 0.0)).mean()  # KRW
+        15000000.0
+        """
         return AtomicSeverity([float(self.mean(k, ctx))], [1.0])
 
     def on_grid(
         self, k: FloatArray, ctx: CostContext, bucket: float, n: int, limit: float
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """All nodes at once: one atom per node, split between grid points."""
+        """All nodes at once: one atom per node, split between grid points.
+
+        Examples
+        --------
+        >>> k, ctx = np.array([1e4, 1e6]), CostContext(1e6, 0.0)
+        >>> probs, tail_p, tail_m = LinearCost(1e7, 500.0).on_grid(k, ctx, 1e7, 8, math.inf)
+        >>> probs[0, :4].tolist()  # 15 million KRW: half on 10 million, half on 20 million
+        [0.0, 0.5, 0.5, 0.0]
+        >>> tail_p.tolist(), tail_m.tolist()  # 510 million KRW is beyond the grid's 70 million
+        ([0.0, 1.0], [0.0, 510000000.0])
+        """
         values = np.minimum(np.broadcast_to(self.mean(k, ctx), k.shape), limit)[:, None]
         probs, tail_p, tail_m = place_atom_rows(values, np.ones_like(values), bucket, n)
         return probs, tail_p, tail_m
 
     def rvs(self, k: FloatArray, ctx: CostContext, rng: np.random.Generator) -> FloatArray:
         """The cost for each entry of ``k`` (currency units; the shape of k): it is
-        certain, so ``rng`` is not used."""
+        certain, so ``rng`` is not used.
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng()
+        >>> LinearCost(1e7, 500.0).rvs(np.array([1e4, 1e6]), CostContext(1e6, 0.0), rng).tolist()
+        [15000000.0, 510000000.0]
+        """
         return np.asarray(np.broadcast_to(self.mean(k, ctx), np.shape(k)), dtype=np.float64)
 
 
@@ -674,12 +925,26 @@ class SurchargeCost:
             )
 
     def probability(self, k: Any) -> Any:
-        """The chance of a surcharge given K = k (see :func:`log_ramp`; broadcasts over k)."""
+        """The chance of a surcharge given K = k (see :func:`log_ramp`; broadcasts over k).
+
+        Examples
+        --------
+        >>> fine = SurchargeCost(0.1, 0.9, 0.005, 0.25, 0.03)
+        >>> fine.probability([1e4, 1e5, 1e6]).tolist()  # halfway in log10 K at 1e5
+        [0.1, 0.5, 0.9]
+        """
         return log_ramp(k, self.k_small, self.k_large, self.p_small, self.p_large)
 
     def amount(self, k: Any, ctx: CostContext) -> Any:
         """The surcharge when imposed, a capped share of ``ctx.annual_sales``
-        (currency units; broadcasts over k and ctx)."""
+        (currency units; broadcasts over k and ctx).
+
+        Examples
+        --------
+        >>> fine = SurchargeCost(0.1, 0.9, 0.005, 0.25, 0.03)
+        >>> fine.amount([1e4, 1e6], CostContext(1e6, 1e11)).round().tolist()  # KRW on 100 bn sales
+        [158113883.0, 500000000.0]
+        """
         share = np.asarray(np.power(_ratio(k, self.reference_records), self.elasticity))
         share *= self.share_at_reference
         np.minimum(share, self.cap_share, out=share)
@@ -687,15 +952,37 @@ class SurchargeCost:
 
     def mean(self, k: Any, ctx: CostContext) -> Any:
         """E[C | K = k] = ``probability(k) * amount(k, ctx)`` (currency units;
-        broadcasts over k and ctx)."""
+        broadcasts over k and ctx).
+
+        Examples
+        --------
+        >>> fine = SurchargeCost(0.1, 0.9, 0.005, 0.25, 0.03)
+        >>> fine.mean([1e4, 1e6], CostContext(1e6, 1e11)).round().tolist()  # KRW
+        [15811388.0, 450000000.0]
+        """
         return self.probability(k) * self.amount(k, ctx)
 
     def levels(self, k: Any, ctx: CostContext) -> tuple[Any, ...]:
-        """The two amounts C takes given K = k: none, or the surcharge."""
+        """The two amounts C takes given K = k: none, or the surcharge (currency units).
+
+        Examples
+        --------
+        >>> fine = SurchargeCost(0.1, 0.9, 0.005, 0.25, 0.03)
+        >>> [float(x) for x in fine.levels(1e6, CostContext(1e6, 1e11))]  # KRW
+        [0.0, 500000000.0]
+        """
         return (np.zeros_like(np.asarray(k, dtype=np.float64)), self.amount(k, ctx))
 
     def ppf(self, q: Any, k: Any, ctx: CostContext) -> Any:
-        """The q-quantile of C given K = k: the surcharge if q exceeds the chance of none."""
+        """The q-quantile of C given K = k: the surcharge if q exceeds the chance of
+        none (currency units; broadcasts).
+
+        Examples
+        --------
+        >>> fine = SurchargeCost(0.1, 0.9, 0.005, 0.25, 0.03)
+        >>> fine.ppf([0.05, 0.5], 1e6, CostContext(1e6, 1e11)).tolist()  # KRW; P(none) = 0.1
+        [0.0, 500000000.0]
+        """
         return np.where(np.asarray(q) > 1.0 - self.probability(k), self.amount(k, ctx), 0.0)
 
     def limited_mean(self, k: Any, ctx: CostContext, limit: float) -> Any:
@@ -711,11 +998,25 @@ class SurchargeCost:
         return self.probability(k) * np.minimum(self.amount(k, ctx), limit)
 
     def second_moment(self, k: Any, ctx: CostContext, limit: float) -> Any:
-        """E[min(C, limit)^2 | K = k] (currency units squared; broadcasts over k)."""
+        """E[min(C, limit)^2 | K = k] (currency units squared; broadcasts over k).
+
+        Examples
+        --------
+        >>> fine = SurchargeCost(0.1, 0.9, 0.005, 0.25, 0.03)
+        >>> float(fine.second_moment(1e6, CostContext(1e6, 1e11), 1e8))  # KRW^2: 0.9 * 1e8 ** 2
+        9000000000000000.0
+        """
         return self.probability(k) * np.minimum(self.amount(k, ctx), limit) ** 2
 
     def stop_loss(self, k: Any, ctx: CostContext, x: Any) -> Any:
-        """E[(C - x)+ | K = k] (currency units; broadcasts over k and x)."""
+        """E[(C - x)+ | K = k] (currency units; broadcasts over k and x).
+
+        Examples
+        --------
+        >>> fine = SurchargeCost(0.1, 0.9, 0.005, 0.25, 0.03)
+        >>> fine.stop_loss(1e6, CostContext(1e6, 1e11), [0.0, 1e8]).tolist()  # KRW
+        [450000000.0, 360000000.0]
+        """
         xs = np.asarray(x, dtype=np.float64)
         p = self.probability(k)
         # (C - x)+ is C - x for x < 0, whether the surcharge comes or not.
@@ -740,12 +1041,27 @@ class SurchargeCost:
 
     def severity(self, k: float, ctx: CostContext) -> Severity:
         """C given one K = k as an engine severity: no surcharge, or the
-        surcharge (currency units), with their probabilities."""
+        surcharge (currency units), with their probabilities.
+
+        Examples
+        --------
+        >>> fine = SurchargeCost(0.1, 0.9, 0.005, 0.25, 0.03)
+        >>> fine.severity(1e6, CostContext(1e6, 1e11)).mean()  # KRW: 0.9 * 500 million
+        450000000.0
+        """
         p = float(self.probability(k))
         return AtomicSeverity([0.0, float(self.amount(k, ctx))], [1.0 - p, p])
 
     def rvs(self, k: FloatArray, ctx: CostContext, rng: np.random.Generator) -> FloatArray:
         """One draw of C per entry of ``k`` from ``rng``: the surcharge or 0
-        (currency units; the shape of k)."""
+        (currency units; the shape of k).
+
+        Examples
+        --------
+        >>> fine = SurchargeCost(0.1, 0.9, 0.005, 0.25, 0.03)
+        >>> draws = fine.rvs(np.full(1_000, 1e6), CostContext(1e6, 1e11), np.random.default_rng(1))
+        >>> np.unique(draws).tolist()  # KRW
+        [0.0, 500000000.0]
+        """
         hit = rng.random(np.shape(k)) < self.probability(k)
         return np.asarray(np.where(hit, self.amount(k, ctx), 0.0), dtype=np.float64)

@@ -157,7 +157,15 @@ class IncidentHistory:
 
     @property
     def total_incidents(self) -> int:
-        """Incidents over all observed years."""
+        """Incidents over all observed years.
+
+        Examples
+        --------
+        >>> h = IncidentHistory.from_rows([{"year": y, "records_held": 10_000, "incidents": n}
+        ...                                for y, n in [(2022, 1), (2023, 2)]])
+        >>> h.total_incidents
+        3
+        """
         return sum(y.incidents for y in self.years)
 
     def unknown_costs(self, categories: Iterable[str]) -> tuple[int, int, list[str]] | None:

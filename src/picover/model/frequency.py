@@ -77,7 +77,19 @@ class FrequencyModel:
     )
 
     def rate_for(self, sector: str) -> float:
-        """The base rate of a sector; an unknown sector is an error listing the known ones."""
+        """The base rate of a sector (incidents a year at ``reference_records``);
+        an unknown sector is an error listing the known ones.
+
+        Examples
+        --------
+        >>> fm = FrequencyModel({"retail": 0.002, "finance": 0.004}, 1e4, 0.6, 2.0)
+        >>> fm.rate_for("retail")
+        0.002
+        >>> fm.rate_for("mining")
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown sector 'mining'; the model knows: finance, retail
+        """
         try:
             return self.base_rate[sector]
         except KeyError:
@@ -85,7 +97,14 @@ class FrequencyModel:
             raise ValueError(f"unknown sector {sector!r}; the model knows: {known}") from None
 
     def prior_mean(self, records: Any, sector: str) -> Any:
-        """Prior expected incidents per year (vectorised over ``records``)."""
+        """Prior expected incidents per year (vectorised over ``records``).
+
+        Examples
+        --------
+        >>> fm = FrequencyModel({"retail": 0.1}, 1e6, 0.6, 2.0)
+        >>> fm.prior_mean(np.array([1e5, 1e6, 1e7]), "retail").round(6).tolist()  # 0.1 * 10 ** 0.6
+        [0.025119, 0.1, 0.398107]
+        """
         ratio = records / self.reference_records
         return check_rate(self.rate_for(sector) * ratio**self.size_elasticity * self.modifier)
 
@@ -158,20 +177,46 @@ class FrequencyEstimate:
 
     @property
     def dist(self) -> Any:
-        """Next year's count: scipy frozen ``nbinom`` (``poisson`` when the rate is certain)."""
+        """Next year's count: scipy frozen ``nbinom`` (``poisson`` when the rate is certain).
+
+        Examples
+        --------
+        >>> fm = FrequencyModel({"retail": 0.1}, 1e6, 0.6, 2.0)
+        >>> est = estimate(fm, Organisation(1_000_000, 5e9, "retail"))
+        >>> round(float(est.dist.pmf(0)), 6)  # P(no incident next year): (20 / 21) ** 2
+        0.907029
+        """
         if math.isinf(self.shape):
             return stats.poisson(self.posterior_mean)
         return stats.nbinom(self.shape, self.rate / (self.rate + 1.0))
 
     def counts(self) -> Frequency:
-        """Next year's count as an engine frequency (no scipy object built)."""
+        """Next year's count as an engine frequency (no scipy object built).
+
+        Examples
+        --------
+        >>> fm = FrequencyModel({"retail": 0.1}, 1e6, 0.6, 2.0)
+        >>> est = estimate(fm, Organisation(1_000_000, 5e9, "retail"))
+        >>> round(est.counts().mean(), 12)  # incidents a year
+        0.1
+        """
         if math.isinf(self.shape):
             return Poisson(self.posterior_mean)
         return NegativeBinomial(self.shape, self.rate / (self.rate + 1.0))
 
     @property
     def observed_rate(self) -> float:
-        """Incidents per unit of exposure in the history (NaN without history)."""
+        """Incidents per unit of exposure in the history (NaN without history).
+
+        Examples
+        --------
+        >>> from picover.model.exposure import IncidentHistory
+        >>> fm = FrequencyModel({"retail": 0.1}, 1e6, 0.6, 2.0)
+        >>> h = IncidentHistory.from_rows([{"year": y, "records_held": 1_000_000, "incidents": n}
+        ...                                for y, n in [(2022, 1), (2023, 2)]])
+        >>> estimate(fm, Organisation(1_000_000, 5e9, "retail", history=h)).observed_rate  # a year
+        1.5
+        """
         if self.exposure_observed == 0:
             return math.nan
         return self.incidents_observed / self.exposure_observed

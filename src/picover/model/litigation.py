@@ -54,11 +54,25 @@ class Litigation:
             )
 
     def p_suit(self, k: Any) -> Any:
-        """P(lawsuit | K = k)."""
+        """P(lawsuit | K = k) (broadcasts over k).
+
+        Examples
+        --------
+        >>> lit = Litigation(p_suit_small=0.05, p_suit_large=1.0, q_liable=0.5)
+        >>> lit.p_suit([1e3, 1e5, 1e7]).tolist()  # flat below 1e4 and above 1e6 records
+        [0.05, 0.525, 1.0]
+        """
         return log_ramp(k, self.k_small, self.k_large, self.p_suit_small, self.p_suit_large)
 
     def probability(self, trigger: str, k: Any) -> Any:
-        """P(the trigger happens | K = k) for "incident", "suit" or "liability"."""
+        """P(the trigger happens | K = k) for "incident", "suit" or "liability".
+
+        Examples
+        --------
+        >>> lit = Litigation(p_suit_small=0.05, p_suit_large=1.0, q_liable=0.5)
+        >>> lit.probability("incident", 1e5), float(lit.probability("liability", 1e5))
+        (1.0, 0.2625)
+        """
         if trigger == "incident":
             return 1.0
         if trigger == "suit":
@@ -81,5 +95,11 @@ class Litigation:
 
     @property
     def breakpoints(self) -> tuple[float, float]:
-        """Where p_suit changes slope (quadrature over K splits there)."""
+        """Where p_suit changes slope (quadrature over K splits there), in records.
+
+        Examples
+        --------
+        >>> Litigation(p_suit_small=0.05, p_suit_large=1.0, q_liable=0.5).breakpoints
+        (10000.0, 1000000.0)
+        """
         return (self.k_small, self.k_large)

@@ -135,6 +135,15 @@ class Policy:
         ------
         ValueError
             If the policy names a category the model does not have.
+
+        Examples
+        --------
+        >>> import picover as pc
+        >>> costs = pc.BreachModel.preset("kr").costs
+        >>> Policy(limit=1e9).covered(costs)  # every insurable category: not fines
+        ['investigation', 'attorney_fees', 'consolation', 'crisis_management']
+        >>> Policy(limit=1e9, covers={"consolation", "fines"}).covered(costs)
+        ['consolation', 'fines']
         """
         known = set(categories)
         # covers is a set: sorted, so that the name an error gives never varies.
@@ -159,17 +168,36 @@ class Policy:
         return chosen
 
     def sublimit(self, category: str) -> float:
-        """The per-incident sublimit of a category (``inf`` when none)."""
+        """The per-incident sublimit of a category (currency units; ``inf`` when none).
+
+        Examples
+        --------
+        >>> p = Policy(limit=1e9, sublimits={"investigation": 5e7})  # KRW
+        >>> p.sublimit("investigation"), p.sublimit("consolation")
+        (50000000.0, inf)
+        """
         return self.sublimits.get(category, math.inf)
 
     @property
     def has_incident_terms(self) -> bool:
-        """Whether a retention, per-incident limit or coinsurance acts on each incident's sum."""
+        """Whether a retention, per-incident limit or coinsurance acts on each incident's sum.
+
+        Examples
+        --------
+        >>> Policy(limit=1e9).has_incident_terms, Policy(retention=1e7).has_incident_terms
+        (False, True)
+        """
         return self.retention > 0 or math.isfinite(self.per_incident_limit) or self.coinsurance < 1
 
     @property
     def has_annual_terms(self) -> bool:
-        """Whether an aggregate retention or limit acts on the year's total."""
+        """Whether an aggregate retention or limit acts on the year's total.
+
+        Examples
+        --------
+        >>> Policy().has_annual_terms, Policy(limit=1e9).has_annual_terms
+        (False, True)
+        """
         return self.aggregate_retention > 0 or math.isfinite(self.limit)
 
 

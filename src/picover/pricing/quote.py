@@ -571,7 +571,17 @@ def ground_up_for(
 ) -> dict[str, float]:
     """The ground-up ``expected`` losses by category, their ``"total"`` summing the
     insurable categories and any other the policy covers (:func:`borne`), so that
-    it compares with the insured total."""
+    it compares with the insured total (currency units, KRW in the preset).
+
+    Examples
+    --------
+    >>> import picover as pc
+    >>> model = pc.BreachModel.preset("kr")
+    >>> gu = model.expected_losses(pc.Organisation(3_000_000, 120e9, "retail"))  # KRW a year
+    >>> covers_fines = pc.Policy(limit=1e9, covers={"consolation", "fines"})
+    >>> math.isclose(ground_up_for(model, covers_fines, gu)["total"], gu["total"] + gu["fines"])
+    True
+    """
     out = dict(expected)
     out["total"] = math.fsum(expected[c] for c in borne(model, policy))
     return out
