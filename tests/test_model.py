@@ -139,6 +139,12 @@ def test_credibility_matches_a_hand_worked_poisson_gamma_example():
     assert est.dist.var() == pytest.approx(0.2 + 0.04 / 5)
 
 
+def test_without_a_history_the_posterior_is_the_prior_exactly():
+    est = MODEL.frequency(org(3e6))
+    assert est.posterior_mean == est.prior_mean  # not shape / (shape / prior), rounded
+    assert est.credibility == 0.0
+
+
 def test_history_exposure_weights_smaller_past_years_less():
     # Half the records five years ago: that year counts (0.5)^0.6 = 0.66 of a year.
     model = MODEL.with_params(

@@ -55,7 +55,12 @@ def test_wang_transform_by_hand():
     g = lambda u: norm.cdf(norm.ppf(u) + lam)  # noqa: E731
     expected = 1e6 * g(0.1) + 4e6 * g(0.02) - MEAN
     assert pc.WangTransform(lam).risk_load(SMALL) == pytest.approx(expected, rel=1e-12)
-    assert pc.WangTransform(0.0).risk_load(SMALL) == pytest.approx(0.0, abs=1e-6)
+    assert pc.WangTransform(0.0).risk_load(SMALL) == 0.0  # the identity: no load at all
+    # A small lam keeps its digits: the load is about lam times the integral of
+    # phi(Phi^-1(u)) over the steps (the first-order term of g), 1e-9 of the mean.
+    tiny = 1e-9
+    first_order = tiny * (1e6 * norm.pdf(norm.ppf(0.1)) + 4e6 * norm.pdf(norm.ppf(0.02)))
+    assert pc.WangTransform(tiny).risk_load(SMALL) == pytest.approx(first_order, rel=1e-6)
 
 
 def test_premium_basis_keeps_every_component():

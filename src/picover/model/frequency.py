@@ -257,7 +257,8 @@ def estimate(model: FrequencyModel, org: Organisation) -> FrequencyEstimate:
     rate = prior_rate + w_obs
     return FrequencyEstimate(
         prior_mean=prior,
-        posterior_mean=shape / rate,
+        # Nothing observed: the prior itself, not shape / (shape / prior) rounded.
+        posterior_mean=prior if n_obs == 0 and w_obs == 0 else shape / rate,
         credibility=w_obs / rate,
         shape=shape,
         rate=rate,

@@ -189,12 +189,15 @@ class WangTransform:
                 "the tail pays the limit), or compute the loss with a smaller tail_tol "
                 "(BreachModel.annual_loss) and apply the basis to it"
             )
+        if self.lam == 0.0:
+            return 0.0  # g is the identity
         x = dist.support
         sf = np.asarray(dist.sf(x[:-1]), dtype=np.float64)
         distorted = special.ndtr(special.ndtri(sf) + self.lam)
-        # Premium = x_0 + sum over steps of the step's width times g(P(S > x_j)).
-        wang = float(x[0] + (np.diff(x) * distorted).sum())
-        return wang - dist.mean()
+        # The premium is x_0 plus each step's width times g(P(S > x_j)), and the
+        # mean the same with P(S > x_j) itself: their difference step by step
+        # keeps the digits a small load would lose as a difference of totals.
+        return float((np.diff(x) * (distorted - sf)).sum())
 
 
 @attrs.frozen
