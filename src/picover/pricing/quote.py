@@ -104,10 +104,28 @@ class Compliance:
 
     @property
     def required(self) -> bool:
+        """Whether the organisation must insure (the obligation's answer).
+
+        Examples
+        --------
+        >>> import datetime, picover as pc
+        >>> shop = pc.Organisation(records=5_000, annual_sales=3e9, sector="retail")
+        >>> compliance(shop, pc.Policy(limit=3e7), datetime.date(2025, 1, 1)).required
+        False
+        """
         return self.obligation.required
 
     @property
     def minimum_coverage(self) -> float | None:
+        """The minimum amount the law sets (KRW), or None without a duty.
+
+        Examples
+        --------
+        >>> import datetime, picover as pc
+        >>> shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
+        >>> compliance(shop, pc.Policy(limit=3e7), datetime.date(2025, 1, 1)).minimum_coverage
+        50000000.0
+        """
         return self.obligation.minimum_coverage
 
 
