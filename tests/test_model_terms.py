@@ -13,7 +13,7 @@ import warnings
 import attrs
 import numpy as np
 import pytest
-from scipy import integrate, optimize
+from scipy import integrate, optimize, stats
 
 import picover as pc
 from picover.model.bends import bends
@@ -308,6 +308,33 @@ def test_without_investigation_the_nodes_leave_no_lumps():
     np.testing.assert_allclose(few, many, rtol=0, atol=3e-5)
 
 
+def _capped_consolation(k: float, limit: float) -> float:
+    """E[min(award M, limit)] for the preset's claimants M, summed over M: a real K
+    mixes Binomial(floor K, c) and Binomial(floor K + 1, c) with weight K - floor K
+    on the second (so that E[M] = c K), and only counts within 12 standard
+    deviations of c K carry any mass worth summing."""
+    c, award = CONSOLATION.claim_rate, CONSOLATION.paid_award
+    lo = math.floor(k)
+    spread = 12.0 * math.sqrt(c * (lo + 1)) + 3.0
+    m = np.arange(max(0, math.floor(c * k - spread)), math.ceil(c * k + spread) + 1)
+    pmf = (1 - (k - lo)) * stats.binom.pmf(m, lo, c) + (k - lo) * stats.binom.pmf(m, lo + 1, c)
+    return float((pmf * np.minimum(award * m, limit)).sum())
+
+
+def test_the_capped_consolation_by_hand():
+    # K = 1,000 claimants' count M ~ Binomial(1000, 0.003), each paid 1e5, capped
+    # at 2e5: E = 1e5 P(M = 1) + 2e5 P(M >= 2), with P(M = 0) = 0.997^1000 and
+    # P(M = 1) = 3 * 0.997^999. The mean itself, 3e5, would say min(E[C], L) = 2e5.
+    p0, p1 = 0.997**1000, 3 * 0.997**999
+    by_hand = 1e5 * p1 + 2e5 * (1 - p0 - p1)
+    assert by_hand == pytest.approx(175_173.72, abs=0.01)
+    assert _capped_consolation(1000.0, 2e5) == pytest.approx(by_hand, rel=1e-12)
+    assert float(CONSOLATION.limited_mean(1000.0, None, 2e5)) == pytest.approx(by_hand, rel=1e-9)
+    # A real K mixes the two whole counts around it.
+    mixed = 0.25 * _capped_consolation(1000.0, 2e5) + 0.75 * _capped_consolation(1001.0, 2e5)
+    assert float(CONSOLATION.limited_mean(1000.75, None, 2e5)) == pytest.approx(mixed, rel=1e-9)
+
+
 @pytest.mark.parametrize("records", [3_944, 400_000, 3_000_000, 30_000_000])
 @pytest.mark.parametrize("sublimit", [3e7, 1e8, 2e9])
 def test_a_consolation_sublimit_in_closed_form(records, sublimit):
@@ -320,7 +347,9 @@ def test_a_consolation_sublimit_in_closed_form(records, sublimit):
     lit = MODEL.litigation
 
     def paid(k: float) -> float:
-        return float(lit.probability("liability", k) * CONSOLATION.limited_mean(k, None, sublimit))
+        # Summed here over the claimants, not through the category's own
+        # limited_mean, which the closed form itself uses.
+        return float(lit.probability("liability", k) * _capped_consolation(k, sublimit))
 
     exact = MODEL.frequency(o).posterior_mean * over_k(paid, records, [sublimit / 300])
     got = MODEL.expected_losses(o, policy)["total"]
