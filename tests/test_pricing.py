@@ -590,6 +590,39 @@ def test_recommendation_by_cost_of_risk():
     se = np.asarray(table["cost_of_risk_se_krw"])
     assert np.all(se >= 0)
     assert np.all(se <= 0.01 * np.asarray(table["cost_of_risk_krw"]))
+    # Row by row, each figure from its definition: the premium is the quote's,
+    # the retained mean the ground-up total less the insured mean, and the cost
+    # premium + retained mean + 0.1 (retained TVaR 99% - retained mean).
+    ground_up = MODEL.expected_losses(org)["total"]
+    for row in table.to_records():
+        policy = pc.Policy(limit=row["limit_krw"], retention=row["retention_krw"])
+        q = pc.quote(org, policy, as_of=DAY)
+        assert row["premium_krw"] == pytest.approx(q.premium.gross, rel=1e-12)
+        assert row["retained_mean_krw"] == pytest.approx(ground_up - q.loss.mean(), rel=1e-9)
+        assert row["retained_tvar99_krw"] == pytest.approx(q.retained.tvar99, rel=1e-9)
+        by_hand = (
+            row["premium_krw"] + row["retained_mean_krw"]
+            + 0.1 * (row["retained_tvar99_krw"] - row["retained_mean_krw"])
+        )  # fmt: skip
+        assert row["cost_of_risk_krw"] == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_the_risk_charge_decides_between_keeping_and_insuring():
+    # Without a charge for the retained tail, insuring a KRW of loss costs the
+    # premium's loading on it and saves only that KRW: the least cover wins, the
+    # lowest limit with the largest retention. With a charge of 1 the cost is the
+    # premium plus the retained TVaR, and the widest limit wins. No duty before
+    # 2019, so the statutory minimum does not decide.
+    org = pc.Organisation(records=2_000_000, annual_sales=3e10, sector="retail")
+    day = datetime.date(2018, 1, 1)
+    ladder, retentions = [1e8, 1e9, 1e10], [0.0, 5e7]
+    cheap = pc.recommend_coverage(org, rule="cost_of_risk", ladder=ladder,
+                                  retentions=retentions, risk_charge=0.0, as_of=day)  # fmt: skip
+    assert (cheap.limit, cheap.retention) == (1e8, 5e7)
+    wary = pc.recommend_coverage(org, rule="cost_of_risk", ladder=ladder,
+                                 retentions=retentions, risk_charge=1.0, as_of=day)  # fmt: skip
+    assert wary.limit == 1e10
+    assert cheap.statutory_minimum is None
 
 
 def test_recommendation_errors():
@@ -665,19 +698,28 @@ def test_compare_errors():
 
 def test_default_premium_moves_smoothly_across_the_limit_atom():
     # The retailer's limit is exhausted with probability ~0.5%: a VaR-99.5%
-    # capital would jump to the limit between these frequencies. With TVaR
-    # the gross premium grows about in step with the pure premium.
+    # capital jumps to the limit between these frequencies, and a VaR-based
+    # premium with it (the control below). TVaR at the same level grows about in
+    # step with the pure premium. (The default basis holds capital to the 99%
+    # TVaR; the 99.5% level is where this book's atom crosses.)
     policy = pc.Policy(limit=1e9, retention=1e7)
-    gross, pure, p_exhaust = [], [], []
+    bases = {
+        measure: pc.PremiumBasis(pc.CostOfCapital(level=0.995, measure=measure))
+        for measure in ("tvar", "var")
+    }
+    gross = {measure: [] for measure in bases}
+    pure, p_exhaust = [], []
     for modifier in (0.85, 0.95, 1.05):
         model = MODEL.with_params({"frequency.modifier": modifier})
-        q = pc.quote(shop(), policy, model=model, as_of=DAY)
-        gross.append(q.premium.gross)
-        pure.append(q.premium.pure)
-        p_exhaust.append(q.p_exhaust)
+        loss = model.annual_loss(shop(), policy)
+        for measure, basis in bases.items():
+            gross[measure].append(basis.apply(loss).gross)
+        pure.append(loss.mean())
+        p_exhaust.append(float(loss.pmf(policy.limit)))
     assert min(p_exhaust) < 0.005 < max(p_exhaust)  # the atom crosses the VaR level
-    for i in (1, 2):
-        assert gross[i] / gross[i - 1] < 1.2 * pure[i] / pure[i - 1]
+    growth = lambda g, i: (g[i] / g[i - 1]) / (pure[i] / pure[i - 1])  # noqa: E731
+    assert all(growth(gross["tvar"], i) < 1.2 for i in (1, 2))
+    assert max(growth(gross["var"], i) for i in (1, 2)) > 1.5  # the jump TVaR avoids
 
 
 def test_sorting_puts_unknown_compliance_last_either_way():
