@@ -438,7 +438,8 @@ def test_files_with_a_byte_order_mark_are_read(capsys, tmp_path):
     reference = json.loads(cli(capsys, "quote", EXAMPLES / "retailer.toml", "--format", "json")[1])
     assert json.loads(out) == reference
     case = json.dumps({"organisation": {"records": 40_000, "annual_sales": 3e9,
-                                        "sector": "retail"}})  # fmt: skip
+                                        "sector": "retail"},
+                       "settings": {"as_of": "2025-03-01"}})  # fmt: skip
     assert cli(capsys, "check", write(tmp_path, "bom.json", bom + case))[0] == 0
     table = write(tmp_path, "bom.csv", bom + "records,annual_sales,sector\n10,1e9,retail\n")
     code, out, err = cli(capsys, "portfolio", table, "--policy", EXAMPLES / "portfolio_policy.toml")
@@ -518,7 +519,8 @@ def test_numerical_warnings_are_one_line_each(capsys, tmp_path):
     # A retention that takes nearly everything: the figure is rough, and the
     # user hears it as one line (no source path, no second line), output intact.
     case = write(tmp_path, "far.toml", "[organisation]\nrecords = 1000\nannual_sales = 5e10\n"
-                 'sector = "retail"\n[policy]\naggregate_retention = 1e10\n')  # fmt: skip
+                 'sector = "retail"\n[policy]\naggregate_retention = 1e10\n'
+                 "[settings]\nas_of = 2025-03-01\n")  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # run() records warnings itself, whatever the filters
         code, out, err = cli(capsys, "quote", case)

@@ -255,14 +255,17 @@ def test_fines_are_reported_but_not_in_the_total_or_the_cover():
 
 
 def test_insured_never_exceeds_ground_up_nor_the_limit():
+    # Each year the insurer pays at most min(S, limit) of the ground-up total S
+    # (which counts every incident's investigation), so on average at most
+    # E[min(S, limit)], read off the ground-up distribution (to its grid's
+    # rounding, 1e-6 here).
     o = org(3e6)
-    gu = MODEL.expected_losses(o)["total"]
+    ground_up = MODEL.annual_loss(o)
     for policy in POLICIES.values():
         if policy is None:
             continue
         insured = MODEL.expected_losses(o, policy)["total"]
-        assert insured <= gu
-        assert insured <= policy.limit
+        assert insured <= ground_up.lev(policy.limit) * (1 + 1e-6)
         dist = MODEL.annual_loss(o, policy)
         assert dist.support[-1] <= policy.limit
 
@@ -591,9 +594,10 @@ def test_recommendation_without_second_moments_falls_back_on_the_reach():
     model = attrs.evolve(MODEL, costs=costs)
     o = pc.Organisation(records=2_000_000, annual_sales=5e10, sector="retail")
     assert model._plain_moments(o, pc.Policy())[1] is None
-    day = datetime.date(2025, 1, 1)
+    day = datetime.date(2018, 1, 1)  # no statutory minimum to decide for both
     got = pc.recommend_coverage(o, model=model, as_of=day)
     want = pc.recommend_coverage(o, model=MODEL, as_of=day)
+    assert got.rule == want.rule == "exceedance"
     assert got.limit == want.limit
     assert got.exceedance == pytest.approx(want.exceedance, rel=0.02)
 
@@ -618,3 +622,17 @@ def test_each_categorys_ppf_against_its_own_draws(name):
             expected = float(np.quantile(draws, q, method="inverted_cdf"))
             got = float(cost.ppf(q, k, ctx))
             assert got == pytest.approx(expected, rel=0.02, abs=1.0), (k, q)
+
+
+@pytest.mark.parametrize("records", [1e3, 1e5, 3e6, 5e7])
+@pytest.mark.parametrize("tol", [1e-2, 1e-4, 1e-6])
+@pytest.mark.parametrize("policy", [None, pc.Policy(limit=1e9, retention=1e7)])
+def test_the_reach_is_exceeded_no_more_often_than_promised(records, tol, policy):
+    # reach(tol) is a bound from the largest incident and the count, computed
+    # without a distribution: the distribution, on a grid reaching far beyond
+    # (tail_tol 1e-9), exceeds it with probability at most tol.
+    o = org(records)
+    x = MODEL.reach(o, policy, tol=tol)
+    dist = MODEL.annual_loss(o, policy, tail_tol=1e-9)
+    beyond = dist.tail_mass if x > dist.tail_from else float(dist.sf(x))
+    assert beyond <= tol

@@ -6,6 +6,7 @@ import datetime
 import math
 import warnings
 
+import attrs
 import numpy as np
 import pytest
 
@@ -105,7 +106,16 @@ def test_elasticities():
     assert by["consolation.award"].elasticity == pytest.approx(
         base["consolation"] / base["total"], rel=1e-6
     )
-    assert by["organisation.records"].elasticity > 0.6  # size raises both frequency and cost
+
+    # Records move both the rate and the costs: a central difference by hand, at
+    # 0.1% either side (a difference of that width is within 1e-6 of the slope).
+    def total(records: int) -> float:
+        o = attrs.evolve(ORG, records=records)
+        return MODEL.expected_losses(o)["total"]
+
+    up, down = round(ORG.records * 1.001), round(ORG.records / 1.001)
+    by_hand = math.log(total(up) / total(down)) / math.log(up / down)
+    assert by["organisation.records"].elasticity == pytest.approx(by_hand, rel=1e-4)
 
 
 def test_sweep_over_policy_and_premium_settings():
@@ -198,14 +208,25 @@ def test_unknown_path_lists_the_valid_ones():
         assert valid in message
 
 
-def test_recommended_limit_responds_to_the_claim_rate():
+def test_recommended_limit_responds_to_the_incident_rate():
+    # Before 2019 no statutory minimum sets a floor, which would decide both
+    # (5e8 for this firm today): the exceedance rule alone moves the limit, to
+    # what recommend_coverage gives at each rate (5e7 at half the rate, 2e9 at
+    # twice it). (The claim rate barely moves it: this firm's 1% tail is made
+    # of incidents without a judgment.)
+    before = datetime.date(2018, 1, 1)
+    modifiers = [0.5, 2.0]
     s = pc.sensitivity.sweep(
-        ORG, POLICY, model=MODEL, output="recommended_limit", as_of=DAY,
-        grid={"consolation.claim_rate": [0.0005, 0.015]},
+        ORG, POLICY, model=MODEL, output="recommended_limit", as_of=before,
+        grid={"frequency.modifier": modifiers},
     )  # fmt: skip
     low, high = (r["recommended_limit"] for r in s.to_records())
-    assert high >= low
-    assert np.isfinite(low)
+    assert high > low
+    for modifier, limit in zip(modifiers, (low, high), strict=True):
+        model = MODEL.with_params({"frequency.modifier": modifier})
+        rec = pc.recommend_coverage(ORG, model=model, as_of=before)
+        assert rec.statutory_minimum is None
+        assert limit == rec.limit
 
 
 def test_rate_on_line_of_an_unlimited_policy_is_refused():

@@ -397,3 +397,13 @@ def test_minimum_is_non_decreasing(n, x):
     for subjects in n:
         low = kr.minimum_coverage(subjects, x_lo, as_of=B_DAY)
         assert low <= kr.minimum_coverage(subjects, x_hi, as_of=B_DAY)
+
+
+def test_a_fractional_daily_average_is_taken_as_given_by_the_arrays():
+    # 9,999.6 data subjects a day on average is below the 10,000 threshold, and
+    # 99,999.6 below the 100,000 band edge: rounding to whole people would put
+    # the first under the duty and the second in the band above.
+    required, amount = kr.obligation_arrays([9_999.6, 99_999.6], [2e9, 2e9], as_of=date(2025, 1, 1))
+    assert required.tolist() == [False, True]
+    assert math.isnan(amount[0])
+    assert amount[1] == 5e7
