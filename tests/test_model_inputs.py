@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
 
 import picover as pc
@@ -336,3 +337,27 @@ def test_history_files_and_rows_are_read_strictly(tmp_path):
     held = r"records_held must be a whole number in \[0, 10000000000\]"
     with pytest.raises(ValueError, match=held):
         pc.IncidentHistory.from_rows([{"year": 2023, "records_held": 10**20, "incidents": 1}])
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        (("x", 1e9), TypeError, r"CostContext.records must be a number"),
+        ((1e4, float("nan")), ValueError, r"CostContext.annual_sales must be finite and >= 0"),
+        ((np.array([[1e4], [-1.0]]), 1e9), ValueError, r"CostContext.records must be finite"),
+    ],
+)
+def test_a_cost_context_takes_only_amounts(args, error, match):
+    with pytest.raises(error, match=match):
+        pc.model.costs.CostContext(*args)
+
+
+def test_a_frequency_estimate_is_validated():
+    from picover.model.frequency import FrequencyEstimate
+
+    with pytest.raises(ValueError, match=r"FrequencyEstimate.prior_mean must be >= 0"):
+        FrequencyEstimate(-1.0, 0.1, 0.0, 2.0, 20.0, 0, 0, 0.0)
+    with pytest.raises(ValueError, match=r"FrequencyEstimate.credibility must be"):
+        FrequencyEstimate(0.1, 0.1, 1.5, 2.0, 20.0, 0, 0, 0.0)
+    with pytest.raises(ValueError, match=r"FrequencyEstimate.years_observed must be a whole"):
+        FrequencyEstimate(0.1, 0.1, 0.0, 2.0, 20.0, 1.5, 0, 0.0)

@@ -59,6 +59,18 @@ TRIGGERS = ("incident", "suit", "liability")
 MAX_AMOUNT = 1e18
 
 
+def _amounts(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate a context field: finite numbers >= 0, a scalar or an array (checked
+    whole, without a copy: contexts are built for chunks of a book)."""
+    values = np.asarray(value)
+    if values.dtype.kind not in "iuf":
+        raise TypeError(
+            f"CostContext.{attribute.name} must be a number or an array of numbers; got {value!r}"
+        )
+    if not (np.isfinite(values).all() and (values >= 0).all()):
+        raise ValueError(f"CostContext.{attribute.name} must be finite and >= 0; got {value!r}")
+
+
 @attrs.frozen
 class CostContext:
     """What a cost may depend on besides K: the organisation's size and sales.
@@ -80,8 +92,8 @@ class CostContext:
     [[7905694.0, 14058533.0], [158113883.0, 281170663.0]]
     """
 
-    records: Any
-    annual_sales: Any
+    records: Any = attrs.field(validator=_amounts)
+    annual_sales: Any = attrs.field(validator=_amounts)
 
 
 @runtime_checkable

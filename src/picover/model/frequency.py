@@ -166,14 +166,23 @@ class FrequencyEstimate:
     (0.1, 0.1)
     """
 
-    prior_mean: float
-    posterior_mean: float
-    credibility: float
-    shape: float
-    rate: float
-    years_observed: int
-    incidents_observed: int
-    exposure_observed: float
+    prior_mean: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    posterior_mean: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    credibility: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0)
+    )
+    # Infinite for a certain rate (a Poisson count).
+    shape: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True, allow_inf=True)
+    )
+    rate: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0, low_open=True, allow_inf=True)
+    )
+    years_observed: int = attrs.field(validator=_checks.whole(low=0))
+    incidents_observed: int = attrs.field(validator=_checks.whole(low=0))
+    exposure_observed: float = attrs.field(
+        converter=_checks.to_float, validator=_checks.real(low=0.0)
+    )
 
     @property
     def dist(self) -> Any:
