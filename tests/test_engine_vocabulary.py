@@ -267,3 +267,148 @@ def test_rvs_takes_rng_or_seed_not_both():
 def test_as_frequency_keeps_the_vocabulary():
     f = as_frequency(stats.poisson(0.3))
     assert f.cdf(0) == pytest.approx(math.exp(-0.3), rel=1e-15)
+
+
+# -- empirical and lattice severities against sums over their atoms ---------------
+
+SAMPLES = np.array([3e6, 1e6, 7e6, 3e6, 0.0, 2.5e7, 1e6, 3e6])
+LATTICE = np.array([0.1, 0.0, 0.35, 0.25, 0.0, 0.2, 0.1])
+BUCKET = 5e5
+
+
+def _severities():
+    """Each severity with its atoms as plain arrays (the reference's input)."""
+    values, counts = np.unique(SAMPLES, return_counts=True)
+    grid = BUCKET * np.arange(LATTICE.size)
+    return [
+        pytest.param(pc.empirical(SAMPLES), values, counts / SAMPLES.size, id="empirical"),
+        pytest.param(pc.lattice(LATTICE, bucket=BUCKET), grid, LATTICE, id="lattice"),
+    ]
+
+
+SEVERITIES = _severities()
+POINTS = np.array([-1.0, 0.0, 4e5, 5e5, 1e6, 1.2e6, 3e6, 2.5e6, 7e6, 2.5e7, 3e7, math.inf])
+
+
+@pytest.mark.parametrize(("sev", "x", "p"), SEVERITIES)
+def test_severity_functions_are_sums_over_the_atoms(sev, x, p):
+    below = x[None, :] <= POINTS[:, None]
+    assert np.allclose(sev.cdf(POINTS), (p * below).sum(axis=1), rtol=1e-14, atol=0)
+    assert np.allclose(sev.sf(POINTS), (p * ~below).sum(axis=1), rtol=1e-14, atol=0)
+    at = x[None, :] == POINTS[:, None]
+    assert np.allclose(sev.pmf(POINTS), (p * at).sum(axis=1), rtol=1e-14, atol=0)
+    limits = POINTS[POINTS >= 0]
+    lev = (np.minimum(x[None, :], limits[:, None]) * p).sum(axis=1)
+    assert np.allclose(sev.lev(limits), lev, rtol=1e-14, atol=0)
+    mean = float((x * p).sum())
+    assert sev.mean() == pytest.approx(mean, rel=1e-14)
+    assert sev.var() == pytest.approx(float(((x - mean) ** 2 * p).sum()), rel=1e-13)
+    assert sev.std() == pytest.approx(math.sqrt(((x - mean) ** 2 * p).sum()), rel=1e-13)
+    assert sev.lev(math.inf) == pytest.approx(mean, rel=1e-14)
+
+
+def test_empirical_matches_its_samples():
+    sev = pc.empirical(SAMPLES)
+    assert sev.var() == pytest.approx(float(SAMPLES.var()), rel=1e-13)
+    assert sev.cdf(3e6) == float((SAMPLES <= 3e6).mean())
+    assert sev.lev(5e6) == pytest.approx(float(np.minimum(SAMPLES, 5e6).mean()), rel=1e-14)
+    levels = np.array([0.01, 0.3, 0.55, 0.7, 0.9, 0.99])  # off the steps (multiples of 1/8)
+    ref = np.quantile(SAMPLES, levels, method="inverted_cdf")
+    assert np.array_equal(sev.ppf(levels), ref)
+
+
+@pytest.mark.parametrize(("sev", "x", "p"), SEVERITIES)
+def test_severity_quantiles_by_their_definition(sev, x, p):
+    cdf = np.cumsum(p)
+    sf = np.array([p[i + 1 :].sum() for i in range(p.size)])
+    levels = np.array([1e-9, 0.05, 0.33, 0.5, 0.8, 0.97, 1 - 1e-9])
+    v = sev.ppf(levels)
+    i = np.searchsorted(x, v)
+    assert np.array_equal(x[i], v)  # an atom
+    assert np.all(cdf[i] >= levels)
+    assert np.all((i == 0) | (cdf[np.maximum(i - 1, 0)] < levels))
+    tails = np.array([0.5, 0.12, 1e-3, 1e-12])
+    v = sev.isf(tails)
+    i = np.searchsorted(x, v)
+    assert np.array_equal(x[i], v)
+    assert np.all(sf[i] <= tails)
+    assert np.all((i == 0) | (sf[np.maximum(i - 1, 0)] > tails))
+    assert sev.median() == float(sev.ppf(0.5))
+    # The ends of the support, as the engine asks for them.
+    assert sev.ppf(0.0) == x[p > 0][0]
+    assert sev.ppf(1.0) == x[p > 0][-1]
+
+
+def test_a_tiny_tail_atom_keeps_its_digits():
+    sev = pc.lattice([1.0, 1e-18], bucket=1.0)
+    assert sev.sf(0.0) == pytest.approx(1e-18, rel=1e-12)  # 1 - cdf(0) would be 0
+    assert sev.isf(1e-17) == 0.0
+    assert sev.isf(1e-19) == 1.0
+
+
+@pytest.mark.parametrize(("sev", "x", "p"), SEVERITIES)
+def test_severities_return_a_float_for_a_scalar_and_an_array_otherwise(sev, x, p):
+    for method, arg in (
+        ("cdf", 1e6),
+        ("sf", 1e6),
+        ("pmf", 1e6),
+        ("ppf", 0.5),
+        ("isf", 0.1),
+        ("lev", 2e6),
+    ):
+        scalar = getattr(sev, method)(arg)
+        assert type(scalar) is float, method
+        vector = getattr(sev, method)([arg, arg])
+        assert isinstance(vector, np.ndarray), method
+        assert vector.tolist() == [scalar, scalar], method
+        assert getattr(sev, method)(np.full((2, 3), arg)).shape == (2, 3), method
+    for method in ("mean", "var", "std", "median"):
+        assert type(getattr(sev, method)()) is float, method
+
+
+@pytest.mark.parametrize(("sev", "x", "p"), SEVERITIES)
+def test_severity_bad_arguments_name_the_argument(sev, x, p):
+    for bad in (-0.1, 1.5, math.nan, [0.5, math.nan]):
+        with pytest.raises(ValueError, match=r"^q must be finite and in \[0, 1\]"):
+            sev.ppf(bad)
+    for bad in (0.0, 1.0, -0.1, 1.5, math.nan):
+        with pytest.raises(ValueError, match=r"^p must be finite and in \(0, 1\)"):
+            sev.isf(bad)
+    for method in ("cdf", "sf", "pmf"):
+        with pytest.raises(ValueError, match="^x must be a real number; got nan"):
+            getattr(sev, method)(math.nan)
+    with pytest.raises(ValueError, match="^u must be >= 0"):
+        sev.lev(-1.0)
+
+
+@pytest.mark.parametrize(("sev", "x", "p"), SEVERITIES)
+def test_severity_draws_are_reproducible_and_leave_numpy_alone(sev, x, p):
+    state = np.random.get_state()[1].copy()  # noqa: NPY002 - the legacy global state is the point
+    a = sev.rvs(1000, seed=3)
+    assert a.dtype == np.float64
+    assert np.isin(a, x[p > 0]).all()
+    assert np.array_equal(a, sev.rvs(1000, seed=3))
+    assert np.array_equal(a, sev.rvs(1000, seed=np.random.default_rng(3)))
+    assert np.array_equal(a, sev.rvs(1000, np.random.default_rng(3)))  # the engine's call
+    assert sev.rvs((4, 5), seed=0).shape == (4, 5)
+    one = sev.rvs(seed=3)
+    assert type(one) is float
+    assert one == sev.rvs(seed=3)
+    assert np.array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+    # Each atom drawn about as often as its probability (within 5 standard errors).
+    draws = sev.rvs(100_000, seed=4)
+    freq = np.array([(draws == v).mean() for v in x])
+    assert np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / draws.size))
+
+
+def test_severity_repr_and_identity():
+    sev = pc.empirical(SAMPLES)
+    assert repr(sev) == "AtomicSeverity(atoms=5, range=[0, 2.5e+07], mean=5.375e+06, samples=8)"
+    lat = pc.lattice(LATTICE, bucket=BUCKET)
+    assert repr(lat) == "AtomicSeverity(atoms=5, range=[0, 3e+06], mean=1.525e+06)"
+    # Still compared and hashed by identity, as before: two equal inputs are two severities.
+    twin = pc.empirical(SAMPLES)
+    assert sev == sev
+    assert sev != twin
+    assert hash(sev) == object.__hash__(sev)
+    assert len({sev, twin}) == 2
