@@ -412,3 +412,21 @@ def test_severity_repr_and_identity():
     assert sev != twin
     assert hash(sev) == object.__hash__(sev)
     assert len({sev, twin}) == 2
+
+
+def test_a_level_on_a_step_is_on_it():
+    # Ten atoms of 0.1 sum to 0.7999999999999999 at the eighth: the 0.8 quantile is
+    # still the eighth atom, as numpy's inverted-cdf quantile and LossDistribution say.
+    values = np.arange(1.0, 11.0)
+    levels = np.arange(1, 10) / 10
+    ref = np.quantile(values, levels, method="inverted_cdf")
+    assert np.array_equal(pc.empirical(values).ppf(levels), ref)
+    assert np.array_equal(pc.LossDistribution(values, [0.1] * 10).ppf(levels), ref)
+    assert np.array_equal(PmfFrequency([0.1] * 10).ppf(levels), ref - 1)
+    # Every atom is the quantile at its own cdf.
+    for sev, x, p in (param.values for param in SEVERITIES):
+        atoms = x[p > 0]
+        assert np.array_equal(sev.ppf(sev.cdf(atoms)), atoms)
+    counts = PmfFrequency(PMF)
+    k = np.flatnonzero(PMF)[:-1].astype(float)
+    assert np.array_equal(counts.ppf(counts.cdf(k)), k)

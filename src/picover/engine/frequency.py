@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from scipy import integrate, stats
 
 from picover import _checks
-from picover.engine.lossdist import LossDistribution, _scalar_or_array
+from picover.engine.lossdist import LEVEL_RTOL, LossDistribution, _scalar_or_array
 from picover.engine.simulate import as_generator
 
 ComplexArray = NDArray[np.complex128]
@@ -104,6 +104,19 @@ def _generator(rng: Any, seed: Any) -> np.random.Generator:
     if rng is not None and seed is not None:
         raise TypeError("rvs takes rng or seed, not both")
     return as_generator(seed if rng is None else rng)
+
+
+def _step_index(probs: FloatArray, qs: FloatArray) -> NDArray[np.intp]:
+    """Index of the first atom whose cumulative probability reaches each level q
+    (the last atom where rounding leaves the total short of q).
+
+    A level within ``LEVEL_RTOL`` of a step (relative to the smaller of q and
+    1 - q) counts as on it, as in :meth:`LossDistribution.ppf`: ten atoms of 0.1
+    sum to 0.7999999999999999 at the eighth, and ppf(0.8) is the eighth, not the ninth.
+    """
+    below = np.cumsum(probs)
+    i = np.searchsorted(below, qs - LEVEL_RTOL * np.minimum(qs, 1.0 - qs), side="left")
+    return np.minimum(i, probs.size - 1)
 
 
 def _never_inf(ks: FloatArray) -> FloatArray:
@@ -630,10 +643,11 @@ class PmfFrequency(_Counts):
         --------
         >>> PmfFrequency([0.7, 0.2, 0.1]).ppf([0.5, 0.8, 0.95]).tolist()
         [0.0, 1.0, 2.0]
+        >>> PmfFrequency([0.1] * 10).ppf(0.8)  # on the step, though the sum is 0.7999999999999999
+        7.0
         """
         qs = _checks.probability_levels("q", q)
-        i = np.searchsorted(np.cumsum(self.probs), qs, side="left")
-        return _scalar_or_array(np.minimum(i, self.probs.size - 1).astype(np.float64))
+        return _scalar_or_array(_step_index(self.probs, qs).astype(np.float64))
 
     def isf(self, p: Any) -> Any:
         """The smallest count k with P(N > k) <= p, for p in (0, 1): ``ppf(1 - p)``

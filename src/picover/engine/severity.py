@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from scipy import integrate, special, stats
 
 from picover import _checks
-from picover.engine.frequency import _generator, _shape_loc_scale, _unfrozen_hint
+from picover.engine.frequency import _generator, _shape_loc_scale, _step_index, _unfrozen_hint
 from picover.engine.lossdist import LossDistribution, _scalar_or_array
 
 FloatArray = NDArray[np.float64]
@@ -464,17 +464,19 @@ class AtomicSeverity:
         Vectorised over ``q``; a float for a scalar ``q``. Levels 0 and 1 give
         the smallest and the largest loss, as scipy's quantiles give the ends
         of the support: the engine asks for a claim's 1 - tol / n quantile,
-        which is 1 when the claims are many.
+        which is 1 when the claims are many. A level within ``LEVEL_RTOL``
+        (1e-12) of a step is on it, as for a LossDistribution.
 
         Examples
         --------
         >>> AtomicSeverity([1e6, 5e6], [0.8, 0.2]).ppf([0.5, 0.9, 1.0]).tolist()
         [1000000.0, 5000000.0, 5000000.0]
+        >>> AtomicSeverity(np.arange(10.0), [0.1] * 10).ppf(0.8)  # the 8th of ten
+        7.0
         """
         qs = _checks.array("q", q, low=0.0, high=1.0)
         vals, p = self._xp
-        i = np.searchsorted(np.cumsum(p), qs, side="left")
-        return _scalar_or_array(np.asarray(vals[np.minimum(i, vals.size - 1)], dtype=np.float64))
+        return _scalar_or_array(np.asarray(vals[_step_index(p, qs)], dtype=np.float64))
 
     def isf(self, p: Any) -> Any:
         """The smallest loss x with P(loss > x) <= p, for p in (0, 1): ``ppf(1 - p)``
