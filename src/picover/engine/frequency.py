@@ -4,12 +4,17 @@ The FFT engine needs a count distribution's probability generating function
 P(z) = E[z^N] at complex points; Monte Carlo needs draws. Users pass scipy
 frozen ``poisson``, ``nbinom`` or ``binom`` objects, an explicit pmf, or
 :func:`mixed_poisson`; :func:`as_frequency` turns each into one of the small
-classes below, which all share the same methods.
+classes below, which all share the same methods. Users get the same
+vocabulary as from a :class:`~picover.engine.lossdist.LossDistribution`:
+mean, var, std, pmf, cdf, sf, ppf, isf, median and rvs, each vectorised and
+a float for a scalar argument.
 """
 
 from __future__ import annotations
 
+import abc
 import math
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -18,6 +23,8 @@ from numpy.typing import NDArray
 from scipy import integrate, stats
 
 from picover import _checks
+from picover.engine.lossdist import LEVEL_RTOL, LossDistribution, _scalar_or_array
+from picover.engine.simulate import as_generator
 
 ComplexArray = NDArray[np.complex128]
 FloatArray = NDArray[np.float64]
@@ -91,8 +98,111 @@ def inverse_cdf_draws(
     return counts
 
 
+def _generator(rng: Any, seed: Any) -> np.random.Generator:
+    """The generator a draw uses: ``rng`` as the engine passes it (positionally), or
+    ``seed`` as a user gives it; both at once would leave it unclear which counts."""
+    if rng is not None and seed is not None:
+        raise TypeError("rvs takes rng or seed, not both")
+    return as_generator(seed if rng is None else rng)
+
+
+def _step_index(probs: FloatArray, qs: FloatArray) -> NDArray[np.intp]:
+    """Index of the first atom whose cumulative probability reaches each level q
+    (the last atom where rounding leaves the total short of q).
+
+    A level within ``LEVEL_RTOL`` of a step (relative to the smaller of q and
+    1 - q) counts as on it, as in :meth:`LossDistribution.ppf`: ten atoms of 0.1
+    sum to 0.7999999999999999 at the eighth, and ppf(0.8) is the eighth, not the ninth.
+    """
+    below = np.cumsum(probs)
+    i = np.searchsorted(below, qs - LEVEL_RTOL * np.minimum(qs, 1.0 - qs), side="left")
+    return np.minimum(i, probs.size - 1)
+
+
+def _never_inf(ks: FloatArray) -> FloatArray:
+    """The counts with an infinite one as -1: neither is ever the count, and scipy's
+    Poisson and negative binomial pmf at inf compute inf - inf (NaN, and a warning)."""
+    return np.where(np.isinf(ks), -1.0, ks) if np.isinf(ks).any() else ks
+
+
+def _isf_search(sf: Callable[[FloatArray], Any], ps: FloatArray, start: float) -> FloatArray:
+    """The smallest whole k >= 0 with sf(k) <= p, for each p, by bisection on the exact sf.
+
+    scipy's isf of a Poisson count loses the digits of a small p: it is a count or two
+    too low below p = 1e-15 (for mu = 100) and NaN below 1e-17. The survival
+    functions themselves keep them, so a search on sf is exact.
+    """
+    lo = np.full(ps.shape, -1.0)  # sf(-1) = 1 > p for every level p < 1
+    hi = np.full(ps.shape, float(max(math.ceil(start), 1)))  # whole, as the search needs
+    # Counts are whole floats only below 2^53; a level not reached there is not a count.
+    while (above := np.asarray(sf(hi)) > ps).any() and hi.max() < 2.0**53:
+        lo = np.where(above, hi, lo)
+        hi = np.where(above, 2.0 * hi, hi)
+    while (hi - lo > 1.0).any():
+        mid = np.floor((lo + hi) / 2.0)
+        ok = np.asarray(sf(mid)) <= ps
+        lo, hi = np.where(ok, lo, mid), np.where(ok, mid, hi)
+    return np.where(np.asarray(sf(hi)) <= ps, hi, math.inf)
+
+
+class _Counts(abc.ABC):
+    """What every count distribution below answers the same way, from its own
+    variance, quantiles and sampler (``_draw(size, rng)``, one flat array)."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def var(self) -> float: ...
+
+    @abc.abstractmethod
+    def ppf(self, q: Any) -> Any: ...
+
+    @abc.abstractmethod
+    def _draw(self, size: int, rng: np.random.Generator) -> NDArray[np.int64]: ...
+
+    def std(self) -> float:
+        """Standard deviation of the count (claims per year), the square root of :meth:`var`.
+
+        Examples
+        --------
+        >>> Poisson(4.0).std()
+        2.0
+        """
+        return math.sqrt(self.var())
+
+    def median(self) -> float:
+        """The median count, ``ppf(0.5)``: the fewest claims with P(N <= k) >= 1/2.
+
+        Examples
+        --------
+        >>> Poisson(0.3).median()  # most years have no claim
+        0.0
+        """
+        return float(self.ppf(0.5))
+
+    def rvs(self, size: Any = None, rng: Any = None, *, seed: Any = None) -> Any:
+        """Random counts: an int for ``size=None``, else an int64 array of shape ``size``.
+
+        ``rng`` (a numpy Generator, second positional argument, as the engine's
+        simulators pass it) or ``seed`` (an int, SeedSequence or Generator) make
+        the draws reproducible; with neither they use fresh entropy, and
+        numpy's global generator is never touched.
+
+        Examples
+        --------
+        >>> n = Poisson(0.5).rvs(100_000, seed=1)
+        >>> str(n.dtype), bool(abs(n.mean() - 0.5) < 0.01)
+        ('int64', True)
+        >>> Poisson(0.5).rvs(seed=1) == Poisson(0.5).rvs(seed=1)
+        True
+        """
+        shape = _checks.shape("size", size)
+        draws = self._draw(math.prod(shape), _generator(rng, seed))
+        return int(draws[0]) if size is None else draws.reshape(shape)
+
+
 @attrs.frozen
-class Poisson:
+class Poisson(_Counts):
     """Poisson counts with mean ``mu`` (claims per year).
 
     Examples
@@ -104,23 +214,99 @@ class Poisson:
     mu: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
 
     def mean(self) -> float:
+        """Expected claims per year, ``mu``.
+
+        Examples
+        --------
+        >>> Poisson(0.3).mean()
+        0.3
+        """
         return self.mu
 
     def var(self) -> float:
+        """Variance of the count, ``mu`` (a Poisson count's variance equals its mean).
+
+        Examples
+        --------
+        >>> Poisson(0.3).var()
+        0.3
+        """
         return self.mu
 
-    def pmf(self, k: Any) -> FloatArray:
-        return np.asarray(stats.poisson.pmf(k, self.mu), dtype=np.float64)
+    def pmf(self, k: Any) -> Any:
+        """P(N = k), vectorised over ``k``: a float for a scalar ``k``, else an array
+        (0 where ``k`` is not a whole number >= 0).
 
-    def ppf(self, q: float) -> float:
-        return float(stats.poisson.ppf(q, self.mu)) if self.mu > 0 else 0.0
+        Examples
+        --------
+        >>> round(Poisson(0.5).pmf(0), 6)  # e^-0.5: a year without a claim
+        0.606531
+        """
+        ks = _never_inf(_checks.array("k", k, allow_inf=True))
+        return _scalar_or_array(np.asarray(stats.poisson.pmf(ks, self.mu), dtype=np.float64))
+
+    def cdf(self, k: Any) -> Any:
+        """P(N <= k), vectorised over ``k`` (a float for a scalar ``k``).
+
+        Examples
+        --------
+        >>> round(Poisson(0.5).cdf(1), 6)  # e^-0.5 (1 + 0.5)
+        0.909796
+        """
+        ks = _checks.array("k", k, allow_inf=True)
+        return _scalar_or_array(np.asarray(stats.poisson.cdf(ks, self.mu), dtype=np.float64))
+
+    def sf(self, k: Any) -> Any:
+        """P(N > k), vectorised over ``k``; exact however small (not 1 - cdf).
+
+        Examples
+        --------
+        >>> f"{Poisson(0.01).sf(3):.4g}"  # four claims or more: about e^-0.01 0.01^4 / 24
+        '4.133e-10'
+        """
+        ks = _checks.array("k", k, allow_inf=True)
+        return _scalar_or_array(np.asarray(stats.poisson.sf(ks, self.mu), dtype=np.float64))
+
+    def ppf(self, q: Any) -> Any:
+        """The smallest count k with P(N <= k) >= q, for levels q in (0, 1).
+
+        Vectorised over ``q``; a float for a scalar ``q``, else an array.
+
+        Examples
+        --------
+        >>> Poisson(2.0).ppf([0.5, 0.99]).tolist()
+        [2.0, 6.0]
+        """
+        qs = _checks.probability_levels("q", q)
+        if self.mu == 0:
+            return _scalar_or_array(np.zeros_like(qs))
+        return _scalar_or_array(np.asarray(stats.poisson.ppf(qs, self.mu), dtype=np.float64))
+
+    def isf(self, p: Any) -> Any:
+        """The smallest count k with P(N > k) <= p, for p in (0, 1): ``ppf(1 - p)``
+        without losing the digits of a small ``p`` (searched on the exact :meth:`sf`).
+
+        Examples
+        --------
+        >>> Poisson(2.0).isf(0.01), Poisson(2.0).isf(1e-20)
+        (6.0, 26.0)
+        """
+        ps = _checks.probability_levels("p", p)
+        return _scalar_or_array(_isf_search(self.sf, ps, self.mu))
 
     def pgf(self, z: ComplexArray) -> ComplexArray:
+        """The probability generating function E[z^N] = exp(mu (z - 1)) at complex ``z``.
+
+        Examples
+        --------
+        >>> Poisson(0.3).pgf(np.array([1.0 + 0j]))
+        array([1.+0.j])
+        """
         w = z - 1.0
         w *= self.mu
         return np.exp(w, out=w)
 
-    def rvs(self, size: int, rng: np.random.Generator) -> NDArray[np.int64]:
+    def _draw(self, size: int, rng: np.random.Generator) -> NDArray[np.int64]:
         if self.mu > 1000:
             return rng.poisson(self.mu, size=size).astype(np.int64)
         return inverse_cdf_draws(
@@ -129,7 +315,7 @@ class Poisson:
 
 
 @attrs.frozen
-class NegativeBinomial:
+class NegativeBinomial(_Counts):
     """Negative binomial counts in scipy's parametrisation.
 
     P(N = k) = C(k + n - 1, k) p^n (1 - p)^k, mean n (1 - p) / p.
@@ -148,22 +334,98 @@ class NegativeBinomial:
     )
 
     def mean(self) -> float:
+        """Expected claims per year, n (1 - p) / p.
+
+        Examples
+        --------
+        >>> NegativeBinomial(2.0, 0.5).mean()
+        2.0
+        """
         return self.n * (1.0 - self.p) / self.p
 
     def var(self) -> float:
+        """Variance of the count, n (1 - p) / p^2: the mean divided by p, so above it.
+
+        Examples
+        --------
+        >>> NegativeBinomial(2.0, 0.5).var()
+        4.0
+        """
         return self.n * (1.0 - self.p) / self.p**2
 
-    def pmf(self, k: Any) -> FloatArray:
-        return np.asarray(stats.nbinom.pmf(k, self.n, self.p), dtype=np.float64)
+    def pmf(self, k: Any) -> Any:
+        """P(N = k), vectorised over ``k``: a float for a scalar ``k``, else an array
+        (0 where ``k`` is not a whole number >= 0).
 
-    def ppf(self, q: float) -> float:
-        return float(stats.nbinom.ppf(q, self.n, self.p)) if self.p < 1 else 0.0
+        Examples
+        --------
+        >>> NegativeBinomial(2.0, 0.5).pmf([0, 1]).tolist()  # p^n, n p^n (1 - p)
+        [0.25, 0.25]
+        """
+        ks = _never_inf(_checks.array("k", k, allow_inf=True))
+        return _scalar_or_array(np.asarray(stats.nbinom.pmf(ks, self.n, self.p), dtype=np.float64))
+
+    def cdf(self, k: Any) -> Any:
+        """P(N <= k), vectorised over ``k`` (a float for a scalar ``k``).
+
+        Examples
+        --------
+        >>> NegativeBinomial(2.0, 0.5).cdf(1)
+        0.5
+        """
+        ks = _checks.array("k", k, allow_inf=True)
+        return _scalar_or_array(np.asarray(stats.nbinom.cdf(ks, self.n, self.p), dtype=np.float64))
+
+    def sf(self, k: Any) -> Any:
+        """P(N > k), vectorised over ``k``; exact however small (not 1 - cdf).
+
+        Examples
+        --------
+        >>> NegativeBinomial(2.0, 0.5).sf(1)
+        0.5
+        """
+        ks = _checks.array("k", k, allow_inf=True)
+        return _scalar_or_array(np.asarray(stats.nbinom.sf(ks, self.n, self.p), dtype=np.float64))
+
+    def ppf(self, q: Any) -> Any:
+        """The smallest count k with P(N <= k) >= q, for levels q in (0, 1).
+
+        Vectorised over ``q``; a float for a scalar ``q``, else an array.
+
+        Examples
+        --------
+        >>> NegativeBinomial(2.0, 0.5).ppf([0.5, 0.99]).tolist()
+        [1.0, 9.0]
+        """
+        qs = _checks.probability_levels("q", q)
+        if self.p == 1:
+            return _scalar_or_array(np.zeros_like(qs))
+        return _scalar_or_array(np.asarray(stats.nbinom.ppf(qs, self.n, self.p), dtype=np.float64))
+
+    def isf(self, p: Any) -> Any:
+        """The smallest count k with P(N > k) <= p, for p in (0, 1): ``ppf(1 - p)``
+        without losing the digits of a small ``p`` (searched on the exact :meth:`sf`).
+
+        Examples
+        --------
+        >>> NegativeBinomial(2.0, 0.5).isf(0.01)
+        9.0
+        """
+        ps = _checks.probability_levels("p", p)
+        return _scalar_or_array(_isf_search(self.sf, ps, self.mean()))
 
     def pgf(self, z: ComplexArray) -> ComplexArray:
+        """The probability generating function E[z^N] = (p / (1 - (1 - p) z))^n.
+
+        Examples
+        --------
+        >>> NegativeBinomial(2.0, 0.5).pgf(np.array([0j])).real  # P(N = 0) = p^n
+        array([0.25])
+        """
         # log1p keeps precision where (1 - p) z is small.
         return np.exp(self.n * (math.log(self.p) - np.log1p(-(1.0 - self.p) * z)))
 
-    def rvs(self, size: int, rng: np.random.Generator) -> NDArray[np.int64]:
+    def _draw(self, size: int, rng: np.random.Generator) -> NDArray[np.int64]:
         if self.mean() > 1000:
             return rng.negative_binomial(self.n, self.p, size=size).astype(np.int64)
         return inverse_cdf_draws(
@@ -175,7 +437,7 @@ class NegativeBinomial:
 
 
 @attrs.frozen
-class Binomial:
+class Binomial(_Counts):
     """Binomial counts: ``n`` independent exposures each claiming with probability ``p``.
 
     Examples
@@ -188,21 +450,95 @@ class Binomial:
     p: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0))
 
     def mean(self) -> float:
+        """Expected claims per year, n p.
+
+        Examples
+        --------
+        >>> Binomial(10, 0.1).mean()
+        1.0
+        """
         return self.n * self.p
 
     def var(self) -> float:
+        """Variance of the count, n p (1 - p).
+
+        Examples
+        --------
+        >>> Binomial(10, 0.5).var()
+        2.5
+        """
         return self.n * self.p * (1.0 - self.p)
 
-    def pmf(self, k: Any) -> FloatArray:
-        return np.asarray(stats.binom.pmf(k, self.n, self.p), dtype=np.float64)
+    def pmf(self, k: Any) -> Any:
+        """P(N = k), vectorised over ``k``: a float for a scalar ``k``, else an array
+        (0 where ``k`` is not a whole number in [0, n]).
 
-    def ppf(self, q: float) -> float:
-        return float(stats.binom.ppf(q, self.n, self.p))
+        Examples
+        --------
+        >>> Binomial(2, 0.5).pmf([0, 1, 2]).tolist()
+        [0.25, 0.5, 0.25]
+        """
+        ks = _checks.array("k", k, allow_inf=True)
+        return _scalar_or_array(np.asarray(stats.binom.pmf(ks, self.n, self.p), dtype=np.float64))
+
+    def cdf(self, k: Any) -> Any:
+        """P(N <= k), vectorised over ``k`` (a float for a scalar ``k``).
+
+        Examples
+        --------
+        >>> Binomial(2, 0.5).cdf(1)
+        0.75
+        """
+        ks = _checks.array("k", k, allow_inf=True)
+        return _scalar_or_array(np.asarray(stats.binom.cdf(ks, self.n, self.p), dtype=np.float64))
+
+    def sf(self, k: Any) -> Any:
+        """P(N > k), vectorised over ``k``; exact however small (not 1 - cdf).
+
+        Examples
+        --------
+        >>> Binomial(2, 0.5).sf(1)
+        0.25
+        """
+        ks = _checks.array("k", k, allow_inf=True)
+        return _scalar_or_array(np.asarray(stats.binom.sf(ks, self.n, self.p), dtype=np.float64))
+
+    def ppf(self, q: Any) -> Any:
+        """The smallest count k with P(N <= k) >= q, for levels q in (0, 1).
+
+        Vectorised over ``q``; a float for a scalar ``q``, else an array.
+
+        Examples
+        --------
+        >>> Binomial(10, 0.1).ppf([0.5, 0.99]).tolist()
+        [1.0, 4.0]
+        """
+        qs = _checks.probability_levels("q", q)
+        return _scalar_or_array(np.asarray(stats.binom.ppf(qs, self.n, self.p), dtype=np.float64))
+
+    def isf(self, p: Any) -> Any:
+        """The smallest count k with P(N > k) <= p, for p in (0, 1): ``ppf(1 - p)``
+        without losing the digits of a small ``p`` (searched on the exact :meth:`sf`).
+
+        Examples
+        --------
+        >>> Binomial(10, 0.1).isf(0.01)
+        4.0
+        """
+        ps = _checks.probability_levels("p", p)
+        return _scalar_or_array(_isf_search(self.sf, ps, self.mean()))
 
     def pgf(self, z: ComplexArray) -> ComplexArray:
+        """The probability generating function E[z^N] = (1 - p + p z)^n.
+
+        Examples
+        --------
+        >>> Binomial(2, 0.5).pgf(np.array([0j])).real  # P(N = 0) = (1 - p)^n
+        array([0.25])
+        """
         return np.power(1.0 - self.p + self.p * z, self.n)
 
-    def rvs(self, size: int, rng: np.random.Generator) -> NDArray[np.int64]:
+    def _draw(self, size: int, rng: np.random.Generator) -> NDArray[np.int64]:
         return rng.binomial(self.n, self.p, size=size).astype(np.int64)
 
 
@@ -220,7 +556,7 @@ def _pmf_array(value: Any) -> FloatArray:
 
 
 @attrs.frozen(eq=False)
-class PmfFrequency:
+class PmfFrequency(_Counts):
     """Counts given by an explicit pmf: ``probs[k] = P(N = k)``.
 
     Examples
@@ -230,33 +566,115 @@ class PmfFrequency:
     """
 
     probs: FloatArray = attrs.field(converter=_pmf_array)
+    _dist: LossDistribution | None = attrs.field(init=False, default=None, repr=False)
+
+    def _counts(self) -> LossDistribution:
+        """The pmf as a LossDistribution on 0, 1, ..., built on first use: its cdf,
+        sf and isf sum from the nearer end, so small tail probabilities keep their
+        digits, and the engine, which asks for none of them, never pays for it."""
+        dist = self._dist
+        if dist is None:
+            dist = LossDistribution(np.arange(float(self.probs.size)), self.probs)
+            object.__setattr__(self, "_dist", dist)
+        return dist
 
     def mean(self) -> float:
+        """Expected count, summed over the pmf.
+
+        Examples
+        --------
+        >>> PmfFrequency([0.7, 0.2, 0.1]).mean()
+        0.4
+        """
         return float((np.arange(self.probs.size) * self.probs).sum())
 
     def var(self) -> float:
+        """Variance of the count, summed over the pmf.
+
+        Examples
+        --------
+        >>> round(PmfFrequency([0.7, 0.2, 0.1]).var(), 12)  # 0.6 - 0.4^2
+        0.44
+        """
         k = np.arange(self.probs.size)
         return float((((k - self.mean()) ** 2) * self.probs).sum())
 
-    def pmf(self, k: Any) -> FloatArray:
-        k = np.asarray(k)
-        inside = (k >= 0) & (k < self.probs.size) & (k == np.floor(k))
-        out = np.zeros(k.shape)
-        out[inside] = self.probs[k[inside].astype(np.int64)]
-        return out
+    def pmf(self, k: Any) -> Any:
+        """P(N = k) = ``probs[k]``, vectorised over ``k``: a float for a scalar ``k``,
+        else an array (0 where ``k`` is not a whole number within the pmf).
 
-    def ppf(self, q: float) -> float:
-        cdf = np.cumsum(self.probs)
-        return float(min(int(np.searchsorted(cdf, q, side="left")), self.probs.size - 1))
+        Examples
+        --------
+        >>> PmfFrequency([0.7, 0.2, 0.1]).pmf([0, 2, 3]).tolist()
+        [0.7, 0.1, 0.0]
+        """
+        ks = _checks.array("k", k, allow_inf=True)
+        inside = (ks >= 0) & (ks < self.probs.size) & (ks == np.floor(ks))
+        out = np.zeros(ks.shape)
+        out[inside] = self.probs[ks[inside].astype(np.int64)]
+        return _scalar_or_array(out)
+
+    def cdf(self, k: Any) -> Any:
+        """P(N <= k), vectorised over ``k`` (a float for a scalar ``k``).
+
+        Examples
+        --------
+        >>> PmfFrequency([0.7, 0.2, 0.1]).cdf([0, 1.5, 9]).tolist()
+        [0.7, 0.9, 1.0]
+        """
+        return self._counts().cdf(_checks.array("k", k, allow_inf=True))
+
+    def sf(self, k: Any) -> Any:
+        """P(N > k), vectorised over ``k``, summed from the top (not 1 - cdf).
+
+        Examples
+        --------
+        >>> PmfFrequency([0.7, 0.2, 0.1]).sf(1)
+        0.1
+        """
+        return self._counts().sf(_checks.array("k", k, allow_inf=True))
+
+    def ppf(self, q: Any) -> Any:
+        """The smallest count k with P(N <= k) >= q, for levels q in (0, 1).
+
+        Vectorised over ``q``; a float for a scalar ``q``, else an array.
+
+        Examples
+        --------
+        >>> PmfFrequency([0.7, 0.2, 0.1]).ppf([0.5, 0.8, 0.95]).tolist()
+        [0.0, 1.0, 2.0]
+        >>> PmfFrequency([0.1] * 10).ppf(0.8)  # on the step, though the sum is 0.7999999999999999
+        7.0
+        """
+        qs = _checks.probability_levels("q", q)
+        return _scalar_or_array(_step_index(self.probs, qs).astype(np.float64))
+
+    def isf(self, p: Any) -> Any:
+        """The smallest count k with P(N > k) <= p, for p in (0, 1): ``ppf(1 - p)``
+        found from the top, so that a small ``p`` keeps its digits.
+
+        Examples
+        --------
+        >>> PmfFrequency([0.7, 0.2, 0.1]).isf([0.05, 0.2]).tolist()
+        [2.0, 1.0]
+        """
+        return self._counts().isf(_checks.probability_levels("p", p))
 
     def pgf(self, z: ComplexArray) -> ComplexArray:
+        """The probability generating function E[z^N], a polynomial in ``z``.
+
+        Examples
+        --------
+        >>> PmfFrequency([0.5, 0.5]).pgf(np.array([3.0 + 0j])).real  # 0.5 + 0.5 * 3
+        array([2.])
+        """
         out = np.full(z.shape, self.probs[-1], dtype=np.complex128)
         for p in self.probs[-2::-1]:  # Horner: the pmf is short, the z array long
             out *= z
             out += p
         return out
 
-    def rvs(self, size: int, rng: np.random.Generator) -> NDArray[np.int64]:
+    def _draw(self, size: int, rng: np.random.Generator) -> NDArray[np.int64]:
         return rng.choice(self.probs.size, size=size, p=self.probs).astype(np.int64)
 
 
@@ -275,7 +693,7 @@ def _rate_distribution(value: Any) -> Any:
 
 
 @attrs.frozen(eq=False)
-class MixedPoisson:
+class MixedPoisson(_Counts):
     """Poisson counts whose annual rate is itself uncertain.
 
     N | Lambda ~ Poisson(Lambda), Lambda ~ ``rate``. The pmf is the Poisson
@@ -337,22 +755,104 @@ class MixedPoisson:
             )
         return np.asarray(pmf / total, dtype=np.float64)
 
+    # Every answer below comes from the tabulated pmf (the Poisson pmf averaged over
+    # the rate), which leaves out at most 1e-15 of probability beyond its last count.
+
     def mean(self) -> float:
+        """Expected count, summed over the tabulated pmf: the rate's mean E[Lambda].
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> round(MixedPoisson(stats.gamma(2.0, scale=0.25)).mean(), 12)  # 2 * 0.25
+        0.5
+        """
         return self._pmf_table.mean()
 
     def var(self) -> float:
+        """Variance of the count, E[Lambda] + Var[Lambda]: above a Poisson's of the same mean.
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> round(MixedPoisson(stats.gamma(2.0, scale=0.25)).var(), 12)  # 0.5 + 2 * 0.25^2
+        0.625
+        """
         return self._pmf_table.var()
 
-    def pmf(self, k: Any) -> FloatArray:
+    def pmf(self, k: Any) -> Any:
+        """P(N = k) = E[Lambda^k e^-Lambda / k!], vectorised over ``k`` (a float for a
+        scalar ``k``; 0 where ``k`` is not a whole number >= 0).
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> round(MixedPoisson(stats.gamma(2.0, scale=0.25)).pmf(0), 12)  # (1 / 1.25)^2
+        0.64
+        """
         return self._pmf_table.pmf(k)
 
-    def ppf(self, q: float) -> float:
+    def cdf(self, k: Any) -> Any:
+        """P(N <= k), vectorised over ``k`` (a float for a scalar ``k``).
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> round(MixedPoisson(stats.gamma(2.0, scale=0.25)).cdf(1), 12)  # 0.64 + 0.256
+        0.896
+        """
+        return self._pmf_table.cdf(k)
+
+    def sf(self, k: Any) -> Any:
+        """P(N > k), vectorised over ``k``, summed from the top of the tabulated pmf
+        (0 beyond it, where less than 1e-15 is left out).
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> round(MixedPoisson(stats.gamma(2.0, scale=0.25)).sf(1), 12)
+        0.104
+        """
+        return self._pmf_table.sf(k)
+
+    def ppf(self, q: Any) -> Any:
+        """The smallest count k with P(N <= k) >= q, for levels q in (0, 1).
+
+        Vectorised over ``q``; a float for a scalar ``q``, else an array.
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> MixedPoisson(stats.gamma(2.0, scale=0.25)).ppf([0.5, 0.99]).tolist()
+        [0.0, 3.0]
+        """
         return self._pmf_table.ppf(q)
 
+    def isf(self, p: Any) -> Any:
+        """The smallest count k with P(N > k) <= p, for p in (0, 1), found from the top
+        so that a small ``p`` keeps its digits (down to the 1e-15 left out).
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> MixedPoisson(stats.gamma(2.0, scale=0.25)).isf(0.01)
+        3.0
+        """
+        return self._pmf_table.isf(p)
+
     def pgf(self, z: ComplexArray) -> ComplexArray:
+        """The probability generating function E[z^N] = E[exp(Lambda (z - 1))].
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> f = MixedPoisson(stats.gamma(2.0, scale=0.25))
+        >>> round(float(f.pgf(np.array([0j]))[0].real), 12)  # P(N = 0)
+        0.64
+        """
         return self._pmf_table.pgf(z)
 
-    def rvs(self, size: int, rng: np.random.Generator) -> NDArray[np.int64]:
+    def _draw(self, size: int, rng: np.random.Generator) -> NDArray[np.int64]:
         lam = np.asarray(self.rate.rvs(size=size, random_state=rng), dtype=np.float64)
         return rng.poisson(lam).astype(np.int64)
 

@@ -19,7 +19,8 @@ from numpy.typing import NDArray
 from scipy import integrate, special, stats
 
 from picover import _checks
-from picover.engine.frequency import _shape_loc_scale, _unfrozen_hint
+from picover.engine.frequency import _generator, _shape_loc_scale, _step_index, _unfrozen_hint
+from picover.engine.lossdist import LossDistribution, _scalar_or_array
 
 FloatArray = NDArray[np.float64]
 
@@ -312,35 +313,144 @@ def _atoms(values: Any, probs: Any) -> tuple[FloatArray, FloatArray]:
 class AtomicSeverity:
     """A discrete loss distribution: ``values[i]`` with probability ``probs[i]``.
 
+    What :func:`~picover.empirical` and :func:`~picover.lattice` return. It
+    answers as a :class:`~picover.engine.lossdist.LossDistribution` does (mean,
+    var, std, cdf, sf, pmf, ppf, isf, median, lev, rvs), every figure summed
+    over the atoms. Equal values are merged and atoms of probability 0 dropped.
+
     Examples
     --------
     >>> sev = AtomicSeverity([0.0, 10.0], [0.5, 0.5])
     >>> sev.mean()
     5.0
+    >>> sev
+    AtomicSeverity(atoms=2, range=[0, 10], mean=5)
     """
 
     values: Any = attrs.field(repr=False)
     probs: Any = attrs.field(repr=False)
     samples: FloatArray | None = attrs.field(default=None, repr=False)
     _xp: tuple[FloatArray, FloatArray] = attrs.field(init=False, repr=False)
+    _dist: LossDistribution | None = attrs.field(init=False, default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_xp", _atoms(self.values, self.probs))
 
+    def _atoms_dist(self) -> LossDistribution:
+        """The atoms as a LossDistribution, built on first use: its cdf, sf, isf and
+        lev sum from the nearer end, so small tail probabilities keep their digits,
+        and the engine, which asks for none of them, never pays for it."""
+        dist = self._dist
+        if dist is None:
+            dist = LossDistribution(*self._xp)
+            object.__setattr__(self, "_dist", dist)
+        return dist
+
+    def __repr__(self) -> str:
+        # The atoms themselves may number millions: their count, span and mean say enough.
+        vals = self._xp[0]
+        parts = [
+            f"atoms={vals.size:,}",
+            f"range=[{vals[0]:,.6g}, {vals[-1]:,.6g}]",
+            f"mean={self.mean():,.6g}",
+        ]
+        if self.samples is not None:
+            parts.append(f"samples={self.samples.size:,}")
+        return f"AtomicSeverity({', '.join(parts)})"
+
     @property
     def upper(self) -> float:
+        """The largest loss (currency units).
+
+        Examples
+        --------
+        >>> AtomicSeverity([1e6, 5e6], [0.8, 0.2]).upper
+        5000000.0
+        """
         return float(self._xp[0][-1])
 
     def mean(self) -> float:
+        """Expected loss, summed over the atoms (currency units).
+
+        Examples
+        --------
+        >>> AtomicSeverity([1e6, 5e6], [0.8, 0.2]).mean()  # 0.8 * 1e6 + 0.2 * 5e6
+        1800000.0
+        """
         x, p = self._xp
         return float((x * p).sum())
 
+    def var(self) -> float:
+        """Variance of the loss, summed over the atoms about the mean (currency units squared).
+
+        Examples
+        --------
+        >>> AtomicSeverity([1e6, 5e6], [0.8, 0.2]).var()  # 0.8 * 0.8e6^2 + 0.2 * 3.2e6^2
+        2560000000000.0
+        """
+        x, p = self._xp
+        return float(((x - self.mean()) ** 2 * p).sum())
+
+    def std(self) -> float:
+        """Standard deviation of the loss, the square root of :meth:`var` (currency units).
+
+        Examples
+        --------
+        >>> AtomicSeverity([1e6, 5e6], [0.8, 0.2]).std()
+        1600000.0
+        """
+        return math.sqrt(self.var())
+
     def second_moment(self) -> float:
-        """E[X^2], summed over the atoms."""
+        """E[X^2], summed over the atoms (currency units squared).
+
+        Examples
+        --------
+        >>> AtomicSeverity([1.0, 3.0], [0.5, 0.5]).second_moment()
+        5.0
+        """
         x, p = self._xp
         return float((x * x * p).sum())
 
+    def cdf(self, x: Any) -> Any:
+        """P(loss <= x), vectorised over ``x`` (currency units); a float for a scalar ``x``.
+
+        Examples
+        --------
+        >>> AtomicSeverity([1e6, 5e6], [0.8, 0.2]).cdf([0.0, 1e6, 4e6]).tolist()
+        [0.0, 0.8, 0.8]
+        """
+        return self._atoms_dist().cdf(x)
+
+    def sf(self, x: Any) -> Any:
+        """P(loss > x), vectorised over ``x``, summed from the top (not 1 - cdf).
+
+        Examples
+        --------
+        >>> AtomicSeverity([1e6, 5e6], [0.8, 0.2]).sf(1e6)
+        0.2
+        """
+        return self._atoms_dist().sf(x)
+
+    def pmf(self, x: Any) -> Any:
+        """P(loss == x): the mass of the atom at ``x`` (0 off the atoms), vectorised.
+
+        Examples
+        --------
+        >>> AtomicSeverity([1e6, 5e6], [0.8, 0.2]).pmf([5e6, 2e6]).tolist()
+        [0.2, 0.0]
+        """
+        return self._atoms_dist().pmf(x)
+
     def sf_stop_loss(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Return ``(P(X > x), E[(X - x)+])`` at the points ``x``, summed from the top.
+
+        Examples
+        --------
+        >>> sf, pi = AtomicSeverity([1e6, 5e6], [0.8, 0.2]).sf_stop_loss(np.array([1e6]))
+        >>> sf.tolist(), pi.tolist()  # 0.2 * (5e6 - 1e6)
+        ([0.2], [800000.0])
+        """
         vals, p = self._xp
         sf_tab = np.concatenate((np.cumsum(p[::-1])[::-1], [0.0]))
         mom_tab = np.concatenate((np.cumsum((vals * p)[::-1])[::-1], [0.0]))
@@ -348,18 +458,90 @@ class AtomicSeverity:
         sf = sf_tab[i]
         return sf, mom_tab[i] - np.asarray(x) * sf
 
-    def ppf(self, q: Any) -> FloatArray:
-        vals, p = self._xp
-        i = np.searchsorted(np.cumsum(p), q, side="left")
-        return np.asarray(vals[np.minimum(i, vals.size - 1)], dtype=np.float64)
+    def ppf(self, q: Any) -> Any:
+        """The smallest loss x with P(loss <= x) >= q, for levels q in [0, 1].
 
-    def rvs(self, size: int, rng: np.random.Generator) -> FloatArray:
+        Vectorised over ``q``; a float for a scalar ``q``. Levels 0 and 1 give
+        the smallest and the largest loss, as scipy's quantiles give the ends
+        of the support: the engine asks for a claim's 1 - tol / n quantile,
+        which is 1 when the claims are many. A level within ``LEVEL_RTOL``
+        (1e-12) of a step is on it, as for a LossDistribution.
+
+        Examples
+        --------
+        >>> AtomicSeverity([1e6, 5e6], [0.8, 0.2]).ppf([0.5, 0.9, 1.0]).tolist()
+        [1000000.0, 5000000.0, 5000000.0]
+        >>> AtomicSeverity(np.arange(10.0), [0.1] * 10).ppf(0.8)  # the 8th of ten
+        7.0
+        """
+        qs = _checks.array("q", q, low=0.0, high=1.0)
+        vals, p = self._xp
+        return _scalar_or_array(np.asarray(vals[_step_index(p, qs)], dtype=np.float64))
+
+    def isf(self, p: Any) -> Any:
+        """The smallest loss x with P(loss > x) <= p, for p in (0, 1): ``ppf(1 - p)``
+        found from the top, so that a small ``p`` keeps its digits.
+
+        Examples
+        --------
+        >>> AtomicSeverity([1e6, 5e6], [0.8, 0.2]).isf([0.5, 0.1]).tolist()
+        [1000000.0, 5000000.0]
+        """
+        return self._atoms_dist().isf(p)
+
+    def median(self) -> float:
+        """The median loss, ``ppf(0.5)`` (currency units).
+
+        Examples
+        --------
+        >>> AtomicSeverity([1e6, 5e6], [0.8, 0.2]).median()
+        1000000.0
+        """
+        return float(self.ppf(0.5))
+
+    def lev(self, u: Any) -> Any:
+        """Limited expected value E[min(loss, u)] (currency units), actuar's ``lev``:
+        what a cover with limit ``u`` pays on average per claim; ``u`` >= 0, vectorised.
+
+        Examples
+        --------
+        >>> AtomicSeverity([1e6, 5e6], [0.8, 0.2]).lev(2e6)  # 0.8 * 1e6 + 0.2 * 2e6
+        1200000.0
+        """
+        return self._atoms_dist().lev(u)
+
+    def rvs(self, size: Any = None, rng: Any = None, *, seed: Any = None) -> Any:
+        """Random losses: a float for ``size=None``, else an array of shape ``size``.
+
+        An :func:`~picover.empirical` severity resamples its samples. ``rng`` (a
+        numpy Generator, second positional argument, as the engine's simulators
+        pass it) or ``seed`` (an int, SeedSequence or Generator) make the draws
+        reproducible; numpy's global generator is never touched.
+
+        Examples
+        --------
+        >>> x = AtomicSeverity([1e6, 5e6], [0.8, 0.2]).rvs(100_000, seed=1)
+        >>> x.shape, round(float((x == 5e6).mean()), 2)
+        ((100000,), 0.2)
+        """
+        shape = _checks.shape("size", size)
+        draws = self._draw(math.prod(shape), _generator(rng, seed))
+        return float(draws[0]) if size is None else draws.reshape(shape)
+
+    def _draw(self, size: int, rng: np.random.Generator) -> FloatArray:
         if self.samples is not None:
             return np.asarray(rng.choice(self.samples, size=size), dtype=np.float64)
         vals, p = self._xp
         return np.asarray(rng.choice(vals, size=size, p=p), dtype=np.float64)
 
     def atoms(self) -> tuple[FloatArray, FloatArray]:
+        """``(values, probabilities)``: the distinct losses, increasing, and their masses.
+
+        Examples
+        --------
+        >>> [a.tolist() for a in AtomicSeverity([5.0, 1.0, 5.0], [0.25, 0.5, 0.25]).atoms()]
+        [[1.0, 5.0], [0.5, 0.5]]
+        """
         return self._xp
 
 

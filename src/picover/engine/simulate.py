@@ -9,13 +9,16 @@ result reproducible, and numpy's global generator is never touched.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from picover.engine.frequency import Frequency
-from picover.engine.severity import Severity
+if TYPE_CHECKING:
+    # For annotations only: the count and severity classes draw through
+    # as_generator, so importing them here would be circular.
+    from picover.engine.frequency import Frequency
+    from picover.engine.severity import Severity
 
 FloatArray = NDArray[np.float64]
 
