@@ -305,6 +305,12 @@ def test_severity_functions_are_sums_over_the_atoms(sev, x, p):
     assert sev.var() == pytest.approx(float(((x - mean) ** 2 * p).sum()), rel=1e-13)
     assert sev.std() == pytest.approx(math.sqrt(((x - mean) ** 2 * p).sum()), rel=1e-13)
     assert sev.lev(math.inf) == pytest.approx(mean, rel=1e-14)
+    # TVaR as the mean of the worst 1 - q: the sorted atoms' masses from the top,
+    # the one straddling the level counted in part.
+    for q in (0.3, 0.8, 0.95):
+        top = np.cumsum(p[::-1])
+        share = np.clip((1 - q) - np.concatenate([[0.0], top[:-1]]), 0.0, p[::-1])
+        assert sev.tvar(q) == pytest.approx(float((share * x[::-1]).sum() / (1 - q)), rel=1e-12)
 
 
 def test_empirical_matches_its_samples():

@@ -510,6 +510,20 @@ class AtomicSeverity:
         """
         return self._atoms_dist().lev(u)
 
+    def tvar(self, q: Any) -> Any:
+        """Tail value at risk: the mean of the worst ``1 - q`` of claims, for q in (0, 1),
+        the atom at the quantile split as in :meth:`LossDistribution.tvar
+        <picover.engine.lossdist.LossDistribution.tvar>` (currency units).
+
+        Examples
+        --------
+        >>> AtomicSeverity([1e6, 5e6], [0.8, 0.2]).tvar(0.9)  # the 5e6 claims alone
+        5000000.0
+        >>> AtomicSeverity([1e6, 5e6], [0.8, 0.2]).tvar(0.75)  # (0.2 * 5e6 + 0.05 * 1e6) / 0.25
+        4200000.0
+        """
+        return self._atoms_dist().tvar(q)
+
     def rvs(self, size: Any = None, rng: Any = None, *, seed: Any = None) -> Any:
         """Random losses: a float for ``size=None``, else an array of shape ``size``.
 
