@@ -436,3 +436,10 @@ def test_a_level_on_a_step_is_on_it():
     counts = PmfFrequency(PMF)
     k = np.flatnonzero(PMF)[:-1].astype(float)
     assert np.array_equal(counts.ppf(counts.cdf(k)), k)
+
+
+def test_a_mixed_poissons_repr_names_its_rate():
+    # The frozen scipy rate's own repr is a memory address; the family and its
+    # arguments say what the count is.
+    count = pc.mixed_poisson(stats.gamma(2.0, scale=0.1))
+    assert repr(count) == "MixedPoisson(rate=gamma(2, scale=0.1))"

@@ -692,6 +692,13 @@ def _rate_distribution(value: Any) -> Any:
     return value
 
 
+def _frozen_named(dist: Any) -> str:
+    """A frozen scipy distribution as its family and arguments (its own repr is an address)."""
+    args = [f"{a:g}" if isinstance(a, float) else repr(a) for a in dist.args]
+    args += [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in dist.kwds.items()]
+    return f"{dist.dist.name}({', '.join(args)})"
+
+
 @attrs.frozen(eq=False)
 class MixedPoisson(_Counts):
     """Poisson counts whose annual rate is itself uncertain.
@@ -710,7 +717,7 @@ class MixedPoisson(_Counts):
     True
     """
 
-    rate: Any = attrs.field(validator=lambda _i, _a, v: _rate_distribution(v))
+    rate: Any = attrs.field(validator=lambda _i, _a, v: _rate_distribution(v), repr=_frozen_named)
     _pmf_table: PmfFrequency = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
