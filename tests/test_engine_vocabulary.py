@@ -443,3 +443,17 @@ def test_a_mixed_poissons_repr_names_its_rate():
     # arguments say what the count is.
     count = pc.mixed_poisson(stats.gamma(2.0, scale=0.1))
     assert repr(count) == "MixedPoisson(rate=gamma(2, scale=0.1))"
+
+
+@pytest.mark.parametrize(
+    ("count", "p", "expected"),
+    [
+        # Beyond 2^53 floats are not every whole number: the search ends where its
+        # ends are neighbours (it once ran for ever). Normal and geometric figures:
+        (Poisson(2e16), 0.6, 2e16 - 0.2533 * math.sqrt(2e16)),  # mu + z sqrt(mu)
+        (NegativeBinomial(1.0, 1e-17), 0.5, math.log(2) / 1e-17),  # a geometric's median
+        (Poisson(1e17), 0.4, 1e17 + 0.2533 * math.sqrt(1e17)),
+    ],
+)
+def test_isf_of_counts_beyond_whole_floats(count, p, expected):
+    assert count.isf(p) == pytest.approx(expected, rel=1e-9)

@@ -176,10 +176,16 @@ def test_below_the_minimum_is_flagged():
             "1,200,000,000 less the aggregate retention 300,000,000)",
         ),
         (dict(limit=1e9, per_incident_limit=2e9, coinsurance=0.5), ""),
-        # The damages' sublimit, too, pays only its share: 0.8 of 1.2e9 is 9.6e8.
+        # The damages' sublimit, too, pays only its share: 0.8 of 1.2e9 is 9.6e8;
+        # and less an aggregate retention, as the per-incident limit does.
         (
             dict(limit=1e9, sublimits={"consolation": 1.2e9}, coinsurance=0.8),
             "consolation (1,200,000,000 at coinsurance 0.8, paying at most 960,000,000)",
+        ),
+        (
+            dict(limit=1e9, sublimits={"consolation": 1.2e9}, aggregate_retention=3e8),
+            "consolation (1,200,000,000 less the aggregate retention 300,000,000, paying at "
+            "most 900,000,000)",
         ),
     ],
 )
@@ -291,6 +297,24 @@ def test_exact_retained_tvar_is_the_ground_up_grids_own_when_its_tail_is_beyond_
     got = retained_loss(MODEL, org, policy, MODEL.annual_loss(org, policy), gu)
     assert got.method == "exact"
     assert got.tvar99 == pytest.approx(by_hand, rel=1e-9)
+
+
+@pytest.mark.parametrize("records", [3_000_000, 20_000_000])
+def test_without_a_limit_no_year_keeps_more_than_the_aggregate_retention(records):
+    # An unlimited policy with an aggregate retention d leaves min(G, d) a year:
+    # its TVaR is at most d, and here (more than 1% of years reach d) exactly d,
+    # as sorting the ground-up grid by hand says. It once read 11.7 million for
+    # d = 10 million: the grids' rounding, counted a hundred times as hidden tail.
+    from tests.reference import discrete_summary
+
+    org = pc.Organisation(records=records, annual_sales=5e11, sector="retail")
+    policy = pc.Policy(aggregate_retention=1e7, investigation="every")
+    q = pc.quote(org, policy, as_of=DAY)
+    gu = MODEL.annual_loss(org)
+    _, by_hand = discrete_summary(np.minimum(gu.support, 1e7), gu.probs, 0.99)
+    assert q.retained.method == "exact"
+    assert q.retained.tvar99 <= 1e7
+    assert q.retained.tvar99 == pytest.approx(by_hand, rel=1e-12)
 
 
 def test_a_policy_that_pays_everything_leaves_nothing():

@@ -131,17 +131,21 @@ def test_results_cannot_be_edited_in_place():
     table = q.by_category()
     with pytest.raises(TypeError):
         table.columns["extra"] = np.zeros(len(table))
-    records = np.array([5_000, 3_000_000])
+    score = np.array([1.5, 2.5])  # a column the book carries through untouched
     book = pc.price_portfolio(
-        {"records": records, "annual_sales": [2e8, 120e9], "sector": ["retail", "retail"]},
+        {"records": [5_000, 3_000_000], "annual_sales": [2e8, 120e9],
+         "sector": ["retail", "retail"], "score": score},
         outputs=("expected_ground_up",), as_of=datetime.date(2025, 1, 1),
     )  # fmt: skip
     with pytest.raises(ValueError, match="read-only"):
         book.columns["expected_ground_up"][0] = 0.0
+    with pytest.raises(ValueError, match="read-only"):
+        book.columns["score"][0] = 0.0
     with pytest.raises(TypeError):
         book.columns["premium"] = np.zeros(2)
-    records[0] = 6_000  # the caller's array is still the caller's
-    assert records.flags.writeable
+    score[0] = 99.0  # the caller's array is still the caller's, and the book's its own
+    assert score.flags.writeable
+    assert book.columns["score"].tolist() == [1.5, 2.5]
 
 
 @pytest.mark.parametrize(

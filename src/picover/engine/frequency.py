@@ -134,14 +134,19 @@ def _isf_search(sf: Callable[[FloatArray], Any], ps: FloatArray, start: float) -
     """
     lo = np.full(ps.shape, -1.0)  # sf(-1) = 1 > p for every level p < 1
     hi = np.full(ps.shape, float(max(math.ceil(start), 1)))  # whole, as the search needs
-    # Counts are whole floats only below 2^53; a level not reached there is not a count.
-    while (above := np.asarray(sf(hi)) > ps).any() and hi.max() < 2.0**53:
+    # A level not reached by 2^1000 claims is not reached by any count a float holds.
+    while (above := np.asarray(sf(hi)) > ps).any() and hi.max() < 2.0**1000:
         lo = np.where(above, hi, lo)
         hi = np.where(above, 2.0 * hi, hi)
-    while (hi - lo > 1.0).any():
+    # Beyond 2^53 floats are not every whole number: a search stops where its ends
+    # are neighbours, the midpoint rounding onto one of them.
+    while True:
         mid = np.floor((lo + hi) / 2.0)
+        active = (hi - lo > 1.0) & (mid > lo) & (mid < hi)
+        if not active.any():
+            break
         ok = np.asarray(sf(mid)) <= ps
-        lo, hi = np.where(ok, lo, mid), np.where(ok, mid, hi)
+        lo, hi = np.where(active & ~ok, mid, lo), np.where(active & ok, mid, hi)
     return np.where(np.asarray(sf(hi)) <= ps, hi, math.inf)
 
 

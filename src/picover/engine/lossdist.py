@@ -369,7 +369,8 @@ class LossDistribution:
     def isf(self, p: Any) -> Any:
         """The smallest loss x with P(loss > x) <= p, for p in (0, 1): ``ppf(1 - p)``,
         found from the top so that a small ``p`` keeps its digits (a ``p``
-        within ``LEVEL_RTOL`` of itself of a step is on it, as in :meth:`ppf`).
+        within ``LEVEL_RTOL`` of a step, relative to the smaller of p and
+        1 - p, is on it, as in :meth:`ppf`).
 
         Examples
         --------
@@ -382,7 +383,12 @@ class LossDistribution:
         ps = _checks.probability_levels("p", p)
         # P(loss > support[n - 1 - k]) = _top_prob[k]: the largest k with it <= p.
         n = self.support.size
-        k = np.searchsorted(self._top_prob[:n], ps * (1.0 + LEVEL_RTOL), side="right") - 1
+        k = (
+            np.searchsorted(
+                self._top_prob[:n], ps + LEVEL_RTOL * np.minimum(ps, 1.0 - ps), side="right"
+            )
+            - 1
+        )
         i = n - 1 - k
         self._check_quantile(i, ps, ps, "the loss exceeded with probability {}")
         return _scalar_or_array(self.support[i])

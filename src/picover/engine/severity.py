@@ -338,8 +338,9 @@ class AtomicSeverity:
 
     def _atoms_dist(self) -> LossDistribution:
         """The atoms as a LossDistribution, built on first use: its cdf, sf, isf and
-        lev sum from the nearer end, so small tail probabilities keep their digits,
-        and the engine, which asks for none of them, never pays for it."""
+        lev sum from the nearer end, so small tail probabilities keep their digits.
+        The engine asks it once per severity, for the median claim (isf) that
+        sizes a grid: a pass over the atoms, as the grid's own placing makes."""
         dist = self._dist
         if dist is None:
             dist = LossDistribution(*self._xp)

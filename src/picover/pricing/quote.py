@@ -82,8 +82,8 @@ class Compliance:
     model's categories triggered by liability: consolation payments), which
     is what the law makes the organisation insure. The most it pays for one
     leak is its coinsurance share of the per-incident limit, less the
-    aggregate retention, capped at the aggregate limit; for the damages, its
-    share of their sublimit. ``shortfall`` says what falls short ("" when
+    aggregate retention, capped at the aggregate limit; for the damages, the
+    same with their sublimit. ``shortfall`` says what falls short ("" when
     compliant). A retention per incident is not judged, nor how often an
     aggregate retention leaves a leak unpaid: the decree sets an amount, not
     how a policy shares each loss (an assumption, to check against the
@@ -442,20 +442,23 @@ def compliance(
     missing = [c for c in damages if c not in covered]
     if missing:
         short.append(f"it does not cover {', '.join(missing)}")
-    capped = [c for c in damages if c in covered and share * policy.sublimit(c) < minimum]
+    # A sublimit tighter than the per-incident limit caps the damages one leak can be
+    # paid as that limit caps the whole (the share of it, less the aggregate retention).
+    retention = policy.aggregate_retention
+    capped = []
+    for c in damages:
+        sub = policy.sublimit(c)
+        if c not in covered or not sub < policy.per_incident_limit:
+            continue
+        pays = min(max(share * sub - retention, 0.0), policy.limit)
+        if pays < minimum:
+            how = "" if share == 1.0 else f" at coinsurance {share:.6g}"
+            if retention > 0:
+                how += f" less the aggregate retention {retention:,.0f}"
+            capped.append(f"{c} ({sub:,.0f}{how}, paying at most {pays:,.0f})" if how else
+                          f"{c} ({sub:,.0f})")  # fmt: skip
     if capped:
-        # Under coinsurance a sublimit pays only its share: that is what is compared.
-        pays = "" if share == 1.0 else f" at coinsurance {share:.6g}, paying at most "
-        short.append(
-            "the sublimit of "
-            + ", ".join(
-                f"{c} ({policy.sublimit(c):,.0f}"
-                + (f"{pays}{share * policy.sublimit(c):,.0f}" if pays else "")
-                + ")"
-                for c in capped
-            )
-            + f" is below the minimum {minimum:,.0f}"
-        )
+        short.append(f"the sublimit of {', '.join(capped)} is below the minimum {minimum:,.0f}")
     return Compliance(duty, not short, "; ".join(short))
 
 
@@ -511,15 +514,20 @@ def retained_loss(
         # nothing while the years themselves do (a limit far out): what the grid
         # misses of the exact retained mean lies in those years, the largest, all
         # within the worst 1% (their probability is at most the tail tolerance).
-        # Where the tail lies wholly above the aggregate retention plus limit, a
-        # year keeps G - l there, linear in G, and the atom keeps exactly the
+        # A year keeps G - min((G - d)+, l): G below d, d up to d + l, G - l above,
+        # linear in G on each piece. Where the tail lies within one piece (wholly
+        # above d + l, or above d with no limit) the atom keeps exactly the
         # tail's mean: what else separates the two means is the grids' own
         # rounding at the terms, which the tail does not hold (and which, a
         # hundred times over, would only overstate the TVaR).
-        linear = gu.tail_from >= policy.aggregate_retention + policy.limit
+        d, limit = policy.aggregate_retention, policy.limit
+        linear = gu.tail_from >= d + limit or (math.isinf(limit) and gu.tail_from >= d)
         missing = 0.0 if gu.tail_mass == 0 or linear else max(mean - dist.mean(), 0.0)
         level = 0.99
-        return Retained(mean, float(dist.tvar(level)) + missing / (1.0 - level), 0.0, "exact", None)
+        tvar = float(dist.tvar(level)) + missing / (1.0 - level)
+        if math.isinf(limit):
+            tvar = min(tvar, d)  # no year keeps more than the retention
+        return Retained(mean, tvar, 0.0, "exact", None)
     active = retained_incidents(model, org) if incidents is None else incidents
     kept = active.yearly(
         np.sum([active.costs[c] for c in kept_categories], axis=0)
