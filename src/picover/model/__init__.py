@@ -8,8 +8,8 @@ from picover.model.breach import (
     PowerLawSize,
 )
 from picover.model.breach_model import BreachModel, SimulatedYears
+from picover.model.consolation import ConsolationCost
 from picover.model.costs import (
-    ConsolationCost,
     CostCategory,
     CostContext,
     LinearCost,

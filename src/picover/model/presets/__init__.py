@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from picover.model import breach as _breach
 from picover.model import costs as _costs
+from picover.model.consolation import ConsolationCost
 from picover.model.frequency import FrequencyModel
 from picover.model.litigation import Litigation
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 _COST_KINDS: dict[str, Any] = {
     "lognormal": _costs.LognormalCost,
-    "consolation": _costs.ConsolationCost,
+    "consolation": ConsolationCost,
     "linear": _costs.LinearCost,
     "surcharge": _costs.SurchargeCost,
 }
