@@ -19,7 +19,8 @@ from numpy.typing import NDArray
 from scipy import integrate, special, stats
 
 from picover import _checks
-from picover.engine.frequency import _generator, _shape_loc_scale, _step_index, _unfrozen_hint
+from picover.engine.counts import _generator, _shape_loc_scale, _step_index
+from picover.engine.frequency import _unfrozen_hint
 from picover.engine.lossdist import LossDistribution, _scalar_or_array
 
 FloatArray = NDArray[np.float64]
