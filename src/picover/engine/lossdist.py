@@ -28,10 +28,10 @@ FloatArray = NDArray[np.float64]
 
 #: Share of the variance carried by the tail atom above which var() warns.
 TAIL_VARIANCE_SHARE = 1e-3
-#: A level asked of ppf or isf within this share of itself (of 1 - q, for a
-#: ppf level above one half) of a step of the distribution counts as on the
-#: step: the cumulative sums it is compared with carry rounding, and 0.2 typed
-#: for a step summed to 0.19999999999999996 means the step.
+#: A level asked of ppf or isf within this share (of the smaller of the level
+#: and one minus it) of a step of the distribution counts as on the step: the
+#: cumulative sums it is compared with carry rounding, and 0.2 typed for a step
+#: summed to 0.19999999999999996 means the step.
 LEVEL_RTOL = 1e-12
 #: Return periods (years) used by :meth:`LossDistribution.exceedance` by default.
 DEFAULT_RETURN_PERIODS = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)

@@ -316,7 +316,7 @@ class AtomicSeverity:
 
     What :func:`~picover.empirical` and :func:`~picover.lattice` return. It
     answers as a :class:`~picover.engine.lossdist.LossDistribution` does (mean,
-    var, std, cdf, sf, pmf, ppf, isf, median, lev, rvs), every figure summed
+    var, std, cdf, sf, pmf, ppf, isf, median, lev, tvar, rvs), every figure summed
     over the atoms. Equal values are merged and atoms of probability 0 dropped.
 
     Examples
