@@ -318,3 +318,13 @@ def test_results_say_their_unit():
     s = pc.sensitivity.sweep(ORG, POLICY, model=MODEL, output="expected_insured", as_of=DAY,
                              grid={"consolation.award": [1e5]})  # fmt: skip
     assert (s.currency, str(s).splitlines()[0]) == ("KRW", "expected_insured in KRW")
+
+
+def test_a_sweep_gives_its_table_as_every_result_does():
+    s = pc.sensitivity.sweep(
+        ORG, POLICY, model=MODEL, output="expected_ground_up", as_of=DAY,
+        grid={"consolation.award": [1e5, 2e5]},
+    )  # fmt: skip
+    table = s.table()
+    assert table["consolation.award"].tolist() == [1e5, 2e5]
+    assert table["expected_ground_up"].tolist() == [r["expected_ground_up"] for r in s.to_records()]

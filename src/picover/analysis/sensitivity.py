@@ -482,9 +482,21 @@ class Sweep:
     """
 
     output: str = attrs.field(validator=_checks.kind(str))
-    table: Table = attrs.field(validator=_checks.kind(Table))
+    #: One row per grid point: the parameters' values, then the output.
+    points: Table = attrs.field(validator=_checks.kind(Table))
     #: The unit of money of the output (see :func:`unit` for those that are no amounts).
     currency: str = attrs.field(default="KRW", validator=_checks.kind(str))
+
+    def table(self) -> Table:
+        """The grid points as a table (prints aligned), as every result gives one.
+
+        Examples
+        --------
+        >>> table = Table({"consolation.award": [1e5, 2e5], "expected_ground_up": [1.87e5, 1.88e5]})
+        >>> Sweep("expected_ground_up", table).table()["expected_ground_up"].tolist()  # KRW
+        [187000.0, 188000.0]
+        """
+        return self.points
 
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per grid point.
@@ -495,7 +507,7 @@ class Sweep:
         >>> Sweep("expected_ground_up", table).to_records()[1]  # KRW
         {'consolation.award': 200000.0, 'expected_ground_up': 188000.0}
         """
-        return self.table.to_records()
+        return self.points.to_records()
 
     def to_pandas(self) -> Any:
         """The grid and its outputs as a pandas DataFrame (pandas is optional;
@@ -511,10 +523,10 @@ class Sweep:
         >>> frame is None or frame["expected_ground_up"].tolist() == [1.87e5, 1.88e5]  # KRW
         True
         """
-        return _labelled(self.table.to_pandas(), self.output, self.currency)
+        return _labelled(self.points.to_pandas(), self.output, self.currency)
 
     def __str__(self) -> str:
-        return f"{self.output} in {unit(self.output, self.currency)}\n{self.table}"
+        return f"{self.output} in {unit(self.output, self.currency)}\n{self.points}"
 
 
 def _labelled(frame: Any, output: str, currency: str) -> Any:
