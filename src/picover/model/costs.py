@@ -66,6 +66,8 @@ MAX_AMOUNT = 1e18
 def _amounts(instance: Any, attribute: Any, value: Any) -> None:
     """Validate a context field: finite numbers >= 0, a scalar or an array (checked
     whole, without a copy: contexts are built for chunks of a book)."""
+    if type(value) is float and math.isfinite(value) and value >= 0.0:
+        return  # the common case, a quote's own figures, without numpy's overhead
     values = np.asarray(value)
     if values.dtype.kind not in "iuf":
         raise TypeError(
