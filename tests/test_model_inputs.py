@@ -175,6 +175,8 @@ def test_policy_with_unknown_category_is_refused_by_the_model():
         (lambda: pc.PowerLawSize(p_total=0.1, k_min=10.0, exponent=-1.0), "PowerLawSize.exponent"),
         (lambda: pc.FixedFractionSize(0.0), "FixedFractionSize.fraction"),
         (lambda: pc.EmpiricalSize([0.5], [0.5, 0.5]), "one probability per fraction"),
+        (lambda: pc.EmpiricalSize([0.1, 0.5], [0.5, 0.6]), r"EmpiricalSize.probs must sum to 1"),
+        (lambda: pc.EmpiricalSize([], []), "EmpiricalSize.probs must have at least one entry"),
         (lambda: pc.LognormalCost(median=-1.0, elasticity=0.4, sigma=1.0), "LognormalCost.median"),
         (lambda: pc.ConsolationCost(award=1e5, award_cap=3e6, claim_rate=1.5), "claim_rate"),
         (lambda: pc.LognormalCost(1e6, 0.4, 1.0, trigger="always"), "trigger"),

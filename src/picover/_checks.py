@@ -189,6 +189,30 @@ def array(
     return arr
 
 
+def probabilities(name: str, value: Any) -> FloatArray:
+    """``value`` as a read-only 1-D array of probabilities >= 0 summing to 1 within
+    1e-9, divided by its sum (only rounding-level differences get that far).
+
+    Examples
+    --------
+    >>> probabilities("pmf", [0.7, 0.3]).tolist()
+    [0.7, 0.3]
+    >>> probabilities("pmf", [0.7, 0.4])
+    Traceback (most recent call last):
+    ...
+    ValueError: pmf must sum to 1 (within 1e-9); it sums to 1.1
+    """
+    arr = array(name, value, low=0.0, ndim=1)
+    if arr.size == 0:
+        raise ValueError(f"{name} must have at least one entry")
+    total = float(arr.sum())
+    if abs(total - 1.0) > 1e-9:
+        raise ValueError(f"{name} must sum to 1 (within 1e-9); it sums to {total!r}")
+    out = arr / total
+    out.flags.writeable = False
+    return out
+
+
 def probability_levels(name: str, value: Any) -> FloatArray:
     """Check levels strictly inside (0, 1), as quantile and TVaR levels must be.
 

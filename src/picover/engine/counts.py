@@ -527,16 +527,7 @@ class Binomial(_Counts):
 
 
 def _pmf_array(value: Any) -> FloatArray:
-    arr = _checks.array("frequency pmf", value, low=0.0, ndim=1)
-    if arr.size == 0:
-        raise ValueError("frequency pmf must have at least one entry (P(N = 0))")
-    total = float(arr.sum())
-    if abs(total - 1.0) > 1e-9:
-        raise ValueError(f"frequency pmf must sum to 1 (within 1e-9); it sums to {total!r}")
-    # Only rounding-level differences reach here; dividing them out keeps P(1) = 1.
-    out = arr / total
-    out.flags.writeable = False
-    return out
+    return _checks.probabilities("frequency pmf", value)
 
 
 @attrs.frozen(eq=False)

@@ -358,13 +358,7 @@ def _fractions(value: Any) -> FloatArray:
 
 
 def _probs(value: Any) -> FloatArray:
-    arr = _checks.array("EmpiricalSize.probs", value, low=0.0, ndim=1)
-    total = float(arr.sum())
-    if abs(total - 1.0) > 1e-9:
-        raise ValueError(f"EmpiricalSize.probs must sum to 1; they sum to {total!r}")
-    arr = arr / total
-    arr.flags.writeable = False
-    return arr
+    return _checks.probabilities("EmpiricalSize.probs", value)
 
 
 @attrs.frozen(eq=False)
