@@ -951,3 +951,20 @@ def test_a_simulated_quote_agrees_with_the_exact_one():
     assert abs(mc.premium.pure - exact.premium.pure) <= 4 * se
     assert mc.premium == pc.PremiumBasis().apply(mc.loss)
     assert mc.loss.method == "mc"
+
+
+def test_a_quote_passes_its_engine_options_on():
+    # n_sims for a simulated quote, tail_tol for the grid, each refused with the
+    # other method, as annual_loss refuses them.
+    policy = pc.Policy(limit=1e9, retention=1e7)
+    mc = pc.quote(shop(), policy, method="mc", n_sims=2_000, seed=3, as_of=DAY)
+    assert mc.loss.n_sims == 2_000
+    same = MODEL.annual_loss(shop(), policy, method="mc", n_sims=2_000, seed=3)
+    assert np.array_equal(mc.loss.support, same.support)
+    assert np.array_equal(mc.loss.probs, same.probs)
+    fine = pc.quote(shop(), policy, tail_tol=1e-10, as_of=DAY)
+    assert fine.loss.tail_mass <= 1e-10
+    with pytest.raises(ValueError, match="n_sims applies to method='mc' only"):
+        pc.quote(shop(), policy, n_sims=10, as_of=DAY)
+    with pytest.raises(ValueError, match="tail_tol applies to method='fft' only"):
+        pc.quote(shop(), policy, method="mc", tail_tol=1e-3, as_of=DAY)

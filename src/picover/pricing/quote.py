@@ -701,6 +701,8 @@ def quote(
     premium: PremiumBasis | None = None,
     method: str = "fft",
     seed: Any = None,
+    n_sims: int | None = None,
+    tail_tol: float | None = None,
     as_of: datetime.date | None = None,
 ) -> Quote:
     """Price ``policy`` for ``org``.
@@ -718,6 +720,12 @@ def quote(
         How the insured distribution is computed.
     seed : int, numpy Generator or SeedSequence, optional
         ``method="mc"`` only: the same seed gives the same quote.
+    n_sims : int, optional
+        ``method="mc"`` only: simulated years (default as for
+        :meth:`BreachModel.annual_loss <picover.BreachModel.annual_loss>`).
+    tail_tol : float, optional
+        ``method="fft"`` only: the probability the grid may leave beyond its
+        end (default as for ``annual_loss``).
     as_of : datetime.date, optional
         Date of the statutory check (default: today).
 
@@ -746,7 +754,9 @@ def quote(
     _checks.one_of("method", method, ("fft", "mc"))
     day = _as_of(as_of)
     check_history(org, day, model)
-    loss = model.annual_loss(org, policy, method=method, seed=seed)
+    loss = model.annual_loss(
+        org, policy, method=method, seed=seed, n_sims=n_sims, tail_tol=tail_tol
+    )
     expected = model.expected_losses(org)
     price = basis.apply(loss)
     limit = policy.limit
