@@ -14,7 +14,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import numpy as np
@@ -185,8 +185,88 @@ class _Counts(abc.ABC):
         return int(draws[0]) if size is None else draws.reshape(shape)
 
 
+class _ScipyCounts(_Counts):
+    """Counts of a scipy family (``_family``, with the arguments ``_args``), whose
+    pmf, cdf, sf and ppf are scipy's, and isf a search on that exact sf."""
+
+    __slots__ = ()
+    _family: ClassVar[Any]
+
+    @property
+    @abc.abstractmethod
+    def _args(self) -> tuple[float, ...]: ...
+
+    @abc.abstractmethod
+    def mean(self) -> float: ...
+
+    def pmf(self, k: Any) -> Any:
+        """P(N = k), vectorised over ``k``: a float for a scalar ``k``, else an array
+        (0 where ``k`` is not a whole number >= 0).
+
+        Examples
+        --------
+        >>> round(Poisson(0.5).pmf(0), 6)  # e^-0.5: a year without a claim
+        0.606531
+        >>> NegativeBinomial(2.0, 0.5).pmf([0, 1]).tolist()  # p^n, n p^n (1 - p)
+        [0.25, 0.25]
+        """
+        ks = _never_inf(_checks.array("k", k, allow_inf=True))
+        return _scalar_or_array(np.asarray(self._family.pmf(ks, *self._args), dtype=np.float64))
+
+    def cdf(self, k: Any) -> Any:
+        """P(N <= k), vectorised over ``k`` (a float for a scalar ``k``).
+
+        Examples
+        --------
+        >>> round(Poisson(0.5).cdf(1), 6)  # e^-0.5 (1 + 0.5)
+        0.909796
+        """
+        ks = _checks.array("k", k, allow_inf=True)
+        return _scalar_or_array(np.asarray(self._family.cdf(ks, *self._args), dtype=np.float64))
+
+    def sf(self, k: Any) -> Any:
+        """P(N > k), vectorised over ``k``; exact however small (not 1 - cdf).
+
+        Examples
+        --------
+        >>> f"{Poisson(0.01).sf(3):.4g}"  # four claims or more: about e^-0.01 0.01^4 / 24
+        '4.133e-10'
+        """
+        ks = _checks.array("k", k, allow_inf=True)
+        return _scalar_or_array(np.asarray(self._family.sf(ks, *self._args), dtype=np.float64))
+
+    def ppf(self, q: Any) -> Any:
+        """The smallest count k with P(N <= k) >= q, for levels q in (0, 1).
+
+        Vectorised over ``q``; a float for a scalar ``q``, else an array.
+
+        Examples
+        --------
+        >>> Poisson(2.0).ppf([0.5, 0.99]).tolist()
+        [2.0, 6.0]
+        >>> NegativeBinomial(2.0, 0.5).ppf([0.5, 0.99]).tolist()
+        [1.0, 9.0]
+        """
+        qs = _checks.probability_levels("q", q)
+        if self.mean() == 0:  # no claim, surely (scipy's families give nan or -1 there)
+            return _scalar_or_array(np.zeros_like(qs))
+        return _scalar_or_array(np.asarray(self._family.ppf(qs, *self._args), dtype=np.float64))
+
+    def isf(self, p: Any) -> Any:
+        """The smallest count k with P(N > k) <= p, for p in (0, 1): ``ppf(1 - p)``
+        without losing the digits of a small ``p`` (searched on the exact :meth:`sf`).
+
+        Examples
+        --------
+        >>> Poisson(2.0).isf(0.01), Poisson(2.0).isf(1e-20)
+        (6.0, 26.0)
+        """
+        ps = _checks.probability_levels("p", p)
+        return _scalar_or_array(_isf_search(self.sf, ps, self.mean()))
+
+
 @attrs.frozen
-class Poisson(_Counts):
+class Poisson(_ScipyCounts):
     """Poisson counts with mean ``mu`` (claims per year).
 
     Examples
@@ -196,6 +276,11 @@ class Poisson(_Counts):
     """
 
     mu: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0))
+    _family = stats.poisson
+
+    @property
+    def _args(self) -> tuple[float, ...]:
+        return (self.mu,)
 
     def mean(self) -> float:
         """Expected claims per year, ``mu``.
@@ -216,67 +301,6 @@ class Poisson(_Counts):
         0.3
         """
         return self.mu
-
-    def pmf(self, k: Any) -> Any:
-        """P(N = k), vectorised over ``k``: a float for a scalar ``k``, else an array
-        (0 where ``k`` is not a whole number >= 0).
-
-        Examples
-        --------
-        >>> round(Poisson(0.5).pmf(0), 6)  # e^-0.5: a year without a claim
-        0.606531
-        """
-        ks = _never_inf(_checks.array("k", k, allow_inf=True))
-        return _scalar_or_array(np.asarray(stats.poisson.pmf(ks, self.mu), dtype=np.float64))
-
-    def cdf(self, k: Any) -> Any:
-        """P(N <= k), vectorised over ``k`` (a float for a scalar ``k``).
-
-        Examples
-        --------
-        >>> round(Poisson(0.5).cdf(1), 6)  # e^-0.5 (1 + 0.5)
-        0.909796
-        """
-        ks = _checks.array("k", k, allow_inf=True)
-        return _scalar_or_array(np.asarray(stats.poisson.cdf(ks, self.mu), dtype=np.float64))
-
-    def sf(self, k: Any) -> Any:
-        """P(N > k), vectorised over ``k``; exact however small (not 1 - cdf).
-
-        Examples
-        --------
-        >>> f"{Poisson(0.01).sf(3):.4g}"  # four claims or more: about e^-0.01 0.01^4 / 24
-        '4.133e-10'
-        """
-        ks = _checks.array("k", k, allow_inf=True)
-        return _scalar_or_array(np.asarray(stats.poisson.sf(ks, self.mu), dtype=np.float64))
-
-    def ppf(self, q: Any) -> Any:
-        """The smallest count k with P(N <= k) >= q, for levels q in (0, 1).
-
-        Vectorised over ``q``; a float for a scalar ``q``, else an array.
-
-        Examples
-        --------
-        >>> Poisson(2.0).ppf([0.5, 0.99]).tolist()
-        [2.0, 6.0]
-        """
-        qs = _checks.probability_levels("q", q)
-        if self.mu == 0:
-            return _scalar_or_array(np.zeros_like(qs))
-        return _scalar_or_array(np.asarray(stats.poisson.ppf(qs, self.mu), dtype=np.float64))
-
-    def isf(self, p: Any) -> Any:
-        """The smallest count k with P(N > k) <= p, for p in (0, 1): ``ppf(1 - p)``
-        without losing the digits of a small ``p`` (searched on the exact :meth:`sf`).
-
-        Examples
-        --------
-        >>> Poisson(2.0).isf(0.01), Poisson(2.0).isf(1e-20)
-        (6.0, 26.0)
-        """
-        ps = _checks.probability_levels("p", p)
-        return _scalar_or_array(_isf_search(self.sf, ps, self.mu))
 
     def pgf(self, z: ComplexArray) -> ComplexArray:
         """The probability generating function E[z^N] = exp(mu (z - 1)) at complex ``z``.
@@ -299,7 +323,7 @@ class Poisson(_Counts):
 
 
 @attrs.frozen
-class NegativeBinomial(_Counts):
+class NegativeBinomial(_ScipyCounts):
     """Negative binomial counts in scipy's parametrisation.
 
     P(N = k) = C(k + n - 1, k) p^n (1 - p)^k, mean n (1 - p) / p.
@@ -316,6 +340,12 @@ class NegativeBinomial(_Counts):
     p: float = attrs.field(
         converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0, low_open=True)
     )
+
+    _family = stats.nbinom
+
+    @property
+    def _args(self) -> tuple[float, ...]:
+        return (self.n, self.p)
 
     def mean(self) -> float:
         """Expected claims per year, n (1 - p) / p.
@@ -336,67 +366,6 @@ class NegativeBinomial(_Counts):
         4.0
         """
         return self.n * (1.0 - self.p) / self.p**2
-
-    def pmf(self, k: Any) -> Any:
-        """P(N = k), vectorised over ``k``: a float for a scalar ``k``, else an array
-        (0 where ``k`` is not a whole number >= 0).
-
-        Examples
-        --------
-        >>> NegativeBinomial(2.0, 0.5).pmf([0, 1]).tolist()  # p^n, n p^n (1 - p)
-        [0.25, 0.25]
-        """
-        ks = _never_inf(_checks.array("k", k, allow_inf=True))
-        return _scalar_or_array(np.asarray(stats.nbinom.pmf(ks, self.n, self.p), dtype=np.float64))
-
-    def cdf(self, k: Any) -> Any:
-        """P(N <= k), vectorised over ``k`` (a float for a scalar ``k``).
-
-        Examples
-        --------
-        >>> NegativeBinomial(2.0, 0.5).cdf(1)
-        0.5
-        """
-        ks = _checks.array("k", k, allow_inf=True)
-        return _scalar_or_array(np.asarray(stats.nbinom.cdf(ks, self.n, self.p), dtype=np.float64))
-
-    def sf(self, k: Any) -> Any:
-        """P(N > k), vectorised over ``k``; exact however small (not 1 - cdf).
-
-        Examples
-        --------
-        >>> NegativeBinomial(2.0, 0.5).sf(1)
-        0.5
-        """
-        ks = _checks.array("k", k, allow_inf=True)
-        return _scalar_or_array(np.asarray(stats.nbinom.sf(ks, self.n, self.p), dtype=np.float64))
-
-    def ppf(self, q: Any) -> Any:
-        """The smallest count k with P(N <= k) >= q, for levels q in (0, 1).
-
-        Vectorised over ``q``; a float for a scalar ``q``, else an array.
-
-        Examples
-        --------
-        >>> NegativeBinomial(2.0, 0.5).ppf([0.5, 0.99]).tolist()
-        [1.0, 9.0]
-        """
-        qs = _checks.probability_levels("q", q)
-        if self.p == 1:
-            return _scalar_or_array(np.zeros_like(qs))
-        return _scalar_or_array(np.asarray(stats.nbinom.ppf(qs, self.n, self.p), dtype=np.float64))
-
-    def isf(self, p: Any) -> Any:
-        """The smallest count k with P(N > k) <= p, for p in (0, 1): ``ppf(1 - p)``
-        without losing the digits of a small ``p`` (searched on the exact :meth:`sf`).
-
-        Examples
-        --------
-        >>> NegativeBinomial(2.0, 0.5).isf(0.01)
-        9.0
-        """
-        ps = _checks.probability_levels("p", p)
-        return _scalar_or_array(_isf_search(self.sf, ps, self.mean()))
 
     def pgf(self, z: ComplexArray) -> ComplexArray:
         """The probability generating function E[z^N] = (p / (1 - (1 - p) z))^n.
@@ -421,7 +390,7 @@ class NegativeBinomial(_Counts):
 
 
 @attrs.frozen
-class Binomial(_Counts):
+class Binomial(_ScipyCounts):
     """Binomial counts: ``n`` independent exposures each claiming with probability ``p``.
 
     Examples
@@ -432,6 +401,12 @@ class Binomial(_Counts):
 
     n: int = attrs.field(validator=_checks.whole(low=0))
     p: float = attrs.field(converter=_checks.to_float, validator=_checks.real(low=0.0, high=1.0))
+
+    _family = stats.binom
+
+    @property
+    def _args(self) -> tuple[float, ...]:
+        return (self.n, self.p)
 
     def mean(self) -> float:
         """Expected claims per year, n p.
@@ -452,65 +427,6 @@ class Binomial(_Counts):
         2.5
         """
         return self.n * self.p * (1.0 - self.p)
-
-    def pmf(self, k: Any) -> Any:
-        """P(N = k), vectorised over ``k``: a float for a scalar ``k``, else an array
-        (0 where ``k`` is not a whole number in [0, n]).
-
-        Examples
-        --------
-        >>> Binomial(2, 0.5).pmf([0, 1, 2]).tolist()
-        [0.25, 0.5, 0.25]
-        """
-        ks = _checks.array("k", k, allow_inf=True)
-        return _scalar_or_array(np.asarray(stats.binom.pmf(ks, self.n, self.p), dtype=np.float64))
-
-    def cdf(self, k: Any) -> Any:
-        """P(N <= k), vectorised over ``k`` (a float for a scalar ``k``).
-
-        Examples
-        --------
-        >>> Binomial(2, 0.5).cdf(1)
-        0.75
-        """
-        ks = _checks.array("k", k, allow_inf=True)
-        return _scalar_or_array(np.asarray(stats.binom.cdf(ks, self.n, self.p), dtype=np.float64))
-
-    def sf(self, k: Any) -> Any:
-        """P(N > k), vectorised over ``k``; exact however small (not 1 - cdf).
-
-        Examples
-        --------
-        >>> Binomial(2, 0.5).sf(1)
-        0.25
-        """
-        ks = _checks.array("k", k, allow_inf=True)
-        return _scalar_or_array(np.asarray(stats.binom.sf(ks, self.n, self.p), dtype=np.float64))
-
-    def ppf(self, q: Any) -> Any:
-        """The smallest count k with P(N <= k) >= q, for levels q in (0, 1).
-
-        Vectorised over ``q``; a float for a scalar ``q``, else an array.
-
-        Examples
-        --------
-        >>> Binomial(10, 0.1).ppf([0.5, 0.99]).tolist()
-        [1.0, 4.0]
-        """
-        qs = _checks.probability_levels("q", q)
-        return _scalar_or_array(np.asarray(stats.binom.ppf(qs, self.n, self.p), dtype=np.float64))
-
-    def isf(self, p: Any) -> Any:
-        """The smallest count k with P(N > k) <= p, for p in (0, 1): ``ppf(1 - p)``
-        without losing the digits of a small ``p`` (searched on the exact :meth:`sf`).
-
-        Examples
-        --------
-        >>> Binomial(10, 0.1).isf(0.01)
-        4.0
-        """
-        ps = _checks.probability_levels("p", p)
-        return _scalar_or_array(_isf_search(self.sf, ps, self.mean()))
 
     def pgf(self, z: ComplexArray) -> ComplexArray:
         """The probability generating function E[z^N] = (1 - p + p z)^n.
