@@ -190,6 +190,20 @@ def test_portfolio(capsys):
     assert retailer["obligation"] is True
 
 
+def test_portfolio_in_threads_prints_the_same_rows(capsys):
+    args = ("portfolio", EXAMPLES / "portfolio.csv", "--policy",
+            EXAMPLES / "portfolio_policy.toml", "--format", "json")  # fmt: skip
+    code, one, err = cli(capsys, *args)
+    assert (code, err) == (0, "")
+    code, two, err = cli(capsys, *args, "--workers", "2")
+    assert (code, err) == (0, "")
+    assert json.loads(two) == json.loads(one)
+    code, _, err = cli(capsys, *args, "--workers", "0")
+    assert code == 2
+    assert err.startswith("picover: error: --workers: workers must be a positive count of threads")
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_portfolio_says_which_sections_of_the_policy_file_are_not_used(capsys, tmp_path):
     plain = EXAMPLES / "portfolio_policy.toml"
     code, expected, err = cli(capsys, "portfolio", EXAMPLES / "portfolio.csv", "--policy", plain)

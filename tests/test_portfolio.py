@@ -344,6 +344,71 @@ def test_obligation_arrays_refuse_text_flags_and_broadcast_all():
     assert math.isnan(amount[1])
 
 
+def test_threads_give_the_one_thread_numbers():
+    # Rows under three policies: one in closed form (sublimit, coinsurance), two
+    # that need each row's distribution; histories with incidents move rates.
+    cols = book(90, seed=7)
+    cols["incidents"] = np.where(cols["years_observed"] > 0, np.arange(90) % 3, 0)
+    policies = [
+        pc.Policy(sublimits={"investigation": 5e7}, coinsurance=0.9),
+        pc.Policy(limit=1e9, retention=1e7),
+        pc.Policy(limit=5e8, per_incident_limit=2e8, aggregate_retention=2e7),
+    ]
+    per_row = [policies[i % 3] for i in range(90)]
+    one = pc.price_portfolio(cols, per_row, as_of=DAY)
+    for workers in (2, 3, -1):
+        many = pc.price_portfolio(cols, per_row, as_of=DAY, workers=workers)
+        assert list(many.columns) == list(one.columns)
+        for name, values in one.columns.items():
+            # Equal to the last bit (NaN where one thread has NaN), not merely close.
+            assert np.array_equal(many[name], values, equal_nan=values.dtype.kind == "f"), name
+    # More threads than rows, and a book of one row.
+    few = {k: v[:3] for k, v in cols.items()}
+    got = pc.price_portfolio(few, per_row[:3], as_of=DAY, workers=8)
+    assert np.array_equal(got["premium"], one["premium"][:3], equal_nan=True)
+    single = {k: v[:1] for k, v in cols.items()}
+    got = pc.price_portfolio(single, per_row[:1], as_of=DAY, workers=2)
+    assert got["expected_insured"].tolist() == one["expected_insured"][:1].tolist()
+
+
+def test_a_failing_block_stops_the_threads(monkeypatch):
+    from picover.analysis import batch
+
+    real = batch._price
+    calls = []
+
+    def failing(cols, *args):
+        calls.append(len(cols["records"]))
+        if len(calls) == 2:
+            raise RuntimeError("block two failed")
+        return real(cols, *args)
+
+    monkeypatch.setattr(batch, "_price", failing)
+    with pytest.raises(RuntimeError, match="block two failed"):
+        pc.price_portfolio(book(64), pc.Policy(), outputs=("expected_ground_up",), as_of=DAY,
+                           workers=2)  # fmt: skip
+
+
+def test_bad_workers():
+    from picover.analysis.batch import thread_count
+
+    cpus = thread_count(-1)
+    assert cpus >= 1
+    assert thread_count(-cpus) == 1
+    table = book(3)
+    for bad, error, message in [
+        (0, ValueError, "workers must be a positive count of threads, or negative to count back"),
+        (-(cpus + 1), ValueError, rf"workers must be a whole number in \[-{cpus}, inf\]"),
+        (1.5, ValueError, "workers must be a whole number; got 1.5"),
+        (True, TypeError, "workers must be a whole number; got True"),
+        ("2", TypeError, "workers must be a whole number; got"),
+    ]:
+        with pytest.raises(error, match=message):
+            pc.price_portfolio(table, pc.Policy(), as_of=DAY, workers=bad)
+    with pytest.raises(ValueError, match="workers applies to engine='numpy' only"):
+        pc.price_portfolio(table, pc.Policy(), as_of=DAY, engine="dask", workers=2)
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::UserWarning")

@@ -376,7 +376,7 @@ def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
 
 def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
     """The ``portfolio`` command: price every row of a CSV table under one case's ``[policy]``."""
-    from picover.analysis.batch import OUTPUTS, price_portfolio
+    from picover.analysis.batch import OUTPUTS, price_portfolio, thread_count
 
     # Path("") is the current folder: name the empty argument instead.
     if not args.policy:
@@ -412,9 +412,13 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
         if outputs.count(name) > 1:
             raise UsageError(f"--outputs names {name!r} more than once")
     try:
+        threads = thread_count(args.workers)
+    except ValueError as exc:
+        raise UsageError(f"--workers: {exc}") from None
+    try:
         res = price_portfolio(
             rows, policy, model=policy_case.model, premium=policy_case.premium, outputs=outputs,
-            as_of=_as_of(policy_case), target=policy_case.target, progress=None,
+            as_of=_as_of(policy_case), target=policy_case.target, progress=None, workers=threads,
         )  # fmt: skip
     except (TypeError, ValueError) as exc:
         raise UsageError(f"{path}: {exc}") from None
@@ -583,6 +587,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a case file whose [policy] (and [model], [premium]) apply to all rows",
     )
     p.add_argument("--outputs", default=None, help="comma-separated outputs (default: all)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="threads pricing blocks of rows at once (-1: one per CPU; default 1); same numbers",
+    )
     common(p)
     p = sub.add_parser("presets", help="list the presets, or show one with its sources")
     p.add_argument("name", nargs="?", default=None)

@@ -8,14 +8,18 @@ limits, a recommended limit) are computed organisation by organisation with
 exactly the functions :func:`picover.quote` and
 :func:`picover.recommend_coverage` use, so a book's figures equal the single
 quotes' (a recommended limit needs no grid at all when an incident in the
-year is less likely than the target). ``engine="dask"`` spreads the rows over
-a ``dask.distributed`` cluster and returns the same numbers.
+year is less likely than the target). ``workers`` prices blocks of rows in
+threads of this process, and ``engine="dask"`` spreads them over a
+``dask.distributed`` cluster; both return the one-thread numbers exactly.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
+import itertools
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -194,6 +198,7 @@ def price_portfolio(
     partitions: int | None = None,
     max_memory: float = 2**30,
     progress: bool | None = None,
+    workers: int | None = None,
 ) -> PortfolioResult:
     """Price every organisation of ``table`` (amounts in the model's currency).
 
@@ -234,6 +239,15 @@ def price_portfolio(
     progress : bool, optional
         Show a progress bar (needs tqdm); by default only when stderr is a
         terminal, and only if the work takes more than two seconds.
+    workers : int, optional
+        Threads pricing blocks of rows at once in this process (with the
+        default ``engine="numpy"``): None or 1 for one, a negative count
+        backwards from the CPUs this process may use (-1: all of them), as in
+        ``scipy.fft``. numpy's arithmetic and transforms run outside Python's
+        global lock, so on two cores the expected losses take about half the
+        time; full quotes, whose bookkeeping holds the lock, about 0.8 of it.
+        The numbers equal the one-thread run's exactly, and ``max_memory``
+        bounds all threads together.
 
     Returns
     -------
@@ -276,6 +290,12 @@ def price_portfolio(
         for name, value in (("client", client), ("partitions", partitions)):
             if value is not None:
                 raise ValueError(f"{name} applies to engine='dask' only; got {name}={value!r}")
+    elif workers is not None:
+        raise ValueError(
+            f"workers applies to engine='numpy' only (a dask cluster has its own); got "
+            f"workers={workers!r}"
+        )
+    threads = thread_count(workers)
     if partitions is not None:
         partitions = _checks.integer("partitions", partitions, low=1)
     memory = _checks.number("max_memory", max_memory, low=2**20)
@@ -308,9 +328,105 @@ def price_portfolio(
             max_memory=memory,
         )  # fmt: skip
         return result
+    if threads > 1 and n > 1:
+        return _price_in_threads(
+            cols, given, policies, model, basis, wanted, day, target, ladder, memory, progress,
+            threads,
+        )  # fmt: skip
     return _price(
         cols, given, policies, model, basis, wanted, day, target, ladder, memory, progress
     )
+
+
+def thread_count(workers: Any) -> int:
+    """The number of threads ``workers`` asks for (None: 1; -1: every CPU this
+    process may use, -2: all but one, and so on, as in ``scipy.fft``).
+
+    Examples
+    --------
+    >>> thread_count(None), thread_count(3)
+    (1, 3)
+    >>> thread_count(-1) == len(os.sched_getaffinity(0))
+    True
+    """
+    if workers is None:
+        return 1
+    cpus = _usable_cpus()
+    k = _checks.integer("workers", workers, low=-cpus)
+    if k == 0:
+        raise ValueError(
+            f"workers must be a positive count of threads, or negative to count back from "
+            f"the {cpus} CPUs (-1: all); got 0"
+        )
+    return k if k > 0 else cpus + 1 + k
+
+
+def _usable_cpus() -> int:
+    # The CPUs this process may run on (a container's share), not the machine's.
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover - platforms without affinity
+
+
+def row_blocks(
+    cols: dict[str, NDArray[Any]], policies: list[Policy] | None, pieces: int
+) -> list[tuple[dict[str, NDArray[Any]], list[Policy] | None]]:
+    """The table cut into ``pieces`` consecutive blocks of rows (fewer for a short
+    table), each with its rows' policies."""
+    n = len(cols["records"])
+    bounds = np.linspace(0, n, min(n, pieces) + 1).astype(int)
+    return [
+        ({k: v[lo:hi] for k, v in cols.items()}, None if policies is None else policies[lo:hi])
+        for lo, hi in itertools.pairwise(bounds)
+    ]
+
+
+def joined(results: Sequence[PortfolioResult], currency: str) -> PortfolioResult:
+    """The blocks' results put back together, in the blocks' order."""
+    columns = {k: np.concatenate([r.columns[k] for r in results]) for k in results[0].columns}
+    return PortfolioResult(columns, currency=currency)
+
+
+def _price_in_threads(
+    cols: dict[str, NDArray[Any]],
+    given: list[str],
+    policies: list[Policy] | None,
+    model: BreachModel,
+    basis: PremiumBasis,
+    wanted: list[str],
+    day: datetime.date,
+    target: float,
+    ladder: Sequence[float],
+    max_memory: float,
+    progress: bool | None,
+    threads: int,
+) -> PortfolioResult:
+    """:func:`_price` on blocks of rows, ``threads`` at a time.
+
+    Each row's figures depend on that row alone, so blocks give the numbers
+    of one pass. Eight blocks a thread keep the threads busy to the end when
+    organisations differ in cost; more would only add each block's fixed
+    work (its statutory arrays, its result's copies).
+    """
+    blocks = row_blocks(cols, policies, 8 * threads)
+    share = max_memory / threads
+    results: list[PortfolioResult | None] = [None] * len(blocks)
+    with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="picover") as pool:
+        order = {
+            pool.submit(
+                _price, part, given, pols, model, basis, wanted, day, target, ladder, share, False
+            ): i
+            for i, (part, pols) in enumerate(blocks)
+        }
+        try:
+            done = concurrent.futures.as_completed(order)
+            for future in _progress.track(done, "pricing", progress, total=len(order)):
+                results[order[future]] = future.result()
+        except BaseException:
+            # The first failure (or an interrupt) stops the blocks not yet started.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return joined([r for r in results if r is not None], model.currency)
 
 
 def _price(

@@ -8,11 +8,9 @@ ones :func:`picover.price_portfolio` gives in one process.
 from __future__ import annotations
 
 import datetime
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from numpy.typing import NDArray
 
 from picover.model.breach_model import BreachModel
@@ -48,7 +46,7 @@ def run_on_dask(
         raise ImportError(
             "engine='dask' needs dask.distributed: pip install 'picover[dask]'"
         ) from exc
-    from picover.analysis.batch import PortfolioResult
+    from picover.analysis.batch import joined, row_blocks
 
     own = client is None
     cluster = None
@@ -59,13 +57,9 @@ def run_on_dask(
         client = Client(cluster)  # type: ignore[no-untyped-call]
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        n = len(cols["records"])
-        pieces = min(n, partitions if partitions is not None else 4 * workers)
-        bounds = np.linspace(0, n, pieces + 1).astype(int)
         jobs = []
-        for lo, hi in itertools.pairwise(bounds):
-            part = {k: v[lo:hi] for k, v in cols.items()}
-            pols = None if policies is None else policies[lo:hi]
+        pieces = partitions if partitions is not None else 4 * workers
+        for part, pols in row_blocks(cols, policies, pieces):
             args = (part, given, pols, model, premium, outputs, as_of, target, ladder,
                     max_memory, False)  # fmt: skip
             jobs.append(client.submit(_block, args, pure=False))
@@ -75,5 +69,4 @@ def run_on_dask(
             client.close()
             if cluster is not None:
                 cluster.close()
-    columns = {k: np.concatenate([r.columns[k] for r in results]) for k in results[0].columns}
-    return PortfolioResult(columns, currency=model.currency)
+    return joined(results, model.currency)

@@ -14,8 +14,12 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def track(items: Iterable[T], label: str, enabled: bool | None = None) -> Iterator[T]:
+def track(
+    items: Iterable[T], label: str, enabled: bool | None = None, total: int | None = None
+) -> Iterator[T]:
     """Iterate over ``items``, with a bar if ``enabled`` (None: when stderr is a terminal).
+
+    ``total`` is the number of items, for an iterator that cannot say it.
 
     Examples
     --------
@@ -29,7 +33,7 @@ def track(items: Iterable[T], label: str, enabled: bool | None = None) -> Iterat
         except ImportError:
             tqdm = None
         if tqdm is not None:
-            bar: Any = tqdm(items, desc=label, delay=2.0, leave=False)
+            bar: Any = tqdm(items, desc=label, total=total, delay=2.0, leave=False)
             yield from bar
             return
     yield from items
