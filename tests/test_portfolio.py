@@ -390,7 +390,7 @@ def test_a_failing_block_stops_the_threads(monkeypatch):
 
 
 def test_bad_workers():
-    from picover.analysis.batch import thread_count
+    from picover.analysis.threads import thread_count
 
     cpus = thread_count(-1)
     assert cpus >= 1

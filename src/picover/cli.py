@@ -376,7 +376,8 @@ def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
 
 def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
     """The ``portfolio`` command: price every row of a CSV table under one case's ``[policy]``."""
-    from picover.analysis.batch import OUTPUTS, price_portfolio, thread_count
+    from picover.analysis.batch import OUTPUTS, price_portfolio
+    from picover.analysis.threads import thread_count
 
     # Path("") is the current folder: name the empty argument instead.
     if not args.policy:

@@ -28,7 +28,7 @@ import numpy as np
 
 from picover import _checks
 from picover._table import Table
-from picover.analysis.progress import track
+from picover.analysis.threads import ordered_map, thread_count
 from picover.model import params as _params
 from picover.model.breach_model import BreachModel, model_or_preset
 from picover.model.exposure import Organisation
@@ -391,6 +391,7 @@ def tornado(
     as_of: datetime.date | None = None,
     target: float = 0.01,
     progress: bool | None = None,
+    workers: int | None = None,
 ) -> Tornado:
     """Move each parameter alone to its low and high value; bars sorted by swing.
 
@@ -418,6 +419,9 @@ def tornado(
         :func:`~picover.recommend_coverage`).
     progress : bool, optional
         Show a progress bar (None: when tqdm is installed and on a terminal).
+    workers : int, optional
+        Threads evaluating settings at once: None or 1 for one, -1 for every
+        CPU (see :func:`picover.price_portfolio`); the same numbers.
 
     Examples
     --------
@@ -451,11 +455,14 @@ def tornado(
         if problem is not None:
             raise ValueError(f"params[{path!r}]: {problem}")
         ranges[path] = (lo, hi)
-    bars = []
-    for path, (lo, hi) in track(list(ranges.items()), "tornado", progress):
-        out_lo = evaluate(apply(base, {path: lo}), output)
-        out_hi = evaluate(apply(base, {path: hi}), output)
-        bars.append(Bar(path, lo, hi, out_lo, out_hi))
+    threads = thread_count(workers)
+    ends = [(path, value) for path, pair in ranges.items() for value in pair]
+    outs = ordered_map(
+        lambda end: evaluate(apply(base, {end[0]: end[1]}), output),
+        ends, threads, "tornado", progress,
+    )  # fmt: skip
+    pairs = zip(ranges.items(), outs[::2], outs[1::2], strict=True)
+    bars = [Bar(path, lo, hi, out_lo, out_hi) for (path, (lo, hi)), out_lo, out_hi in pairs]
     bars.sort(key=lambda b: b.swing, reverse=True)
     return Tornado(output, evaluate(base, output), tuple(bars), base.model.currency)
 
@@ -547,6 +554,7 @@ def sweep(
     as_of: datetime.date | None = None,
     target: float = 0.01,
     progress: bool | None = None,
+    workers: int | None = None,
 ) -> Sweep:
     """The output at every combination of the grid's values.
 
@@ -574,6 +582,9 @@ def sweep(
         :func:`~picover.recommend_coverage`).
     progress : bool, optional
         Show a progress bar (None: when tqdm is installed and on a terminal).
+    workers : int, optional
+        Threads evaluating settings at once: None or 1 for one, -1 for every
+        CPU (see :func:`picover.price_portfolio`); the same numbers.
 
     Examples
     --------
@@ -601,11 +612,12 @@ def sweep(
     for name, axis in zip(names, values, strict=True):
         if not axis:
             raise ValueError(f"grid[{name!r}] must hold at least one value")
+    threads = thread_count(workers)
     points = list(itertools.product(*values))
-    results = [
-        evaluate(apply(base, dict(zip(names, point, strict=True))), output)
-        for point in track(points, "sweep", progress)
-    ]
+    results = ordered_map(
+        lambda point: evaluate(apply(base, dict(zip(names, point, strict=True))), output),
+        points, threads, "sweep", progress,
+    )  # fmt: skip
     cols: dict[str, list[float]] = {n: [p[i] for p in points] for i, n in enumerate(names)}
     cols[output] = results
     return Sweep(output, Table(cols), base.model.currency)
