@@ -345,3 +345,29 @@ def test_threads_give_the_one_thread_tornado_and_sweep():
     assert two.to_records() == one.to_records()
     with pytest.raises(ValueError, match="workers must be a positive count of threads"):
         pc.sensitivity.sweep(small, POLICY, model=MODEL, grid=grid, as_of=DAY, workers=0)
+
+
+def test_every_listed_parameter_is_a_path_and_nothing_else_is():
+    from picover.analysis.sensitivity import _is_path, _setting, parameters
+
+    policy = pc.Policy(limit=1e9, retention=1e7, sublimits={"investigation": 5e7})
+    s = _setting(ORG, policy, MODEL, None, DAY)
+    listed = parameters(s)
+    assert len(listed) > 50
+    assert all(_is_path(s, path) for path in listed)
+    # Near misses: a branch (not a number), text leaves, a typo, too deep, not a string.
+    for path in ["consolation", "policy", "policy.sublimits", "frequency.base_rate",
+                 "consolation.kind", "consolation.trigger", "policy.covers", "organisation.sector",
+                 "consolation.awards", "consolation.award.x", "organisation", "", 3,
+                 "frequency.base_rate.mining", "policy.sublimits.crisis_managment"]:  # fmt: skip
+        assert not _is_path(s, path), path
+        assert path not in listed
+
+
+def test_apply_refuses_what_parameters_does_not_list():
+    from picover.analysis.sensitivity import _setting, apply
+
+    s = _setting(ORG, POLICY, MODEL, None, DAY)
+    for path in ["consolation.kind", "policy.sublimits", "frequency.base_rate.mining"]:
+        with pytest.raises(ValueError, match=f"unknown parameter '{path}'"):
+            apply(s, {path: 1.0})

@@ -145,11 +145,27 @@ def parameters(setting: Setting) -> dict[str, Any]:
     >>> p["consolation.award"], p["policy.limit"], p["organisation.records"]  # KRW, KRW, count
     (100000.0, 50000000.0, 40000)
     """
-    out = dict(setting.model.parameters())
+    out = setting.model.parameters()
     out.update(_params.flatten(_namespace(setting)))
     out["organisation.records"] = setting.org.records
     out["organisation.annual_sales"] = setting.org.annual_sales
     return out
+
+
+#: The first parts of the paths that name no parameter of the model.
+_NOT_MODEL = ("policy", "premium", "organisation")
+_ORGANISATION = ("organisation.records", "organisation.annual_sales")
+
+
+def _is_path(setting: Setting, path: Any) -> bool:
+    """Whether ``path`` is a key of :func:`parameters`, found without listing them all."""
+    if not isinstance(path, str):
+        return False
+    if path.startswith("organisation."):
+        return path in _ORGANISATION
+    if path.split(".")[0] in _NOT_MODEL:
+        return _params.is_parameter(_namespace(setting), path)
+    return _params.is_parameter(setting.model._namespace(), path)
 
 
 def apply(setting: Setting, changes: Mapping[str, float]) -> Setting:
@@ -172,15 +188,16 @@ def apply(setting: Setting, changes: Mapping[str, float]) -> Setting:
     ...
     ValueError: unknown parameter 'policy.limt'; did you mean policy.limit, ...
     """
-    valid = parameters(setting)
     for path in changes:
-        if path not in valid:
+        if not _is_path(setting, path):
+            # Listing every parameter walks every object: only to name the closest.
+            valid = parameters(setting)
             close = difflib.get_close_matches(str(path), list(valid), n=4, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise ValueError(
                 f"unknown parameter {path!r}{hint} (valid: {', '.join(sorted(valid))})"
             )
-    model_changes = {p: v for p, v in changes.items() if p in setting.model.parameters()}
+    model_changes = {p: v for p, v in changes.items() if p.split(".")[0] not in _NOT_MODEL}
     other = {p: v for p, v in changes.items() if p.split(".")[0] in ("policy", "premium")}
     out = setting
     if model_changes:

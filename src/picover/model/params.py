@@ -41,6 +41,33 @@ def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def is_parameter(tree: Mapping[str, Any], path: Any) -> bool:
+    """Whether ``path`` names a numeric leaf of ``tree`` (a key of :func:`flatten`'s
+    result, found without listing every leaf).
+
+    Examples
+    --------
+    >>> is_parameter({"a": {"b": 1.0, "c": "text"}}, "a.b"), is_parameter({"a": {"c": "x"}}, "a.c")
+    (True, False)
+    """
+    if not isinstance(path, str):
+        return False
+    node: Any = tree
+    for key in path.split("."):
+        if isinstance(node, Mapping):
+            if key not in node:
+                return False
+            node = node[key]
+        elif attrs.has(type(node)):
+            field = attrs.fields_dict(type(node)).get(key)
+            if field is None or not field.init:
+                return False
+            node = getattr(node, key)
+        else:
+            return False
+    return _is_number(node)
+
+
 def update(tree: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``tree`` with the leaves at the given paths replaced.
 
@@ -54,10 +81,10 @@ def update(tree: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any
     >>> update({"a": {"b": 1.0}}, {"a.b": 2.0})
     {'a': {'b': 2.0}}
     """
-    valid = flatten(tree)
     out = dict(tree)
     for path, value in changes.items():
-        if path not in valid:
+        if not is_parameter(tree, path):
+            valid = flatten(tree)
             close = difflib.get_close_matches(str(path), list(valid), n=5, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise ValueError(
