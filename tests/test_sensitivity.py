@@ -371,3 +371,47 @@ def test_apply_refuses_what_parameters_does_not_list():
     for path in ["consolation.kind", "policy.sublimits", "frequency.base_rate.mining"]:
         with pytest.raises(ValueError, match=f"unknown parameter '{path}'"):
             apply(s, {path: 1.0})
+
+
+def test_a_sweep_over_organisations_is_vectorised_and_agrees_point_by_point():
+    from picover.analysis.sensitivity import _setting, apply, evaluate
+
+    history = pc.IncidentHistory.from_rows(
+        {"year": 2021 + i, "records_held": 500_000 * (i + 1), "incidents": i % 2} for i in range(4)
+    )
+    org = attrs.evolve(ORG, history=history)
+    grid = {"organisation.records": [1e3, 4e4, 2e6, 3e7], "consolation.award": [5e4, 2e5],
+            "organisation.annual_sales": [1e9, 1e11]}  # fmt: skip
+    # Ground-up with the fines endorsed (they count), insured under a closed-form
+    # policy, and insured where half the points have a retention (priced one by one).
+    cases = [
+        ("expected_ground_up", pc.Policy(limit=1e9, covers={"consolation", "fines"}), grid),
+        ("expected_insured", pc.Policy(sublimits={"investigation": 5e7}, coinsurance=0.8), grid),
+        ("pure_premium", pc.Policy(), {**grid, "policy.retention": [0.0, 1e7]}),
+    ]
+    for output, policy, g in cases:
+        s = pc.sensitivity.sweep(org, policy, model=MODEL, grid=g, output=output, as_of=DAY)
+        base = _setting(org, policy, MODEL, None, DAY)
+        records = s.to_records()
+        assert len(records) == math.prod(len(v) for v in g.values())
+        for r in records:
+            want = evaluate(apply(base, {k: r[k] for k in g}), output)
+            assert r[output] == pytest.approx(want, rel=1e-12), (output, r)
+    # The fines count in the endorsed ground-up total: above the plain one.
+    plain = pc.sensitivity.sweep(org, pc.Policy(), model=MODEL, grid=grid,
+                                 output="expected_ground_up", as_of=DAY)  # fmt: skip
+    endorsed = pc.sensitivity.sweep(org, cases[0][1], model=MODEL, grid=grid,
+                                    output="expected_ground_up", as_of=DAY)  # fmt: skip
+    a = [r["expected_ground_up"] for r in plain.to_records()]
+    b = [r["expected_ground_up"] for r in endorsed.to_records()]
+    assert all(y > x for x, y in zip(a, b, strict=True))
+
+
+def test_a_vectorised_sweep_checks_each_organisation_as_apply_does():
+    grid = {"organisation.records": [1e3, 2.5]}
+    with pytest.raises(ValueError, match="organisation.records must be a whole number; got 2.5"):
+        pc.sensitivity.sweep(ORG, POLICY, model=MODEL, grid=grid, output="expected_ground_up",
+                             as_of=DAY)  # fmt: skip
+    with pytest.raises(ValueError, match=r"Organisation.annual_sales must be in \[0, 1e\+16\]"):
+        pc.sensitivity.sweep(ORG, POLICY, model=MODEL, output="expected_ground_up", as_of=DAY,
+                             grid={"organisation.annual_sales": [1e9, -1.0]})  # fmt: skip

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -416,13 +415,13 @@ def _price(
     # policies is None only when neither output is wanted (checked by the caller).
     if policies is not None and ("expected_insured" in wanted or "premium" in wanted):
         insured = np.full(n, np.nan)
-        closed = [i for i, p in enumerate(policies) if _closed_form(p)]
+        closed = [i for i, p in enumerate(policies) if p.pays_in_closed_form]
         for p in {id(policies[i]): policies[i] for i in closed}.values():
             rows = np.array([i for i in closed if policies[i] is p])
             part = {k: v[rows] for k, v in cols.items()}
             insured[rows] = _expected(model, part, exposure[rows], p, chunk_for(p))
         premium = np.full(n, np.nan)
-        need = [i for i in range(n) if "premium" in wanted or not _closed_form(policies[i])]
+        need = [i for i in range(n) if "premium" in wanted or not policies[i].pays_in_closed_form]
         for i in _progress.track(need, "pricing", progress):
             loss = model.annual_loss(_organisation(cols, i, day), policies[i])
             insured[i] = loss.mean()
@@ -454,14 +453,6 @@ def _price(
         if "obligation" in wanted:
             out["obligation"] = required
     return PortfolioResult(out, currency=model.currency)
-
-
-def _closed_form(policy: Policy) -> bool:
-    return (
-        policy.retention == 0
-        and math.isinf(policy.per_incident_limit)
-        and not (policy.has_annual_terms)
-    )
 
 
 def _distinct(policies: Sequence[Policy]) -> list[Policy]:

@@ -33,9 +33,10 @@ from picover.model import params as _params
 from picover.model.breach_model import BreachModel, model_or_preset
 from picover.model.exposure import Organisation
 from picover.model.policy import Policy
+from picover.model.vectorised import FloatArray, expected_losses_arrays
 from picover.pricing.coverage import recommend_coverage
 from picover.pricing.premium import PremiumBasis
-from picover.pricing.quote import _as_of, check_history, exhaustion, ground_up_for
+from picover.pricing.quote import _as_of, borne, check_history, exhaustion, ground_up_for
 
 
 @attrs.frozen
@@ -575,6 +576,13 @@ def sweep(
 ) -> Sweep:
     """The output at every combination of the grid's values.
 
+    An expected loss swept over ``organisation.records`` or
+    ``organisation.annual_sales`` is vectorised over the organisations (one
+    numpy pass for each setting of the other parameters; equal to the
+    point-by-point figures to about 1e-12 relative) wherever the policy pays
+    in closed form (:attr:`~picover.Policy.pays_in_closed_form`; always for
+    ``expected_ground_up``). Everything else is priced point by point.
+
     Parameters
     ----------
     org : Organisation
@@ -631,13 +639,80 @@ def sweep(
             raise ValueError(f"grid[{name!r}] must hold at least one value")
     threads = thread_count(workers)
     points = list(itertools.product(*values))
-    results = ordered_map(
-        lambda point: evaluate(apply(base, dict(zip(names, point, strict=True))), output),
-        points, threads, "sweep", progress,
-    )  # fmt: skip
+    if output in _CLOSED_FORM_OUTPUTS and set(names) & set(_ORGANISATION):
+        results = _over_organisations(base, names, points, output, threads, progress)
+    else:
+        results = ordered_map(
+            lambda point: evaluate(apply(base, dict(zip(names, point, strict=True))), output),
+            points, threads, "sweep", progress,
+        )  # fmt: skip
     cols: dict[str, list[float]] = {n: [p[i] for p in points] for i, n in enumerate(names)}
     cols[output] = results
     return Sweep(output, Table(cols), base.model.currency)
+
+
+#: Outputs that are closed forms over the breach size (for a policy that pays in
+#: one: :attr:`picover.Policy.pays_in_closed_form`), so organisations vectorise.
+_CLOSED_FORM_OUTPUTS = ("expected_ground_up", "expected_insured", "pure_premium")
+
+
+def _over_organisations(
+    base: Setting,
+    names: list[str],
+    points: list[tuple[float, ...]],
+    output: str,
+    threads: int,
+    progress: bool | None,
+) -> list[float]:
+    """A sweep's expected losses with the organisation's record count and sales
+    vectorised: one numpy pass over the organisations of each setting of the
+    other parameters, as a book of organisations is priced (equal to the
+    point-by-point figures to about 1e-12 relative). A setting whose policy
+    needs the loss distribution is priced point by point."""
+    org_axes = [i for i, n in enumerate(names) if n in _ORGANISATION]
+    others = [n for n in names if n not in _ORGANISATION]
+    groups: dict[tuple[float, ...], list[int]] = {}
+    for j, point in enumerate(points):
+        rest = tuple(v for i, v in enumerate(point) if i not in org_axes)
+        groups.setdefault(rest, []).append(j)
+
+    def group(item: tuple[tuple[float, ...], list[int]]) -> list[float]:
+        rest, rows = item
+        setting = apply(base, dict(zip(others, rest, strict=True)))
+        # Each organisation as apply builds it, so every value meets the same checks.
+        orgs = [apply(setting, {names[i]: points[j][i] for i in org_axes}).org for j in rows]
+        if output != "expected_ground_up" and not setting.policy.pays_in_closed_form:
+            return [evaluate(attrs.evolve(setting, org=o), output) for o in orgs]
+        return [float(x) for x in _expected_arrays(setting, orgs, output)]
+
+    results = [math.nan] * len(points)
+    items = list(groups.items())
+    for (_, rows), figures in zip(
+        items, ordered_map(group, items, threads, "sweep", progress), strict=True
+    ):
+        for j, figure in zip(rows, figures, strict=True):
+            results[j] = figure
+    return results
+
+
+def _expected_arrays(setting: Setting, orgs: list[Organisation], output: str) -> FloatArray:
+    """The expected loss (``output``) of each of ``orgs`` under ``setting``, in one pass."""
+    model = setting.model
+    records = np.array([o.records for o in orgs], dtype=np.float64)
+    e = model.frequency_model.size_elasticity
+    history = orgs[0].history  # the organisations differ in records and sales only
+    incidents = 0.0 if history is None else float(history.total_incidents)
+    exposure = np.array([0.0 if o.history is None else o.history.exposure(o.records, e)
+                         for o in orgs])  # fmt: skip
+    args = (model, records, [o.annual_sales for o in orgs], [o.sector for o in orgs])
+    if output == "expected_ground_up":
+        # As a quote reports it: with the categories the policy covers by endorsement.
+        by_category = expected_losses_arrays(*args, incidents=incidents, exposure=exposure)
+        total: FloatArray = np.sum([by_category[c] for c in borne(model, setting.policy)], axis=0)
+        return total
+    return expected_losses_arrays(
+        *args, incidents=incidents, exposure=exposure, policy=setting.policy
+    )["total"]
 
 
 @attrs.frozen

@@ -200,6 +200,25 @@ class Policy:
         """
         return self.aggregate_retention > 0 or math.isfinite(self.limit)
 
+    @property
+    def pays_in_closed_form(self) -> bool:
+        """Whether the expected payment is a closed form over the breach size: no
+        retention, per-incident limit or annual terms (sublimits, coinsurance and
+        the categories covered act on each cost alone).
+
+        Examples
+        --------
+        >>> Policy(sublimits={"investigation": 5e7}).pays_in_closed_form
+        True
+        >>> Policy(limit=1e9).pays_in_closed_form  # the year's total is capped: a distribution
+        False
+        """
+        return (
+            self.retention == 0
+            and math.isinf(self.per_incident_limit)
+            and not self.has_annual_terms
+        )
+
 
 @attrs.frozen
 class Terms:
