@@ -328,10 +328,20 @@ def price_portfolio(
         )  # fmt: skip
         return result
     if threads > 1 and n > 1:
-        return _price_in_threads(
-            cols, given, policies, model, basis, wanted, day, target, ladder, memory, progress,
-            threads,
-        )  # fmt: skip
+        # Each row's figures depend on that row alone, so blocks give the numbers of
+        # one pass. Eight blocks a thread keep the threads busy to the end when
+        # organisations differ in cost; more would only add each block's fixed work
+        # (its statutory arrays, its result's copies).
+        share = memory / threads
+
+        def block(job: tuple[dict[str, NDArray[Any]], list[Policy] | None]) -> PortfolioResult:
+            part, pols = job
+            return _price(
+                part, given, pols, model, basis, wanted, day, target, ladder, share, False
+            )
+
+        blocks = row_blocks(cols, policies, 8 * threads)
+        return joined(ordered_map(block, blocks, threads, "pricing", progress), model.currency)
     return _price(
         cols, given, policies, model, basis, wanted, day, target, ladder, memory, progress
     )
@@ -354,37 +364,6 @@ def joined(results: Sequence[PortfolioResult], currency: str) -> PortfolioResult
     """The blocks' results put back together, in the blocks' order."""
     columns = {k: np.concatenate([r.columns[k] for r in results]) for k in results[0].columns}
     return PortfolioResult(columns, currency=currency)
-
-
-def _price_in_threads(
-    cols: dict[str, NDArray[Any]],
-    given: list[str],
-    policies: list[Policy] | None,
-    model: BreachModel,
-    basis: PremiumBasis,
-    wanted: list[str],
-    day: datetime.date,
-    target: float,
-    ladder: Sequence[float],
-    max_memory: float,
-    progress: bool | None,
-    threads: int,
-) -> PortfolioResult:
-    """:func:`_price` on blocks of rows, ``threads`` at a time.
-
-    Each row's figures depend on that row alone, so blocks give the numbers
-    of one pass. Eight blocks a thread keep the threads busy to the end when
-    organisations differ in cost; more would only add each block's fixed
-    work (its statutory arrays, its result's copies).
-    """
-    blocks = row_blocks(cols, policies, 8 * threads)
-    share = max_memory / threads
-
-    def block(job: tuple[dict[str, NDArray[Any]], list[Policy] | None]) -> PortfolioResult:
-        part, pols = job
-        return _price(part, given, pols, model, basis, wanted, day, target, ladder, share, False)
-
-    return joined(ordered_map(block, blocks, threads, "pricing", progress), model.currency)
 
 
 def _price(
