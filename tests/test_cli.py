@@ -204,6 +204,19 @@ def test_portfolio_in_threads_prints_the_same_rows(capsys):
     assert len(err.strip().splitlines()) == 1
 
 
+def test_sensitivity_in_threads_prints_the_same_bars(capsys):
+    args = ("sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.award=5e4:2e5",
+            "--param", "frequency.modifier=0.5:2", "--format", "json")  # fmt: skip
+    code, one, err = cli(capsys, *args)
+    assert (code, err) == (0, "")
+    code, two, err = cli(capsys, *args, "--workers", "-1")
+    assert (code, err) == (0, "")
+    assert json.loads(two) == json.loads(one)
+    code, _, err = cli(capsys, *args, "--workers", "-99")
+    assert code == 2
+    assert err.startswith("picover: error: --workers: workers must be a positive count")
+
+
 def test_portfolio_says_which_sections_of_the_policy_file_are_not_used(capsys, tmp_path):
     plain = EXAMPLES / "portfolio_policy.toml"
     code, expected, err = cli(capsys, "portfolio", EXAMPLES / "portfolio.csv", "--policy", plain)

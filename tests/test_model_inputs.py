@@ -363,3 +363,16 @@ def test_a_frequency_estimate_is_validated():
         FrequencyEstimate(0.1, 0.1, 1.5, 2.0, 20.0, 0, 0, 0.0)
     with pytest.raises(ValueError, match=r"FrequencyEstimate.years_observed must be a whole"):
         FrequencyEstimate(0.1, 0.1, 0.0, 2.0, 20.0, 1.5, 0, 0.0)
+
+
+@pytest.mark.parametrize(
+    "name", ["frequency", "breach_size", "litigation", "policy", "premium", "organisation"]
+)
+def test_a_cost_category_may_not_take_another_branchs_name(name):
+    # A cost named "frequency" would replace the frequency model in every parameter
+    # path ("frequency.base_rate.retail"); "premium" would shadow the premium basis.
+    import attrs
+
+    crisis = MODEL.costs["crisis_management"]
+    with pytest.raises(ValueError, match=f"cost category name '{name}' is taken"):
+        attrs.evolve(MODEL, costs={**MODEL.costs, name: crisis})

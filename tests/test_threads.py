@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from picover.analysis.threads import ordered_map, thread_count, usable_cpus
@@ -39,10 +40,42 @@ def test_the_first_failure_is_raised_and_the_rest_cancelled():
     assert len(started) < 40  # the queue was cancelled, not run to its end
 
 
+def test_the_failure_raised_is_the_first_in_order_not_in_time():
+    # Item 0 fails late, item 20 (another thread's run) at once: one thread would
+    # raise item 0's error, and so must two.
+    def late_and_early(x: int) -> int:
+        if x == 0:
+            time.sleep(0.2)
+            raise ValueError("item 0")
+        if x == 20:
+            raise ValueError("item 20")
+        return x
+
+    for _ in range(3):
+        with pytest.raises(ValueError, match="item 0"):
+            ordered_map(late_and_early, list(range(32)), 2, "test", progress=False)
+
+
+def test_the_callers_numpy_error_settings_hold_in_the_threads():
+    def divide(x: float) -> float:
+        return float(np.float64(x) / 0.0)
+
+    with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
+        ordered_map(divide, [1.0, 2.0, 3.0], 2, "test", progress=False)
+    with np.errstate(divide="ignore"):
+        assert ordered_map(divide, [1.0, 2.0], 2, "test", progress=False) == [np.inf, np.inf]
+
+
+def test_many_cheap_items_keep_their_order():
+    items = list(range(100_000))
+    assert ordered_map(lambda x: x + 1, items, 2, "test", progress=False) == [x + 1 for x in items]
+
+
 def test_thread_counts():
     cpus = usable_cpus()
     assert thread_count(None) == 1
     assert thread_count(-1) == cpus
     assert thread_count(-cpus) == 1
-    with pytest.raises(ValueError, match=rf"workers must be a whole number in \[-{cpus}, inf\]"):
-        thread_count(-cpus - 1)
+    for bad in (0, -cpus - 1):
+        with pytest.raises(ValueError, match=rf"or from -1 to -{cpus} to count back .* got {bad}"):
+            thread_count(bad)

@@ -322,6 +322,16 @@ def _check_params(setting: Setting, params: Mapping[str, tuple[float, float]]) -
                 raise UsageError(f"--param {name}: {str(exc).removeprefix(f'{name}: ')}") from None
 
 
+def _threads(workers: int | None) -> int:
+    """``--workers`` as a thread count, its mistake told as the flag's own."""
+    from picover.analysis.threads import thread_count
+
+    try:
+        return thread_count(workers)
+    except ValueError as exc:
+        raise UsageError(f"--workers: {exc}") from None
+
+
 def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
     """The ``sensitivity`` command: a tornado of one output over the ``--param`` ranges."""
     from picover.analysis import sensitivity
@@ -341,9 +351,10 @@ def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
         target=case.target,
     )  # fmt: skip
     _check_params(setting, params)
+    threads = _threads(args.workers)
     t = sensitivity.tornado(
         org, policy, model=case.model, params=params, output=args.output,
-        premium=case.premium, as_of=_as_of(case), target=case.target,
+        premium=case.premium, as_of=_as_of(case), target=case.target, workers=threads,
     )  # fmt: skip
     money = args.output not in sensitivity.UNITLESS
     out_name = f"{args.output}_krw" if money else args.output
@@ -377,7 +388,6 @@ def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
 def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
     """The ``portfolio`` command: price every row of a CSV table under one case's ``[policy]``."""
     from picover.analysis.batch import OUTPUTS, price_portfolio
-    from picover.analysis.threads import thread_count
 
     # Path("") is the current folder: name the empty argument instead.
     if not args.policy:
@@ -412,10 +422,7 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
             )
         if outputs.count(name) > 1:
             raise UsageError(f"--outputs names {name!r} more than once")
-    try:
-        threads = thread_count(args.workers)
-    except ValueError as exc:
-        raise UsageError(f"--workers: {exc}") from None
+    threads = _threads(args.workers)
     try:
         res = price_portfolio(
             rows, policy, model=policy_case.model, premium=policy_case.premium, outputs=outputs,
@@ -526,6 +533,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def workers(p: argparse.ArgumentParser, what: str) -> None:
+        p.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            metavar="N",
+            help=f"threads pricing {what} at once (-1: one per CPU; default 1); same numbers",
+        )
+
     def common(p: argparse.ArgumentParser, plot: bool = False) -> None:
         p.add_argument("--format", choices=("table", "json", "csv"), default="table")
         p.add_argument(
@@ -578,6 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
             "recommended_limit",
         ),
     )
+    workers(p, "settings")
     common(p, plot=True)
     p = sub.add_parser("portfolio", help="price every organisation of a CSV table")
     p.add_argument("table", metavar="CSV")
@@ -588,13 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a case file whose [policy] (and [model], [premium]) apply to all rows",
     )
     p.add_argument("--outputs", default=None, help="comma-separated outputs (default: all)")
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        metavar="N",
-        help="threads pricing blocks of rows at once (-1: one per CPU; default 1); same numbers",
-    )
+    workers(p, "blocks of rows")
     common(p)
     p = sub.add_parser("presets", help="list the presets, or show one with its sources")
     p.add_argument("name", nargs="?", default=None)

@@ -246,7 +246,9 @@ def price_portfolio(
         one thread's time; full quotes, whose bookkeeping holds the lock,
         about 0.75 of it.
         The numbers equal the one-thread run's exactly, and ``max_memory``
-        bounds all threads together.
+        bounds the vectorised sums of all threads together. After an error or
+        an interrupt, blocks not yet started are dropped and running ones are
+        waited for.
 
     Returns
     -------

@@ -73,6 +73,11 @@ def _sources(value: Mapping[str, str]) -> FrozenMap[str, str]:
     return FrozenMap(value)
 
 
+#: Names no cost category may take: the first parts of the model's other parameter
+#: paths, and of the policy's, premium's and organisation's in a sensitivity run.
+RESERVED_NAMES = ("frequency", "breach_size", "litigation", "policy", "premium", "organisation")
+
+
 def _costs(value: Mapping[str, CostCategory]) -> FrozenMap[str, CostCategory]:
     out = dict(value)
     if not out:
@@ -80,6 +85,12 @@ def _costs(value: Mapping[str, CostCategory]) -> FrozenMap[str, CostCategory]:
     for name, category in out.items():
         if not isinstance(name, str) or not name or "." in name:
             raise ValueError(f"cost category names must be non-empty without dots; got {name!r}")
+        if name in RESERVED_NAMES:
+            # A parameter's path starts with its branch's name: these name other branches.
+            raise ValueError(
+                f"cost category name {name!r} is taken: parameter paths starting with it name "
+                f"other settings; choose a name other than {', '.join(RESERVED_NAMES)}"
+            )
         if not isinstance(category, CostCategory):
             raise TypeError(
                 f"cost category {name!r} must follow the CostCategory interface (trigger, "
