@@ -347,16 +347,16 @@ def test_obligation_arrays_refuse_text_flags_and_broadcast_all():
 def test_threads_give_the_one_thread_numbers():
     # Rows under three policies: one in closed form (sublimit, coinsurance), two
     # that need each row's distribution; histories with incidents move rates.
-    cols = book(90, seed=7)
-    cols["incidents"] = np.where(cols["years_observed"] > 0, np.arange(90) % 3, 0)
+    cols = book(36, seed=7)
+    cols["incidents"] = np.where(cols["years_observed"] > 0, np.arange(36) % 3, 0)
     policies = [
         pc.Policy(sublimits={"investigation": 5e7}, coinsurance=0.9),
         pc.Policy(limit=1e9, retention=1e7),
         pc.Policy(limit=5e8, per_incident_limit=2e8, aggregate_retention=2e7),
     ]
-    per_row = [policies[i % 3] for i in range(90)]
+    per_row = [policies[i % 3] for i in range(36)]
     one = pc.price_portfolio(cols, per_row, as_of=DAY)
-    for workers in (2, 3, -1):
+    for workers in (3, -1):
         many = pc.price_portfolio(cols, per_row, as_of=DAY, workers=workers)
         assert list(many.columns) == list(one.columns)
         for name, values in one.columns.items():
