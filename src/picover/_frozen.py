@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
+import attrs
+import numpy as np
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -45,3 +48,55 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
 def freeze(data: Mapping[Any, Any]) -> FrozenMap[Any, Any]:
     """``data`` as a :class:`FrozenMap` (an attrs converter, so typed loosely)."""
     return data if isinstance(data, FrozenMap) else FrozenMap(data)
+
+
+def lock(value: Any) -> Any:
+    """``value`` with every numpy array in it, or in a :class:`FrozenMap` it is,
+    made read-only in place (for freshly unpickled state, which owns its arrays).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.arange(3.0)
+    >>> lock(FrozenMap({"x": a}))["x"].flags.writeable
+    False
+    """
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, FrozenMap):
+        for item in value.values():
+            lock(item)
+    return value
+
+
+C = TypeVar("C", bound=type)
+
+
+def read_only_when_unpickled(cls: C) -> C:
+    """Class decorator (outside ``attrs.frozen``): an unpickled copy's arrays are read-only.
+
+    numpy does not pickle an array's ``writeable`` flag, so a frozen result
+    sent to a dask worker, or saved and loaded, came back with arrays that
+    could be edited under its cached figures.
+
+    Examples
+    --------
+    >>> import pickle, attrs, numpy as np
+    >>> @read_only_when_unpickled
+    ... @attrs.frozen
+    ... class Held:
+    ...     values: np.ndarray
+    >>> pickle.loads(pickle.dumps(Held(np.arange(2.0)))).values.flags.writeable
+    False
+    """
+
+    def __getstate__(self: Any) -> dict[str, Any]:
+        return {a.name: getattr(self, a.name) for a in attrs.fields(type(self))}
+
+    def __setstate__(self: Any, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, lock(value))
+
+    cls.__getstate__ = __getstate__  # type: ignore[assignment]
+    cls.__setstate__ = __setstate__  # type: ignore[attr-defined]
+    return cls

@@ -16,7 +16,7 @@ import attrs
 import numpy as np
 
 from picover import _checks
-from picover._frozen import FrozenMap
+from picover._frozen import FrozenMap, read_only_when_unpickled
 
 
 def _freeze_columns(columns: Mapping[str, Any]) -> FrozenMap[str, np.ndarray]:
@@ -84,6 +84,7 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+@read_only_when_unpickled
 @attrs.frozen(eq=False)
 class Table:
     """Named, equal-length, read-only columns.

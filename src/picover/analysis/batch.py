@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from picover import _checks
-from picover._frozen import FrozenMap
+from picover._frozen import FrozenMap, read_only_when_unpickled
 from picover._table import Table
 from picover.analysis import progress as _progress
 from picover.analysis.table import organisations
@@ -66,6 +66,7 @@ def _read_only_columns(columns: Mapping[str, Any]) -> FrozenMap[str, NDArray[Any
     return FrozenMap(frozen)
 
 
+@read_only_when_unpickled
 @attrs.frozen(eq=False)
 class PortfolioResult:
     """A priced book: the input columns and the outputs, as numpy arrays.

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from picover import _checks
+from picover._frozen import read_only_when_unpickled
 from picover.engine.lossdist import LEVEL_RTOL, LossDistribution, _scalar_or_array
 from picover.engine.simulate import as_generator
 
@@ -446,6 +447,7 @@ def _pmf_array(value: Any) -> FloatArray:
     return _checks.probabilities("frequency pmf", value)
 
 
+@read_only_when_unpickled
 @attrs.frozen(eq=False)
 class PmfFrequency(_Counts):
     """Counts given by an explicit pmf: ``probs[k] = P(N = k)``.

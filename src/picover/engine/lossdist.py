@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from picover import _checks
+from picover._frozen import read_only_when_unpickled
 from picover._table import Table
 from picover.engine.simulate import as_generator
 
@@ -56,6 +57,7 @@ def _scalar_or_array(x: FloatArray) -> Any:
     return float(x) if x.ndim == 0 else x
 
 
+@read_only_when_unpickled
 @attrs.frozen(eq=False)
 class LossDistribution:
     """A distribution of annual loss on a finite set of amounts (currency units).

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from scipy import integrate, special, stats
 
 from picover import _checks
+from picover._frozen import read_only_when_unpickled
 from picover.engine.counts import _generator, _shape_loc_scale, _step_index
 from picover.engine.frequency import _unfrozen_hint
 from picover.engine.lossdist import LossDistribution, _scalar_or_array
@@ -310,6 +311,7 @@ def _atoms(values: Any, probs: Any) -> tuple[FloatArray, FloatArray]:
     return ux, up
 
 
+@read_only_when_unpickled
 @attrs.frozen(eq=False)
 class AtomicSeverity:
     """A discrete loss distribution: ``values[i]`` with probability ``probs[i]``.
@@ -336,6 +338,14 @@ class AtomicSeverity:
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_xp", _atoms(self.values, self.probs))
+        # Read-only copies of what was given: draws from samples the caller then
+        # edited would no longer be the distribution the exact figures describe.
+        for name in ("values", "probs", "samples"):
+            given = getattr(self, name)
+            if given is not None:
+                kept = _checks.array(f"severity {name}", given, low=0.0, ndim=1).copy()
+                kept.flags.writeable = False
+                object.__setattr__(self, name, kept)
 
     def _atoms_dist(self) -> LossDistribution:
         """The atoms as a LossDistribution, built on first use: its cdf, sf, isf and

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from scipy import special
 
 from picover import _checks
+from picover._frozen import read_only_when_unpickled
 
 FloatArray = NDArray[np.float64]
 
@@ -361,6 +362,7 @@ def _probs(value: Any) -> FloatArray:
     return _checks.probabilities("EmpiricalSize.probs", value)
 
 
+@read_only_when_unpickled
 @attrs.frozen(eq=False)
 class EmpiricalSize:
     """A table of exposed shares of the database and their probabilities: K = max(1, f * R).
