@@ -376,3 +376,35 @@ def test_a_cost_category_may_not_take_another_branchs_name(name):
     crisis = MODEL.costs["crisis_management"]
     with pytest.raises(ValueError, match=f"cost category name '{name}' is taken"):
         attrs.evolve(MODEL, costs={**MODEL.costs, name: crisis})
+
+
+def test_a_cost_category_with_the_old_quantile_hook_is_told_its_new_name():
+    import attrs
+
+    @attrs.frozen
+    class OldStyle:
+        base: object
+
+        trigger = "incident"
+        insurable = True
+
+        def mean(self, k, ctx):
+            return self.base.mean(k, ctx)
+
+        def limited_mean(self, k, ctx, limit):
+            return self.base.limited_mean(k, ctx, limit)
+
+        def severity(self, k, ctx):
+            return self.base.severity(k, ctx)
+
+        def rvs(self, k, ctx, rng):
+            return self.base.rvs(k, ctx, rng)
+
+        def quantile(self, q, k, ctx):
+            return self.base.ppf(q, k, ctx)
+
+    old = OldStyle(MODEL.costs["investigation"])
+    message = r"'investigation' \(OldStyle\) has quantile\(\) but no ppf"
+    with pytest.warns(UserWarning, match=message):
+        model = attrs.evolve(MODEL, costs={**MODEL.costs, "investigation": old})
+    assert model.costs["investigation"] is old

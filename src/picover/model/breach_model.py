@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -96,6 +97,15 @@ def _costs(value: Mapping[str, CostCategory]) -> FrozenMap[str, CostCategory]:
                 f"cost category {name!r} must follow the CostCategory interface (trigger, "
                 "insurable, mean, limited_mean, severity, rvs); got "
                 f"{type(category).__name__}"
+            )
+        if hasattr(category, "quantile") and not hasattr(category, "ppf"):
+            # The optional hook's old name: ignored, it would leave grids sized the slow way.
+            warnings.warn(
+                f"cost category {name!r} ({type(category).__name__}) has quantile() but no "
+                "ppf(): the optional quantile hook is named ppf(q, k, ctx); without it the "
+                "grid is sized from severity(k, ctx).ppf one breach size at a time",
+                UserWarning,
+                stacklevel=3,  # the caller of BreachModel(...)
             )
     return FrozenMap(out)
 
