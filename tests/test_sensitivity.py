@@ -330,7 +330,7 @@ def test_a_sweep_gives_its_table_as_every_result_does():
     assert table["expected_ground_up"].tolist() == [r["expected_ground_up"] for r in s.to_records()]
 
 
-def test_threads_give_the_one_thread_tornado_and_sweep():
+def test_threads_give_the_one_thread_tornado_sweep_and_elasticities():
     small = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
     params = {"consolation.award": (5e4, 3e5), "frequency.modifier": (0.5, 2.0),
               "policy.retention": (5e6, 2e7)}  # fmt: skip
@@ -343,6 +343,12 @@ def test_threads_give_the_one_thread_tornado_and_sweep():
     one = pc.sensitivity.sweep(small, POLICY, model=MODEL, grid=grid, as_of=DAY)
     two = pc.sensitivity.sweep(small, POLICY, model=MODEL, grid=grid, as_of=DAY, workers=-1)
     assert two.to_records() == one.to_records()
+    paths = ["consolation.award", "policy.retention", "litigation.q_liable"]
+    one = pc.sensitivity.elasticity(small, POLICY, model=MODEL, params=paths, as_of=DAY)
+    two = pc.sensitivity.elasticity(small, POLICY, model=MODEL, params=paths, as_of=DAY,
+                                    workers=2)  # fmt: skip
+    assert two == one
+    assert [e.param for e in two] == paths
     with pytest.raises(ValueError, match="workers must be a positive count of threads"):
         pc.sensitivity.sweep(small, POLICY, model=MODEL, grid=grid, as_of=DAY, workers=0)
 

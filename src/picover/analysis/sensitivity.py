@@ -747,6 +747,7 @@ def elasticity(
     premium: PremiumBasis | None = None,
     as_of: datetime.date | None = None,
     step: float = 1e-3,
+    workers: int | None = None,
 ) -> tuple[Elasticity, ...]:
     """Elasticities by central differences in logs: a 1% rise in the parameter moves
     the output by about ``elasticity`` %.
@@ -781,6 +782,9 @@ def elasticity(
         The day priced on (default: today).
     step : float, default 1e-3
         The relative step each way, in (0, 0.5].
+    workers : int, optional
+        Threads evaluating settings at once: None or 1 for one, -1 for every
+        CPU (see :func:`picover.price_portfolio`); the same numbers.
 
     Examples
     --------
@@ -815,8 +819,10 @@ def elasticity(
     if not paths:
         raise ValueError("params must name at least one parameter")
     values = _known(base, paths)
-    out = []
-    at_base: float | None = None
+    threads = thread_count(workers)
+    # The settings first (a value outside a parameter's range is known before any
+    # pricing), then every output at once.
+    steps = []
     for path in paths:
         x = float(values[path])
         if x == 0 or not math.isfinite(x):
@@ -832,14 +838,20 @@ def elasticity(
                 f"the elasticity to {path!r} at {x:g}: neither {ends[0][0]:g} nor "
                 f"{ends[1][0]:g} is a valid value of it"
             )
-        y_up, y_down = evaluate(up, output), evaluate(down, output)
+        steps.append((path, x, x_down, x_up, down, up))
+    settings = [s for *_, down, up in steps for s in (down, up)]
+    # The base point's output, once for all parameters, where a difference is two-sided.
+    if any(x_down < x < x_up for _, x, x_down, x_up, *_ in steps):
+        settings.append(base)
+    outputs = ordered_map(lambda s: evaluate(s, output), settings, threads, "elasticity")
+    out = []
+    for i, (path, x, x_down, x_up, _, _) in enumerate(steps):
+        y_down, y_up = outputs[2 * i], outputs[2 * i + 1]
         if y_up <= 0 or y_down <= 0:
             raise ValueError(f"{output} is not positive near {path}={x:g}: no log elasticity")
         e = (math.log(y_up) - math.log(y_down)) / (math.log(x_up) - math.log(x_down))
         if x_down < x < x_up:
-            if at_base is None:  # the base point's output, once for all parameters
-                at_base = evaluate(base, output)
-            _check_smooth(path, x, output, (x_down, x_up), (y_down, y_up), at_base)
+            _check_smooth(path, x, output, (x_down, x_up), (y_down, y_up), outputs[-1])
         out.append(Elasticity(path, x, e))
     return tuple(out)
 
