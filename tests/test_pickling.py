@@ -73,3 +73,9 @@ def test_an_empirical_severity_keeps_its_own_samples():
     draws = sev.rvs(1_000, seed=1)
     assert set(draws.tolist()) <= {1.0, 2.0, 3.0}
     assert sev.mean() == 2.0
+
+
+def test_an_empirical_severity_holds_one_copy_of_its_samples():
+    sev = pc.empirical(np.arange(1_000.0))
+    assert sev.samples is sev.values
+    assert not sev.samples.flags.writeable

@@ -340,12 +340,15 @@ class AtomicSeverity:
         object.__setattr__(self, "_xp", _atoms(self.values, self.probs))
         # Read-only copies of what was given: draws from samples the caller then
         # edited would no longer be the distribution the exact figures describe.
+        copies: dict[int, FloatArray] = {}  # empirical's samples are its values: one copy
         for name in ("values", "probs", "samples"):
             given = getattr(self, name)
             if given is not None:
-                kept = _checks.array(f"severity {name}", given, low=0.0, ndim=1).copy()
-                kept.flags.writeable = False
-                object.__setattr__(self, name, kept)
+                if id(given) not in copies:
+                    kept = _checks.array(f"severity {name}", given, low=0.0, ndim=1).copy()
+                    kept.flags.writeable = False
+                    copies[id(given)] = kept
+                object.__setattr__(self, name, copies[id(given)])
 
     def _atoms_dist(self) -> LossDistribution:
         """The atoms as a LossDistribution, built on first use: its cdf, sf, isf and
