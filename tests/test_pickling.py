@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import pickle
+from collections.abc import Mapping
 
 import attrs
 import numpy as np
@@ -15,14 +17,18 @@ from picover.engine.counts import PmfFrequency
 DAY = datetime.date(2025, 1, 1)
 
 
+def arrays_in(value: object) -> list[np.ndarray]:
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, tuple | list):
+        return [a for item in value for a in arrays_in(item)]
+    return []
+
+
 def arrays_of(obj: object) -> list[np.ndarray]:
-    found = []
-    for field in attrs.fields(type(obj)):
-        value = getattr(obj, field.name)
-        values = value.values() if hasattr(value, "values") and not isinstance(
-            value, np.ndarray) else [value]  # fmt: skip
-        found += [v for v in values if isinstance(v, np.ndarray)]
-    return found
+    return [a for field in attrs.fields(type(obj)) for a in arrays_in(getattr(obj, field.name))]
 
 
 def objects() -> list[object]:
@@ -46,22 +52,23 @@ def test_unpickled_arrays_are_read_only_and_the_same(obj):
     arrays = arrays_of(obj)
     assert arrays, "the case holds arrays"
     assert not any(a.flags.writeable for a in arrays)
-    copy = pickle.loads(pickle.dumps(obj))
-    again = arrays_of(copy)
-    assert [a.tolist() for a in again] == [a.tolist() for a in arrays]
-    # numpy pickles no flags: without the class's own state these came back writeable.
-    assert not any(a.flags.writeable for a in again)
-    with pytest.raises(ValueError, match="read-only"):
-        again[0][...] = 0
+    for twin in (pickle.loads(pickle.dumps(obj, protocol=4)),
+                 pickle.loads(pickle.dumps(obj, protocol=5)), copy.deepcopy(obj)):  # fmt: skip
+        again = arrays_of(twin)
+        assert [a.tolist() for a in again] == [a.tolist() for a in arrays]
+        # numpy pickles no flags: without the class's own state these came back writeable.
+        assert not any(a.flags.writeable for a in again)
+        with pytest.raises(ValueError, match="read-only"):
+            again[0][...] = 0
 
 
 def test_an_unpickled_distribution_answers_as_the_original():
     shop = pc.Organisation(records=40_000, annual_sales=3e9, sector="retail")
     loss = pc.quote(shop, pc.Policy(limit=5e7), as_of=DAY).loss
-    copy = pickle.loads(pickle.dumps(loss))
+    twin = pickle.loads(pickle.dumps(loss))
     q = [0.5, 0.9, 0.99, 0.999]
-    assert copy.ppf(q).tolist() == loss.ppf(q).tolist()
-    assert (copy.mean(), copy.tvar(0.99)) == (loss.mean(), loss.tvar(0.99))
+    assert twin.ppf(q).tolist() == loss.ppf(q).tolist()
+    assert (twin.mean(), twin.tvar(0.99)) == (loss.mean(), loss.tvar(0.99))
 
 
 def test_an_empirical_severity_keeps_its_own_samples():
@@ -79,3 +86,12 @@ def test_an_empirical_severity_holds_one_copy_of_its_samples():
     sev = pc.empirical(np.arange(1_000.0))
     assert sev.samples is sev.values
     assert not sev.samples.flags.writeable
+
+
+def test_an_empirical_breach_size_leaves_the_callers_array_alone():
+    fractions = np.array([0.1, 0.5])
+    size = pc.EmpiricalSize(fractions=fractions, probs=[0.5, 0.5])
+    assert fractions.flags.writeable
+    assert size.fractions is not fractions
+    fractions[0] = 0.9
+    assert size.fractions.tolist() == [0.1, 0.5]

@@ -51,8 +51,9 @@ def freeze(data: Mapping[Any, Any]) -> FrozenMap[Any, Any]:
 
 
 def lock(value: Any) -> Any:
-    """``value`` with every numpy array in it, or in a :class:`FrozenMap` it is,
-    made read-only in place (for freshly unpickled state, which owns its arrays).
+    """``value`` with every numpy array in it (itself, or inside the mappings,
+    tuples and lists it is) made read-only in place, for freshly unpickled
+    state, which owns its arrays.
 
     Examples
     --------
@@ -63,8 +64,11 @@ def lock(value: Any) -> Any:
     """
     if isinstance(value, np.ndarray):
         value.flags.writeable = False
-    elif isinstance(value, FrozenMap):
+    elif isinstance(value, Mapping):
         for item in value.values():
+            lock(item)
+    elif isinstance(value, tuple | list):
+        for item in value:
             lock(item)
     return value
 

@@ -760,7 +760,8 @@ def elasticity(
     rung of the ladder, it is a step function of every parameter, whose
     elasticity is 0 or undefined (a tornado or a sweep shows it). So is
     ``"p_exhaust"`` for a limit beyond the grid, where only a bound on it is
-    known.
+    known. Every parameter's steps are checked before any is priced, so a
+    value outside a parameter's range is told before any pricing work.
 
     Parameters
     ----------
@@ -839,19 +840,22 @@ def elasticity(
                 f"{ends[1][0]:g} is a valid value of it"
             )
         steps.append((path, x, x_down, x_up, down, up))
-    settings = [s for *_, down, up in steps for s in (down, up)]
-    # The base point's output, once for all parameters, where a difference is two-sided.
+    # Each distinct setting priced once: the base point stands for every end at a
+    # bound, and is wanted for the smoothness check of every two-sided difference.
+    distinct = {id(s): s for *_, down, up in steps for s in (down, up)}
     if any(x_down < x < x_up for _, x, x_down, x_up, *_ in steps):
-        settings.append(base)
-    outputs = ordered_map(lambda s: evaluate(s, output), settings, threads, "elasticity")
+        distinct[id(base)] = base
+    priced = ordered_map(lambda s: evaluate(s, output), list(distinct.values()), threads,
+                         "elasticity")  # fmt: skip
+    y = dict(zip(distinct, priced, strict=True))
     out = []
-    for i, (path, x, x_down, x_up, _, _) in enumerate(steps):
-        y_down, y_up = outputs[2 * i], outputs[2 * i + 1]
+    for path, x, x_down, x_up, down, up in steps:
+        y_down, y_up = y[id(down)], y[id(up)]
         if y_up <= 0 or y_down <= 0:
             raise ValueError(f"{output} is not positive near {path}={x:g}: no log elasticity")
         e = (math.log(y_up) - math.log(y_down)) / (math.log(x_up) - math.log(x_down))
         if x_down < x < x_up:
-            _check_smooth(path, x, output, (x_down, x_up), (y_down, y_up), outputs[-1])
+            _check_smooth(path, x, output, (x_down, x_up), (y_down, y_up), y[id(base)])
         out.append(Elasticity(path, x, e))
     return tuple(out)
 

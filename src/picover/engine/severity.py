@@ -345,7 +345,12 @@ class AtomicSeverity:
             given = getattr(self, name)
             if given is not None:
                 if id(given) not in copies:
-                    kept = _checks.array(f"severity {name}", given, low=0.0, ndim=1).copy()
+                    # values and probs passed _atoms' checks; samples come unchecked.
+                    kept = (
+                        np.array(given, dtype=np.float64)
+                        if name != "samples"
+                        else _checks.array("severity samples", given, low=0.0, ndim=1).copy()
+                    )
                     kept.flags.writeable = False
                     copies[id(given)] = kept
                 object.__setattr__(self, name, copies[id(given)])

@@ -354,6 +354,7 @@ class BetaFractionSize:
 
 def _fractions(value: Any) -> FloatArray:
     arr = _checks.array("EmpiricalSize.fractions", value, low=0.0, high=1.0, low_open=True, ndim=1)
+    arr = arr.copy()  # the caller's own array stays theirs, and writeable
     arr.flags.writeable = False
     return arr
 

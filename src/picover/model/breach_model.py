@@ -98,7 +98,7 @@ def _costs(value: Mapping[str, CostCategory]) -> FrozenMap[str, CostCategory]:
                 "insurable, mean, limited_mean, severity, rvs); got "
                 f"{type(category).__name__}"
             )
-        if hasattr(category, "quantile") and not hasattr(category, "ppf"):
+        if callable(getattr(category, "quantile", None)) and not hasattr(category, "ppf"):
             # The optional hook's old name: ignored, it would leave grids sized the slow way.
             warnings.warn(
                 f"cost category {name!r} ({type(category).__name__}) has quantile() but no "
