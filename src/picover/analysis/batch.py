@@ -243,9 +243,9 @@ def price_portfolio(
         default ``engine="numpy"``): None or 1 for one, a negative count
         backwards from the CPUs this process may use (-1: all of them), as in
         ``scipy.fft``. numpy's arithmetic and transforms run outside Python's
-        global lock, so on two cores the expected losses took 0.6 to 0.65 of
+        global lock, so on two cores the expected losses took 0.55 to 0.7 of
         one thread's time; full quotes, whose bookkeeping holds the lock,
-        0.75 to 0.9 of it.
+        0.65 to 1.0 of it.
         The numbers equal the one-thread run's exactly, and ``max_memory``
         bounds the vectorised sums of all threads together. After an error or
         an interrupt, blocks not yet started are dropped and running ones are
