@@ -421,3 +421,33 @@ def test_a_vectorised_sweep_checks_each_organisation_as_apply_does():
     with pytest.raises(ValueError, match=r"Organisation.annual_sales must be in \[0, 1e\+16\]"):
         pc.sensitivity.sweep(ORG, POLICY, model=MODEL, output="expected_ground_up", as_of=DAY,
                              grid={"organisation.annual_sales": [1e9, -1.0]})  # fmt: skip
+
+
+def test_a_tornado_prices_alike_settings_once(monkeypatch):
+    # ORG is an online platform: the retail and finance base rates do not touch it,
+    # so their four ends price as the base point does (with swing exactly 0), and
+    # only the base and the award's two ends are priced.
+    from picover.analysis import sensitivity
+
+    params = {"frequency.base_rate.retail": (0.001, 0.003),
+              "frequency.base_rate.finance": (0.001, 0.003),
+              "consolation.award": (5e4, 2e5)}  # fmt: skip
+    want = pc.sensitivity.tornado(ORG, POLICY, model=MODEL, params=params, as_of=DAY,
+                                  output="expected_insured")  # fmt: skip
+    calls = []
+    real = sensitivity.evaluate
+    monkeypatch.setattr(sensitivity, "evaluate", lambda s, o: calls.append(s) or real(s, o))
+    got = pc.sensitivity.tornado(ORG, POLICY, model=MODEL, params=params, as_of=DAY,
+                                 output="expected_insured")  # fmt: skip
+    assert len(calls) == 3
+    assert got.to_records() == want.to_records()
+    by = {b.param: b for b in got.bars}
+    base = real(sensitivity.apply(calls[0], {}), "expected_insured")
+    for path in ("frequency.base_rate.retail", "frequency.base_rate.finance"):
+        assert by[path].swing == 0.0
+        assert by[path].output_low == by[path].output_high == base == got.base_value
+    # The organisation's own sector's rate is priced, and moves it.
+    own_rate = {"frequency.base_rate.online_platform": (0.002, 0.003)}
+    own = pc.sensitivity.tornado(ORG, POLICY, model=MODEL, as_of=DAY, output="expected_insured",
+                                 params=own_rate)  # fmt: skip
+    assert own.bars[0].swing > 0

@@ -474,15 +474,42 @@ def tornado(
             raise ValueError(f"params[{path!r}]: {problem}")
         ranges[path] = (lo, hi)
     threads = thread_count(workers)
-    ends = [(path, value) for path, pair in ranges.items() for value in pair]
-    outs = ordered_map(
-        lambda end: evaluate(apply(base, {end[0]: end[1]}), output),
-        ends, threads, "tornado", progress,
-    )  # fmt: skip
-    pairs = zip(ranges.items(), outs[::2], outs[1::2], strict=True)
+    # Settings that price alike are priced once: a tornado over every parameter
+    # moves, say, the base rates of sectors the organisation is not in.
+    settings = [base] + [apply(base, {path: v}) for path, pair in ranges.items() for v in pair]
+    keys: list[tuple[Any, ...]] = []
+    first: list[int] = []  # each setting's first alike setting
+    for setting in settings:
+        key = _pricing_key(setting)
+        same = next((i for i, k in enumerate(keys) if k == key), None)
+        first.append(len(keys) if same is None else first[same])
+        keys.append(key)
+    distinct = sorted(set(first))
+    priced = ordered_map(
+        lambda i: evaluate(settings[i], output), distinct, threads, "tornado", progress
+    )
+    outs = [dict(zip(distinct, priced, strict=True))[i] for i in first]
+    pairs = zip(ranges.items(), outs[1::2], outs[2::2], strict=True)
     bars = [Bar(path, lo, hi, out_lo, out_hi) for (path, (lo, hi)), out_lo, out_hi in pairs]
     bars.sort(key=lambda b: b.swing, reverse=True)
-    return Tornado(output, evaluate(base, output), tuple(bars), base.model.currency)
+    return Tornado(output, outs[0], tuple(bars), base.model.currency)
+
+
+def _pricing_key(setting: Setting) -> tuple[Any, ...]:
+    """What a setting's outputs depend on: two settings with equal keys price alike.
+
+    The model enters a quote through the organisation's frequency estimate and
+    its other branches; its frequency model's other entries (other sectors'
+    base rates) and its labels do not.
+    """
+    model = setting.model
+    rest = tuple(
+        getattr(model, f.name)
+        for f in attrs.fields(type(model))
+        if f.name not in ("frequency_model", "name", "sources")
+    )
+    return (rest, model.frequency(setting.org), setting.org, setting.policy,
+            setting.premium, setting.as_of, setting.target)  # fmt: skip
 
 
 @attrs.frozen(eq=False)
