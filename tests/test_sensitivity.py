@@ -418,6 +418,10 @@ def test_a_vectorised_sweep_checks_each_organisation_as_apply_does():
     with pytest.raises(ValueError, match="organisation.records must be a whole number; got 2.5"):
         pc.sensitivity.sweep(ORG, POLICY, model=MODEL, grid=grid, output="expected_ground_up",
                              as_of=DAY)  # fmt: skip
+    # Past the Organisation's bound the path is named, not the class's field.
+    with pytest.raises(ValueError, match=r"organisation.records must be .* \[1, 10000000000\]"):
+        pc.sensitivity.sweep(ORG, POLICY, model=MODEL, output="expected_ground_up", as_of=DAY,
+                             grid={"organisation.records": [1e3, 3e10]})  # fmt: skip
     with pytest.raises(ValueError, match=r"Organisation.annual_sales must be in \[0, 1e\+16\]"):
         pc.sensitivity.sweep(ORG, POLICY, model=MODEL, output="expected_ground_up", as_of=DAY,
                              grid={"organisation.annual_sales": [1e9, -1.0]})  # fmt: skip

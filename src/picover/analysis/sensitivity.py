@@ -31,7 +31,7 @@ from picover._table import Table
 from picover.analysis.threads import ordered_map, thread_count
 from picover.model import params as _params
 from picover.model.breach_model import BreachModel, model_or_preset
-from picover.model.exposure import Organisation
+from picover.model.exposure import MAX_RECORDS, Organisation
 from picover.model.policy import Policy
 from picover.model.vectorised import FloatArray, expected_losses_arrays
 from picover.pricing.coverage import recommend_coverage
@@ -210,7 +210,9 @@ def apply(setting: Setting, changes: Mapping[str, float]) -> Setting:
         policy = attrs.evolve(out.policy, **terms)
         out = attrs.evolve(out, policy=policy, premium=ns["premium"])
     if "organisation.records" in changes:
-        records = _checks.integer("organisation.records", changes["organisation.records"], low=1)
+        records = _checks.integer(
+            "organisation.records", changes["organisation.records"], low=1, high=MAX_RECORDS
+        )
         out = attrs.evolve(out, org=attrs.evolve(out.org, records=records))
     if "organisation.annual_sales" in changes:
         sales = _checks.number("organisation.annual_sales", changes["organisation.annual_sales"])
