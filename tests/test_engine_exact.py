@@ -339,6 +339,34 @@ def test_excess_bound_holds_against_exact_panjer(freq, totals):
     assert excess_bound(n, sev, None, 200.0) < 1e-6
 
 
+def test_amounts_in_cents_fall_back_to_an_ordinary_grid():
+    # Three claims to the cent share a 0.01 KRW lattice: 1.25e8 points would keep
+    # them exact, more than any grid; an ordinary grid still keeps the mean.
+    # E[S] = 3 (12,345.67 + 54,321.98 + 99,999.99) / 3 = 166,667.64 KRW.
+    dist = pc.compound(stats.poisson(3), pc.empirical([12345.67, 54321.98, 99999.99]))
+    assert dist.mean() == pytest.approx(166_667.64, rel=1e-9)
+    assert dist.bucket > 0.01
+
+
+def test_a_tail_tolerance_near_the_float_spacing_still_reaches():
+    # ppf(1 - 1e-14 / 200) rounds to ppf(1) = inf; the reach must come from isf.
+    sev = stats.lognorm(1.0, scale=1e6)
+    dist = pc.compound(stats.poisson(100), sev, tail_tol=1e-14)
+    assert dist.mean() == pytest.approx(100 * sev.mean(), rel=1e-9)
+    assert dist.tail_mass < 1e-12
+
+
+def test_a_mean_below_what_the_grid_resolves_is_not_given_quietly():
+    # E[S] = 1e-14 * e^0.5 * 1e6 = 1.6e-8 KRW: P(S > 0) = 1e-14 is below the
+    # transform's rounding, and the grid's mean is off by more than half.
+    sev = stats.lognorm(1.0, scale=1e6)
+    with pytest.warns(RuntimeWarning, match="below what this grid resolves"):
+        pc.compound(stats.poisson(1e-14), sev)
+    # A million times more claims are resolved: exact mean, no warning.
+    dist = pc.compound(stats.poisson(1e-8), sev)
+    assert dist.mean() == pytest.approx(1e-8 * sev.mean(), rel=1e-6)
+
+
 def test_degenerate_inputs_give_a_point_mass_at_zero():
     assert pc.compound(stats.poisson(0.0), stats.expon()).mean() == 0.0
     d = pc.compound(stats.poisson(1.0), stats.uniform(0, 1), deductible=2.0)

@@ -66,6 +66,15 @@ def test_exceedance_table(small):
     assert np.allclose(by_period["exceedance_probability"], [0.5, 0.05, 0.01])
 
 
+def test_a_long_return_period_keeps_the_digits_of_its_probability():
+    # 1 - 1/7e13 rounds to 1 - 7.1e-14 + 7e-17: ppf(1 - p) would answer a 0.1%
+    # different probability, which 2.6 billion KRW out moves the loss by 0.3%.
+    d = pc.compound(stats.poisson(2), stats.lognorm(1, scale=1e6), tail_tol=1e-14)
+    table = d.exceedance(return_periods=[10.0, 7e13])
+    assert np.array_equal(table["loss_krw"], d.isf([0.1, 1 / 7e13]))
+    assert float(d.sf(table["loss_krw"][1])) <= 1 / 7e13
+
+
 def test_result_is_immutable(small):
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         small.method = "mc"  # type: ignore[misc]

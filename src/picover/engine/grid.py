@@ -77,15 +77,23 @@ class Grid:
         return self.bucket * (self.n - 1)
 
 
+def _exceeded(sev: Severity, p: float) -> float:
+    """The claim exceeded with probability ``p``, from the top where the severity allows.
+
+    ``ppf(1 - p)`` loses ``p`` once it nears the float spacing below 1 (1.1e-16):
+    at 1e-16 it asks for the 100 % point, which is infinite for unbounded claims.
+    """
+    isf = getattr(sev, "isf", None)
+    return float(isf(p)) if isf is not None else float(sev.ppf(1.0 - p))
+
+
 def _body_scale(sev: Severity) -> float:
     """Median of a claim given it is positive: the scale the grid must resolve."""
     positive = float(sev.sf_stop_loss(np.array([0.0]))[0][0])
     if not positive > 0:  # no claim pays anything (or P(claim > 0) underflows)
         return max(sev.upper, 1.0) if math.isfinite(sev.upper) else 1.0
-    # From the top where the severity allows: a deductible deep in the tail leaves
-    # P(claim > 0) = 5e-10, whose digits 1 - P(claim > 0) would round away.
-    isf = getattr(sev, "isf", None)
-    med = float(isf(positive / 2.0)) if isf is not None else float(sev.ppf(1.0 - positive / 2.0))
+    # A deductible deep in the tail leaves P(claim > 0) = 5e-10: read from the top.
+    med = _exceeded(sev, positive / 2.0)
     return med if 0 < med < math.inf else max(sev.upper, 1.0) if math.isfinite(sev.upper) else 1.0
 
 
@@ -120,7 +128,7 @@ def reach(
     top = 1.5 * n_high * mean_claim
     for sev, count in sevs:
         if count > tail_tol / 2.0:
-            top = max(top, 1.25 * float(sev.ppf(1.0 - tail_tol / (2.0 * count))))
+            top = max(top, 1.25 * _exceeded(sev, tail_tol / (2.0 * count)))
     # At least one claim's mean: with claims rarer than the tolerance the tail atom
     # holds nearly everything, and a grid of zero length would have no bucket.
     top = max(top, mean_claim)
@@ -134,7 +142,8 @@ def reach(
     if not math.isfinite(top):
         raise ValueError(
             f"the year's total has no finite reach (mean count {freq.mean():.3g}, largest "
-            f"mean claim {mean_claim:.3g}): no grid can hold it; give an aggregate_limit"
+            f"mean claim {mean_claim:.3g}, tail_tol {tail_tol:.3g}): no grid can hold it; "
+            "give an aggregate_limit or a larger tail_tol"
         )
     return top
 
@@ -190,7 +199,7 @@ def choose(
         h = top / (n_buckets - 1) if top > 0 else 1.0
         return Grid(h, n_buckets, automatic=False)
 
-    if lattice is not None and length(top, lattice) <= MAX_LATTICE_BUCKETS:
+    if lattice is not None and _points(top, lattice) <= MAX_LATTICE_BUCKETS:
         # A discrete severity is exact on its own lattice, made finer only as far
         # as the limits and deductibles need to land on grid points too.
         h = align(lattice, [lattice, *anchors])
@@ -231,6 +240,10 @@ def align(h: float, anchors: list[float]) -> float:
     return g / math.ceil(g / h - 1e-9)
 
 
+def _points(top: float, h: float) -> int:
+    return math.ceil(top / h - 1e-9) + 1
+
+
 def length(top: float, h: float) -> int:
     """Number of points 0, h, 2h, ... of a grid reaching ``top`` (at least 2).
 
@@ -244,7 +257,7 @@ def length(top: float, h: float) -> int:
     >>> length(1e6, 1e5), length(1e6, 3e5), length(0.0, 1.0)
     (11, 5, 2)
     """
-    n = math.ceil(top / h - 1e-9) + 1
+    n = _points(top, h)
     if n > HARD_MAX_BUCKETS:
         raise ValueError(
             f"the grid would need {n:,} buckets of {h:.6g} to reach {top:.6g}; the most "

@@ -577,7 +577,7 @@ class LossDistribution:
                     f"return_periods: {float(periods.max()):.3g} years is beyond any grid "
                     "(the smallest tail_tol is 1e-14, a period of 1e14 years)"
                 )
-            losses = np.asarray(self.ppf(1.0 - p), dtype=np.float64)
+            losses = np.asarray(self.isf(p), dtype=np.float64)
             columns = {f"loss_{unit}": losses, "exceedance_probability": p}
             return Table(columns | {"return_period_years": periods})
         losses = _checks.array("x", x, low=0.0, ndim=1)
