@@ -367,6 +367,31 @@ def test_a_mean_below_what_the_grid_resolves_is_not_given_quietly():
     assert dist.mean() == pytest.approx(1e-8 * sev.mean(), rel=1e-6)
 
 
+def test_many_claims_a_year_keep_their_quantiles():
+    # 100,000 claims a year: each claim's rounding to the grid adds h^2 / 6 to the
+    # year's variance, and on 32,768 points that tripled it (the 99% quantile read
+    # 3.27 standard deviations out). The reference is the Cornish-Fisher expansion,
+    # whose error here is O(1 / lam) = 1e-5 sd: with skewness g = e^1.5 / sqrt(lam)
+    # and excess kurtosis k = e^4 / lam for a lognormal(1) claim,
+    # z + (z^2 - 1) g / 6 + (z^3 - 3z) k / 24 - (2z^3 - 5z) g^2 / 36.
+    lam = 1e5
+    sev = stats.lognorm(1.0, scale=1e5)
+    dist = pc.compound(stats.poisson(lam), sev)
+    mean, sd = lam * sev.mean(), math.sqrt(lam * sev.moment(2))
+    g, k = math.exp(1.5) / math.sqrt(lam), math.exp(4.0) / lam
+    z = stats.norm.ppf(0.99)
+    cornish = z + (z**2 - 1) * g / 6 + (z**3 - 3 * z) * k / 24 - (2 * z**3 - 5 * z) * g**2 / 36
+    assert (dist.ppf(0.99) - mean) / sd == pytest.approx(cornish, abs=0.005)
+
+
+def test_claims_too_many_for_the_grid_say_how_far_the_quantiles_move():
+    with pytest.warns(RuntimeWarning, match=r"with 1,000,000 claims a year, rounding each"):
+        pc.compound(stats.poisson(1e6), stats.lognorm(1.0, scale=1e5))
+    # A lattice on the grid rounds nothing, however many claims.
+    dist = pc.compound(stats.poisson(1e6), pc.empirical([1e5, 3e5]))
+    assert dist.mean() == pytest.approx(2e11, rel=1e-9)
+
+
 def test_degenerate_inputs_give_a_point_mass_at_zero():
     assert pc.compound(stats.poisson(0.0), stats.expon()).mean() == 0.0
     d = pc.compound(stats.poisson(1.0), stats.uniform(0, 1), deductible=2.0)

@@ -207,8 +207,10 @@ def test_claims_rarer_than_the_tolerance_still_get_a_grid():
         assert d.mean() == pytest.approx(freq.mean() * 1e5, rel=1e-9)
 
 
-def test_a_count_without_a_finite_reach_is_refused():
-    with pytest.raises(ValueError, match="the year's total has no finite reach"):
+def test_a_count_beyond_what_the_transform_resolves_is_refused():
+    # A mean of 1e12 events a year: the transform's rounding (1e-16 an event)
+    # would add up to 1e-4 of every probability.
+    with pytest.raises(ValueError, match="frequency: a mean of 1e[+]12 events a year"):
         pc.compound(stats.nbinom(1, 1e-12), stats.lognorm(1, scale=1e5))
 
 

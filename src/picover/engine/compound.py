@@ -34,6 +34,10 @@ _TERMS_TOL = 1e-9
 #: How far (a multiple of the grid's end) the grid jumps to reach annual terms.
 NEAR = 4.0
 _MAX_REGRIDS = 6
+#: Most events a year the FFT takes: the transform rounds each event's
+#: transform by about 1e-16, and over E[N] events that adds up to E[N] 1e-16 of
+#: every probability (1e-7 here, already a warning).
+MAX_MEAN_COUNT = 1e9
 
 
 class FFTOptions(NamedTuple):
@@ -339,12 +343,21 @@ def fft_compound(
         exact_mean = p_any * first.mean() + (n_mean - p_any) * sev.mean()
     if n_mean == 0.0 or all(s.upper == 0.0 for s, _ in sevs):
         return LossDistribution([0.0], [1.0], method="fft", currency=currency)
+    if n_mean > MAX_MEAN_COUNT:
+        raise ValueError(
+            f"frequency: a mean of {n_mean:.3g} events a year is more than the FFT "
+            f"resolves (at most {MAX_MEAN_COUNT:.0e}: its rounding grows with the count); "
+            "count the events in larger units (one per thousand claims, with the "
+            "severity of their sum)"
+        )
 
     top = _grid.reach(freq, sevs, tail_tol, agg_d, agg_l)
     anchors = [s.upper for s, _ in sevs] + [agg_l, agg_d, agg_d + agg_l]
     # The median claim sizes the automatic grid and checks any grid afterwards.
     median_claim = min(_grid._body_scale(s) for s, _ in sevs)
     body = median_claim if bucket is None and n_buckets is None else None
+    exact_var = _exact_var(sev, first, freq, p_any)
+    finest = _grid.blur_bucket(n_mean, exact_var) if body is not None else math.inf
     if body is not None:
         # Claims rarer than the tolerance (a deductible deep in the tail) leave the
         # year's reach at a few mean claims, far below any claim that is made: a
@@ -356,7 +369,14 @@ def fft_compound(
         # not push the deductible off one).
         near = [a for a in anchors if a <= top]
         grid = _grid.choose(
-            freq, sevs, top=top, bucket=bucket, n_buckets=n_buckets, anchors=near, body=body
+            freq,
+            sevs,
+            top=top,
+            bucket=bucket,
+            n_buckets=n_buckets,
+            anchors=near,
+            body=body,
+            finest=finest,
         )
         agg = aggregate(
             freq,
@@ -397,11 +417,50 @@ def fft_compound(
             RuntimeWarning,
             stacklevel=3,
         )
+    if not _grid.on_lattice(sevs, agg.bucket):
+        warn_blur(agg, n_mean, exact_var, automatic=body is not None)
     if agg_d > 0 or math.isfinite(agg_l):
         return checked_payment(apply_annual_terms(agg, agg_d, agg_l, currency), exact_mean, agg)
     # Without annual terms the year's variance is known from the severities'
     # second moments, the tail's spread included (the grid holds it as one atom).
-    return apply_annual_terms(agg, agg_d, agg_l, currency, _exact_var(sev, first, freq, p_any))
+    return apply_annual_terms(agg, agg_d, agg_l, currency, exact_var)
+
+
+def warn_blur(agg: Aggregate, n_mean: float, exact_var: float, *, automatic: bool) -> None:
+    """Warn when rounding ``n_mean`` claims a year to the grid widens the year's spread.
+
+    Each claim's rounding adds about h^2 / 6 to the variance (see
+    :func:`picover.engine.grid.blur_bucket`); above ``BLUR_SHARE`` of the year's
+    variance, quantiles 2.5 standard deviations out move by more than 0.6% of a
+    standard deviation, which it says when that is more than a bucket. The year's
+    variance is the exact one where the severities know their second moments,
+    else the grid's less the rounding's.
+    """
+    blur = n_mean * agg.bucket**2 / 6.0
+    if math.isfinite(exact_var):
+        variance = exact_var
+    else:
+        mean = float(agg.support @ agg.probs)
+        variance = max(float((agg.support - mean) ** 2 @ agg.probs) - blur, 0.0)
+    # Quantiles z standard deviations out move by z (sqrt(1 + share) - 1) sd; within
+    # a bucket, the grid's own resolution has said all there is to say.
+    shift = 2.5 * (math.sqrt(variance + blur) - math.sqrt(variance))
+    if not (blur > _grid.BLUR_SHARE * variance and shift > agg.bucket):
+        return
+    fix = (
+        f"the automatic grid stops at {_grid.MAX_LATTICE_BUCKETS:,} points; pass a smaller "
+        "bucket to go further"
+        if automatic
+        else "pass a smaller bucket"
+    )
+    warnings.warn(
+        f"with {n_mean:,.0f} claims a year, rounding each to the grid's bucket "
+        f"({agg.bucket:,.6g}) adds {blur / variance:.2%} to the year's variance "
+        f"({variance:.6g}): quantiles, cdf and TVaR 2.5 standard deviations out may be "
+        f"off by about {shift:,.6g} (the mean stays exact); {fix}",
+        RuntimeWarning,
+        stacklevel=4,
+    )
 
 
 def compound_variance(
