@@ -304,6 +304,21 @@ def test_far_aggregate_limit_on_a_very_heavy_tail():
     assert any("FFT rounding on a grid reaching 1e+14" in str(w.message) for w in caught)
 
 
+def test_a_limit_far_beyond_any_plausible_year_leaves_the_grid_alone():
+    # Poisson(2) x lognormal(1.5, 1e7): E[(S - 1.0003e12)+] is below 0.1 KRW (a
+    # year of n claims exceeds 1e12 only by what its claims exceed 1e12 / n), 1e-8
+    # of the payment's mean. Stretching the grid to the limit, 40 times further,
+    # took 1e-3 of that mean (a bucket of 1.4e7 under a deductible of 3e8).
+    sev = stats.lognorm(1.5, scale=1e7)
+    unlimited = pc.compound(stats.poisson(2), sev, aggregate_deductible=3e8)
+    far = pc.compound(stats.poisson(2), sev, aggregate_deductible=3e8, aggregate_limit=1e12)
+    assert far.bucket == unlimited.bucket
+    assert far.mean() == pytest.approx(unlimited.mean(), rel=1e-7)
+    # A finer grid reaching 1.4e11 (1.4 million points) agrees to 3e-6.
+    fine = pc.compound(stats.poisson(2), sev, bucket=1e5, tail_tol=1e-9)
+    assert far.mean() == pytest.approx(fine.layer(3e8), rel=1e-5)
+
+
 def test_a_deductible_taking_nearly_everything_says_the_figure_is_rough():
     # Poisson(1) x lognormal(2): E[(S - 3e12)+] is about 0.046 KRW on a total of
     # 7.4e6, beyond what a grid reaching 3e12 resolves (1e-9 of its bucket): warned.

@@ -31,6 +31,11 @@ MIN_COINSURANCE = 1e-6
 DEFAULT_N_SIMS = 100_000
 # Relative error in the mean that the aggregate terms may make on the tail atom.
 _TERMS_TOL = 1e-9
+# The same for terms more than NEAR times beyond the grid's end: reaching them would
+# coarsen every bucket, and under an annual deductible that costs the payment's mean
+# more than this (a far limit took 1e-3 of it, over a bound of 1e-8); without one,
+# the body's quantiles lose the detail.
+_FAR_TERMS_TOL = 1e-7
 #: How far (a multiple of the grid's end) the grid jumps to reach annual terms.
 NEAR = 4.0
 _MAX_REGRIDS = 6
@@ -364,6 +369,8 @@ def fft_compound(
         # grid there would cut each claim's stop-loss transform into cancelling
         # differences. It spans at least the median positive claim.
         top = max(top, body)
+    end = agg_d + agg_l if math.isfinite(agg_l) else agg_d
+    tol = _TERMS_TOL
     for _ in range(_MAX_REGRIDS):
         # Amounts beyond the grid's end need no grid point (and a far limit must
         # not push the deductible off one).
@@ -391,27 +398,33 @@ def fft_compound(
             # That bound sees only the tail's mean; the error is also at most
             # E[(S - d - l)+], which the severities bound much more tightly.
             error = min(error, excess_bound(freq, sev, first, agg_d + agg_l))
+        tol = _TERMS_TOL if end <= NEAR * agg.top else _FAR_TERMS_TOL
         if not grid.automatic:
-            if error > _TERMS_TOL * max(exact_mean, agg.bucket):
+            if error > tol * max(exact_mean, agg.bucket):
                 raise grid_too_short(agg, agg_d, agg_l, error)
             break
-        if error > _TERMS_TOL * max(exact_mean, agg.bucket):
+        if error > tol * max(exact_mean, agg.bucket):
             # The severities' bound says the tail truly reaches that far: so must the
             # grid, to the deductible plus limit (the deductible when unlimited).
-            top = max(2.0 * top, agg_d + agg_l if math.isfinite(agg_l) else agg_d)
+            top = max(2.0 * top, end)
         elif unresolved_tail(agg, agg_d, agg_l) > tail_tol:
             top *= 4.0
         else:
             break
     else:
-        warn_grid_left(agg, tail_tol, _MAX_REGRIDS, error, _TERMS_TOL * max(exact_mean, agg.bucket))
+        warn_grid_left(agg, tail_tol, _MAX_REGRIDS, error, tol * max(exact_mean, agg.bucket))
     if agg.bucket > median_claim:
         # The caller's grid too: a coarse one moves quantiles and probabilities by a
         # bucket, which is then more than a typical claim.
         warnings.warn(
             f"the grid's bucket ({agg.bucket:,.6g}) exceeds the median claim "
-            f"({median_claim:,.6g}): the body of the distribution is coarse (the mean "
-            "stays exact; quantiles, cdf and TVaR may be off by a bucket); pass "
+            f"({median_claim:,.6g}): the body of the distribution is coarse ("
+            + (
+                "the mean stays exact; "
+                if agg_d == 0 and math.isinf(agg_l)
+                else "the annual terms' mean feels a bucket's convexity; "
+            )
+            + "quantiles, cdf and TVaR may be off by a bucket); pass "
             + ("a larger n_buckets" if bucket is None else "a smaller bucket")
             + " for more detail",
             RuntimeWarning,
