@@ -108,6 +108,29 @@ def test_lattice_severity_from_scipy_rv_discrete_is_exact_off_integers():
     assert dist.bucket == pytest.approx(0.5)
 
 
+def test_a_lattice_without_a_decimal_step_is_still_exact():
+    # A bucket of 1/3 KRW has no 9-decimal divisor: the lattice's own step is used,
+    # and the year's pmf is Panjer's at every multiple of 1/3.
+    f = np.array([0.2, 0.3, 0.1, 0.4])
+    dist = pc.compound(stats.poisson(2.0), pc.lattice(f, bucket=1 / 3))
+    assert dist.bucket == 1 / 3
+    k = np.arange(30)  # the grid reaches 10 KRW, where P(S > 10) = 7e-9
+    assert np.allclose(dist.pmf(k / 3), panjer_poisson(2.0, f, 30), rtol=0, atol=1e-13)
+
+
+def test_amounts_a_millionth_off_a_lattice_keep_their_own_points():
+    # 1,000,000.5 KRW is not a multiple of 1,000,000: on their exact lattice (1.5
+    # KRW) the two amounts are kept exactly, P(S = 1,000,000.5) = 0.1 e^-0.1 / 2.
+    small = pc.compound(stats.poisson(0.1), pc.empirical([1000.5, 3000.0]))
+    assert float(small.pmf(1000.5)) == pytest.approx(0.05 * math.exp(-0.1), rel=1e-12)
+    # At a million, that lattice would need 10 million points: the coarser one it
+    # nearly is (1,000,000) serves, each amount split by a millionth; the mean stays.
+    big = pc.compound(stats.poisson(0.1), pc.empirical([1e6 + 0.5, 3e6]))
+    assert big.bucket == 1e6
+    assert big.mean() == pytest.approx(0.1 * (2e6 + 0.25), rel=1e-12)
+    assert float(big.pmf(1e6)) == pytest.approx(0.05 * math.exp(-0.1), rel=1e-6)
+
+
 def test_first_event_severity_matches_direct_convolution():
     # S = Y'_1 + Y_2 + ... + Y_N, summed directly over n on the lattice.
     f = np.array([0.0, 0.6, 0.3, 0.1])

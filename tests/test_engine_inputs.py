@@ -273,3 +273,11 @@ def test_messages_name_the_real_trouble():
         d.exceedance(return_periods=[1e20])
     with pytest.raises(TypeError, match="seed must be an int.*got True"):
         pc.compound(freq, stats.expon(scale=1e5), method="mc", seed=True)
+
+
+def test_a_span_that_does_not_divide_the_values_is_refused():
+    from picover.engine.severity import AtomicSeverity
+
+    with pytest.raises(ValueError, match=r"span: every value must be a multiple of the span"):
+        AtomicSeverity([0.5, 1.0], [0.5, 0.5], span=1 / 3)
+    assert AtomicSeverity([1 / 3, 2 / 3], [0.5, 0.5], span=1 / 3).span == 1 / 3

@@ -32,10 +32,12 @@ POINTS_PER_MEDIAN = 32
 _DECIMALS = 9
 
 
-def float_gcd(values: Iterable[float]) -> float | None:
+def float_gcd(values: Iterable[float], rel: float = 1e-12) -> float | None:
     """Greatest common divisor of positive amounts given to at most 9 decimals.
 
     Returns None when the amounts share no such divisor (irrational ratios).
+    ``rel`` is how far, relative to each amount, it may lie from a multiple of
+    the divisor: the default allows only float rounding.
 
     Examples
     --------
@@ -43,6 +45,8 @@ def float_gcd(values: Iterable[float]) -> float | None:
     250000.0
     >>> float_gcd([0.3, 0.2])
     0.1
+    >>> float_gcd([1_000_000.5, 3e6]), float_gcd([1_000_000.5, 3e6], rel=1e-6)
+    (1.5, 1000000.0)
     """
     arr = np.asarray([v for v in values if v > 0 and math.isfinite(v)], dtype=np.float64)
     if arr.size == 0:
@@ -52,7 +56,7 @@ def float_gcd(values: Iterable[float]) -> float | None:
         if scaled.max() >= 2**53:
             return None
         ints = np.rint(scaled)
-        if np.all(np.abs(scaled - ints) <= 1e-6 * np.maximum(1.0, 10.0**-k * ints) + 1e-9):
+        if np.all(np.abs(scaled - ints) <= rel * np.maximum(scaled, 1.0)):
             g = int(np.gcd.reduce(ints.astype(np.int64)))
             return g / 10.0**k
     return None
@@ -182,18 +186,12 @@ def choose(
     """
     if bucket is not None and n_buckets is not None:
         return Grid(bucket, n_buckets, automatic=False)
-    spans: list[float] = []
-    for sev, _ in sevs:
-        atoms = sev.atoms()
-        if atoms is None:
-            spans = []
-            break
-        span = float_gcd(atoms[0])
-        if span is None:
-            spans = []
-            break
-        spans.append(span)
-    lattice = float_gcd(spans) if spans else None
+    lattice = _lattice(sevs)
+    if lattice is None or _points(top, lattice) > MAX_LATTICE_BUCKETS:
+        # Amounts within a millionth of a coarser lattice (1,000,000.5 and 3,000,000)
+        # fare better on it, each split by that millionth between its two points,
+        # than on an ordinary grid, which splits them by up to a bucket.
+        lattice = _lattice(sevs, rel=1e-6)
 
     if not top > 0:  # every claim is 0: any bucket holds the year
         top = 1.0
@@ -260,17 +258,38 @@ def on_lattice(sevs: list[tuple[Severity, float]], h: float) -> bool:
     (True, False)
     """
     for sev, _ in sevs:
-        atoms = sev.atoms()
-        if atoms is None:
+        span = _span(sev)
+        if span is None:
             return False
-        span = float_gcd(atoms[0])
-        if span is not None:
-            steps = span / h
-            if abs(steps - round(steps)) > 1e-9 * steps:
-                return False
-        elif np.any(atoms[0] > 0):
+        steps = span / h
+        if abs(steps - round(steps)) > 1e-9 * steps:
             return False
     return True
+
+
+def _span(sev: Severity, rel: float = 1e-12) -> float | None:
+    """The step every claim of ``sev`` is a multiple of: None when there is none (not
+    discrete, or no decimal step), 0 when every claim is 0 (any step fits)."""
+    span = getattr(sev, "span", None)
+    if span is not None:
+        return float(span)
+    atoms = sev.atoms()
+    if atoms is None:
+        return None
+    if not np.any(atoms[0] > 0):
+        return 0.0
+    return float_gcd(atoms[0], rel)
+
+
+def _lattice(sevs: list[tuple[Severity, float]], rel: float = 1e-12) -> float | None:
+    """The step shared by the claims of every severity (see :func:`_span`), or None."""
+    found = [_span(sev, rel) for sev, _ in sevs]
+    if any(s is None for s in found):
+        return None
+    spans = [s for s in found if s]  # claims of 0 only fit any lattice
+    if not spans:
+        return None
+    return spans[0] if all(s == spans[0] for s in spans) else float_gcd(spans, rel)
 
 
 def align(h: float, anchors: list[float]) -> float:

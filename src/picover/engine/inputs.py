@@ -145,4 +145,4 @@ def lattice(pmf: Any, bucket: float = 1.0) -> AtomicSeverity:
     """
     h = _checks.number("bucket", bucket, low=0.0, low_open=True)
     p = _checks.array("pmf", pmf, low=0.0, ndim=1)
-    return AtomicSeverity(h * np.arange(p.size), p)
+    return AtomicSeverity(h * np.arange(p.size), p, span=h)

@@ -331,6 +331,7 @@ class LossDistribution:
     def pmf(self, x: Any) -> Any:
         """P(loss == x): the mass of the atom at ``x`` (0 off the support; beyond the
         grid, where only the tail's total is known, an error as for :meth:`cdf`).
+        An atom within 1e-12 of ``x``, relative to it, counts as at ``x``.
 
         Examples
         --------
@@ -340,9 +341,13 @@ class LossDistribution:
         """
         xs = _checks.array("x", x, allow_inf=True)
         self._check_known(xs, "pmf", at_upper=False)
-        i = np.searchsorted(self.support, xs, side="left")
+        # An atom within 1e-12 of x (relative) is at x: 5/3 and 5 * (1/3), the
+        # grid's point, differ in the last bit.
+        with np.errstate(invalid="ignore"):
+            near = np.where(np.isfinite(xs), 1e-12 * np.abs(xs), 0.0)
+        i = np.searchsorted(self.support, xs - near, side="left")
         j = np.minimum(i, self.support.size - 1)
-        out = np.where(self.support[j] == xs, self.probs[j], 0.0)
+        out = np.where(np.abs(self.support[j] - xs) <= near, self.probs[j], 0.0)
         return _scalar_or_array(out)
 
     def ppf(self, q: Any) -> Any:

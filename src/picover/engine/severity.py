@@ -333,11 +333,24 @@ class AtomicSeverity:
     values: Any = attrs.field(repr=False)
     probs: Any = attrs.field(repr=False)
     samples: FloatArray | None = attrs.field(default=None, repr=False)
+    #: The grid step every value is a multiple of, when known exactly (a
+    #: :func:`~picover.lattice`'s bucket): the engine then needs no decimal
+    #: divisor of the values, which a span of 1/3 does not have.
+    span: float | None = attrs.field(default=None, repr=False, kw_only=True)
     _xp: tuple[FloatArray, FloatArray] = attrs.field(init=False, repr=False)
     _dist: LossDistribution | None = attrs.field(init=False, default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_xp", _atoms(self.values, self.probs))
+        if self.span is not None:
+            span = _checks.number("span", self.span, low=0.0, low_open=True)
+            steps = self._xp[0] / span
+            if np.any(np.abs(steps - np.rint(steps)) > 1e-9 * np.maximum(steps, 1.0)):
+                raise ValueError(
+                    f"span: every value must be a multiple of the span {span!r}; "
+                    f"{float(self._xp[0][np.argmax(np.abs(steps - np.rint(steps)))])!r} is not"
+                )
+            object.__setattr__(self, "span", span)
         # Read-only copies of what was given: draws from samples the caller then
         # edited would no longer be the distribution the exact figures describe.
         copies: dict[int, FloatArray] = {}  # empirical's samples are its values: one copy
