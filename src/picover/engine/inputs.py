@@ -145,4 +145,7 @@ def lattice(pmf: Any, bucket: float = 1.0) -> AtomicSeverity:
     """
     h = _checks.number("bucket", bucket, low=0.0, low_open=True)
     p = _checks.array("pmf", pmf, low=0.0, ndim=1)
+    total = float(p.sum())
+    if abs(total - 1.0) > 1e-9:
+        raise ValueError(f"pmf must sum to 1 (within 1e-9); it sums to {total!r}")
     return AtomicSeverity(h * np.arange(p.size), p, span=h)

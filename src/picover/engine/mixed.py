@@ -88,7 +88,8 @@ class MixedPoisson(_Counts):
             raise ValueError(
                 f"mixed_poisson: the rate exceeds {lam_high:.3g} a year with probability "
                 f"{_PMF_TAIL:g}, so counts up to {k_top:.3g} would need tabulating (at most "
-                f"{_MAX_MIXED_COUNTS:,} are): a rate with so heavy a tail is beyond the engine"
+                f"{_MAX_MIXED_COUNTS:,} are): give a rate with a lighter tail (a narrower "
+                "interval), or a gamma rate, whose mixture is negative binomial at any spread"
             )
         k = np.arange(int(k_top))
         lo, hi = (float(v) for v in rate.support())

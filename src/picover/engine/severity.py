@@ -203,8 +203,7 @@ class ScipySeverity:
         for value in (*shapes, loc, scale):
             if np.ndim(value) != 0 or not math.isfinite(value):
                 raise ValueError(
-                    f"severity parameters must be finite scalars; got {self.dist.args} "
-                    f"{self.dist.kwds}"
+                    f"parameters must be finite scalars; got {self.dist.args} {self.dist.kwds}"
                 )
         lower, upper = (float(v) for v in self.dist.support())
         if math.isnan(lower):
@@ -214,13 +213,13 @@ class ScipySeverity:
             )
         if lower < 0.0:
             raise ValueError(
-                f"severity must be a distribution of losses >= 0; {self.dist.dist.name} "
-                f"with these parameters has support starting at {lower}"
+                f"losses must be >= 0, but {self.dist.dist.name} with these parameters "
+                f"has support starting at {lower}"
             )
         mean = float(self.dist.mean())
         if not math.isfinite(mean):
             raise ValueError(
-                f"severity {self.dist.dist.name} has an infinite or undefined mean ({mean}); "
+                f"{self.dist.dist.name} has an infinite or undefined mean ({mean}); "
                 "picover needs a finite mean: truncate it (e.g. stats.truncpareto) or "
                 "choose a lighter tail"
             )
