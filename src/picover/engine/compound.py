@@ -430,8 +430,7 @@ def fft_compound(
             RuntimeWarning,
             stacklevel=3,
         )
-    if not _grid.on_lattice(sevs, agg.bucket):
-        warn_blur(agg, n_mean, exact_var, automatic=body is not None)
+    warn_blur(agg, _grid.rounding_variance(sevs, agg.bucket), n_mean, exact_var, body is not None)
     if agg_d > 0 or math.isfinite(agg_l):
         return checked_payment(apply_annual_terms(agg, agg_d, agg_l, currency), exact_mean, agg)
     # Without annual terms the year's variance is known from the severities'
@@ -439,17 +438,18 @@ def fft_compound(
     return apply_annual_terms(agg, agg_d, agg_l, currency, exact_var)
 
 
-def warn_blur(agg: Aggregate, n_mean: float, exact_var: float, *, automatic: bool) -> None:
+def warn_blur(
+    agg: Aggregate, blur: float, n_mean: float, exact_var: float, automatic: bool
+) -> None:
     """Warn when rounding ``n_mean`` claims a year to the grid widens the year's spread.
 
-    Each claim's rounding adds about h^2 / 6 to the variance (see
-    :func:`picover.engine.grid.blur_bucket`); above ``BLUR_SHARE`` of the year's
+    Their rounding adds ``blur`` to the variance (see
+    :func:`picover.engine.grid.rounding_variance`); above ``BLUR_SHARE`` of the year's
     variance, quantiles 2.5 standard deviations out move by more than 0.6% of a
     standard deviation, which it says when that is more than a bucket. The year's
     variance is the exact one where the severities know their second moments,
     else the grid's less the rounding's.
     """
-    blur = n_mean * agg.bucket**2 / 6.0
     if math.isfinite(exact_var):
         variance = exact_var
     else:

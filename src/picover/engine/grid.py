@@ -247,24 +247,34 @@ def blur_bucket(n_mean: float, variance: float) -> float:
     return math.sqrt(6.0 * BLUR_SHARE * variance / n_mean)
 
 
-def on_lattice(sevs: list[tuple[Severity, float]], h: float) -> bool:
-    """Whether every claim is a multiple of ``h``: then the grid rounds none of them.
+def rounding_variance(sevs: list[tuple[Severity, float]], h: float) -> float:
+    """What rounding the year's claims to a grid of bucket ``h`` adds to its variance.
+
+    Each claim x is split between the grid points around it, adding f (1 - f) h^2
+    (f = x / h less its whole part): summed exactly over a discrete severity's
+    atoms (0 on its lattice), h^2 / 6 for a continuous one (f evenly spread),
+    times the claims each severity makes (currency units squared).
 
     Examples
     --------
     >>> from picover.engine.severity import AtomicSeverity
     >>> sev = AtomicSeverity([1e6, 5e6], [0.8, 0.2])
-    >>> on_lattice([(sev, 1.0)], 5e5), on_lattice([(sev, 1.0)], 3e5)
-    (True, False)
+    >>> rounding_variance([(sev, 2.0)], 5e5)  # on its lattice: nothing
+    0.0
+    >>> round(rounding_variance([(sev, 2.0)], 3e5) / 3e5**2, 6)  # f = 1/3 and 2/3
+    0.444444
     """
-    for sev, _ in sevs:
-        span = _span(sev)
-        if span is None:
-            return False
-        steps = span / h
-        if abs(steps - round(steps)) > 1e-9 * steps:
-            return False
-    return True
+    total = 0.0
+    for sev, count in sevs:
+        atoms = sev.atoms()
+        if atoms is None:
+            total += count * h * h / 6.0
+            continue
+        steps = atoms[0] / h
+        f = steps - np.floor(steps)
+        f = np.where(np.abs(f - np.rint(f)) <= 1e-9 * np.maximum(steps, 1.0), 0.0, f)
+        total += count * h * h * float(atoms[1] @ (f * (1.0 - f)))
+    return total
 
 
 def _span(sev: Severity, rel: float = 1e-12) -> float | None:
