@@ -241,6 +241,29 @@ def test_portfolio_says_which_sections_of_the_policy_file_are_not_used(capsys, t
     assert err == f"picover: error: {EXAMPLES / 'nothing.csv'}: no such file\n"
 
 
+def test_portfolio_warns_once_of_limits_short_of_the_files_target(capsys, tmp_path):
+    # A 1e-7 target: the platform's best rung (the ladder's top, 1e11) still misses
+    # it. recommend warns of it; portfolio does too, in one line for the book.
+    platform = "30000000,900000000000,online_platform\n"
+    table = write(tmp_path, "book.csv", "records,annual_sales,sector\n" + platform
+                  + "5000,200000000,retail\n" + platform)  # fmt: skip
+    strict = write(tmp_path, "strict.toml", (EXAMPLES / "portfolio_policy.toml").read_text(
+        encoding="utf-8").replace("[settings]\n", "[settings]\ntarget = 1e-7\n"))  # fmt: skip
+    code, out, err = cli(capsys, "portfolio", table, "--policy", strict, "--outputs",
+                         "recommended_limit", "--format", "json")  # fmt: skip
+    assert code == 0, err
+    limits = [r["recommended_limit"] for r in json.loads(out)["rows"]]
+    assert (limits[0], limits[2]) == (1e11, 1e11)
+    assert limits[1] < 1e11  # the shop's rung meets the target: not named below
+    assert err.startswith(
+        "picover: warning: no limit on the ladder meets the target for 2 of 3 organisations "
+        "(rows 0, 2): P(loss > limit) is above 1e-07 at the recommended limit (row 0: "
+        "P(loss > 100,000,000,000) = "
+    )
+    assert err.endswith("give a ladder reaching higher\n")
+    assert err.count("\n") == 1
+
+
 def test_presets(capsys):
     code, out, _ = cli(capsys, "presets")
     assert code == 0
@@ -394,8 +417,19 @@ def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, name, content, me
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "litigation.q_liable=0.3:1.5"],
          "picover: error: --param litigation.q_liable: Litigation.q_liable must be in [0, 1]; "
          "got 1.5\n"),
+        # The value as typed, not as the float the check was given (-1.0).
         (["sensitivity", EXAMPLES / "retailer.toml", "--param", "policy.limit=-1:2e9"],
-         "picover: error: --param policy.limit: Policy.limit must be > 0; got -1.0\n"),
+         "picover: error: --param policy.limit: Policy.limit must be > 0; got -1\n"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "consolation.award=-5:3e5"],
+         "picover: error: --param consolation.award: ConsolationCost.award must be in "
+         "[0, 1e+18]; got -5\n"),
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "organisation.records=-5.0:2e7"],
+         "organisation.records must be a whole number in [1, 10000000000]; got -5.0\n"),
+        # A bound at which the output has no value is the flag's mistake, not the file's.
+        (["sensitivity", EXAMPLES / "retailer.toml", "--param", "policy.limit=5e8:inf",
+          "--output", "rate_on_line"],
+         "picover: error: --param policy.limit: HIGH inf: output 'rate_on_line' needs a policy "
+         "with a finite limit (it is the premium over the limit), not inf\n"),
     ],
 )  # fmt: skip
 def test_bad_arguments(capsys, argv, message):
@@ -455,6 +489,28 @@ def test_the_literal_inf_is_no_limit(capsys, tmp_path):
                          "policy.limit=5e8:inf", "--format", "json")  # fmt: skip
     assert code == 0, err
     assert json.loads(out)["bars"][0]["high"] == "inf"
+
+
+def test_an_output_undefined_at_a_bound_is_refused_before_any_pricing(
+    capsys, tmp_path, monkeypatch
+):
+    # Told before the first setting is priced, and blamed on what made it so: the
+    # --param bound, or the case file's own unlimited policy.
+    from picover.analysis import sensitivity
+
+    priced = []
+    monkeypatch.setattr(sensitivity, "evaluate", lambda s, output: priced.append(s) or 1.0)
+    open_case = write(tmp_path, "open.toml", GOOD.replace("limit = 1_000_000_000", "limit = inf"))
+    for case, param, blamed in [
+        (EXAMPLES / "retailer.toml", "policy.limit=5e8:inf", "--param policy.limit: HIGH inf: "),
+        (open_case, "consolation.award=5e4:2e5", f"{open_case}: "),
+    ]:
+        code, out, err = cli(capsys, "sensitivity", case, "--param", param, "--output",
+                             "rate_on_line")  # fmt: skip
+        assert (code, out) == (2, "")
+        assert err == (f"picover: error: {blamed}output 'rate_on_line' needs a policy with a "
+                       "finite limit (it is the premium over the limit), not inf\n")  # fmt: skip
+        assert priced == []
 
 
 def test_files_with_a_byte_order_mark_are_read(capsys, tmp_path):

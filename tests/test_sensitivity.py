@@ -237,6 +237,51 @@ def test_rate_on_line_of_an_unlimited_policy_is_refused():
         )  # fmt: skip
 
 
+def test_an_output_undefined_at_a_changed_setting_is_refused_before_pricing(monkeypatch):
+    # A rate on line at an infinite limit has no value: told before any setting is
+    # priced (not after the whole run), naming the bound or grid point.
+    from picover.analysis import sensitivity
+
+    priced = []
+    monkeypatch.setattr(sensitivity, "evaluate", lambda s, output: priced.append(s) or 1.0)
+    with pytest.raises(ValueError, match=r"^params\['policy.limit'\] high inf: output "
+                       "'rate_on_line' needs a policy with a finite limit"):  # fmt: skip
+        pc.sensitivity.tornado(ORG, POLICY, model=MODEL, params={"policy.limit": (5e8, math.inf)},
+                               output="rate_on_line", as_of=DAY)  # fmt: skip
+    with pytest.raises(ValueError, match=r"^grid point consolation.award=200000, "
+                       "policy.limit=inf: output 'rate_on_line' needs"):  # fmt: skip
+        pc.sensitivity.sweep(
+            ORG,
+            POLICY,
+            model=MODEL,
+            output="rate_on_line",
+            as_of=DAY,
+            grid={"consolation.award": [2e5], "policy.limit": [5e8, math.inf]},
+        )
+    assert priced == []
+    # An unlimited base policy swept over finite limits only: every point has a rate.
+    pc.sensitivity.sweep(
+        ORG,
+        pc.Policy(),
+        model=MODEL,
+        output="rate_on_line",
+        as_of=DAY,
+        grid={"policy.limit": [5e8, 1e9]},
+    )
+    assert len(priced) == 2
+
+
+def test_a_principle_given_for_the_premium_basis_is_named():
+    # As price_portfolio, quote and recommend_coverage say it: what to pass instead.
+    with pytest.raises(
+        TypeError,
+        match=r"premium must be a PremiumBasis or None; got the "
+        r"principle ExpectedValue\(loading=0\.2\): wrap it as PremiumBasis",
+    ):
+        pc.sensitivity.tornado(ORG, POLICY, model=MODEL, premium=pc.ExpectedValue(0.2),
+                               params={"consolation.award": (5e4, 2e5)}, as_of=DAY)  # fmt: skip
+
+
 def test_parameter_collections_of_the_wrong_shape_are_refused():
     org = pc.Organisation(records=1_000_000, annual_sales=5e10, sector="retail")
     with pytest.raises(TypeError, match="params must map each parameter path"):
@@ -315,6 +360,22 @@ def test_results_say_their_unit():
                                params={"consolation.award": (5e4, 3e5)})  # fmt: skip
     assert t.currency == "KRW"
     assert str(t).startswith("p_exhaust (probability) at the base point")
+    assert (
+        str(t).splitlines()[0] == f"p_exhaust (probability) at the base point: {t.base_value:.6g}"
+    )
+    # An amount with its thousands grouped, as the bars' amounts are (not 4.48806e+07).
+    money = pc.sensitivity.tornado(
+        ORG,
+        POLICY,
+        model=MODEL,
+        output="expected_insured",
+        as_of=DAY,
+        params={"consolation.award": (5e4, 3e5)},
+    )
+    assert money.base_value > 1e6  # beyond six digits: %g would write it with an exponent
+    assert str(money).splitlines()[0] == (
+        f"expected_insured (KRW) at the base point: {money.base_value:,.0f}"
+    )
     s = pc.sensitivity.sweep(ORG, POLICY, model=MODEL, output="expected_insured", as_of=DAY,
                              grid={"consolation.award": [1e5]})  # fmt: skip
     assert (s.currency, str(s).splitlines()[0]) == ("KRW", "expected_insured in KRW")

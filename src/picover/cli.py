@@ -264,13 +264,14 @@ def cmd_check(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
     return report, duty
 
 
-def _param(text: str) -> tuple[str, float, float]:
+def _param(text: str) -> tuple[str, float, float, str, str]:
+    """``--param NAME=LOW:HIGH``: the name, both bounds, and both as typed (for messages)."""
     name, sep, rng = text.partition("=")
     low, sep2, high = rng.partition(":")
     if not (sep and sep2 and name):
         raise UsageError(f"--param must look like NAME=LOW:HIGH; got {text!r}")
     name = name.strip()
-    return name, _bound(name, "LOW", low), _bound(name, "HIGH", high)
+    return name, _bound(name, "LOW", low), _bound(name, "HIGH", high), low.strip(), high.strip()
 
 
 def _bound(name: str, which: str, text: str) -> float:
@@ -295,9 +296,16 @@ def _bound(name: str, which: str, text: str) -> float:
     return value
 
 
-def _check_params(setting: Setting, params: Mapping[str, tuple[float, float]]) -> None:
-    """The ranges' mistakes, told as the flag's own: the library would name them as
-    ``params[...]`` and the command line would put them on the case file."""
+def _check_params(
+    setting: Setting,
+    params: Mapping[str, tuple[float, float]],
+    typed: Mapping[str, tuple[str, str]],
+    output: str,
+) -> None:
+    """The ranges' mistakes, told as the flag's own and with the bounds as typed
+    (``typed``): the library would name them as ``params[...]`` and the command
+    line would put them on the case file. That includes a bound at which
+    ``output`` has no value, which the library finds only once it prices."""
     from picover.analysis import sensitivity
 
     values = sensitivity.parameters(setting)
@@ -315,11 +323,27 @@ def _check_params(setting: Setting, params: Mapping[str, tuple[float, float]]) -
         problem = sensitivity.range_problem(values, name, lo, hi)
         if problem is not None:
             raise UsageError(f"--param {name}: {problem}")
-        for value in (lo, hi):
+        for which, value, text in zip(("LOW", "HIGH"), (lo, hi), typed[name], strict=True):
             try:
-                sensitivity.apply(setting, {name: value})
+                changed = sensitivity.apply(setting, {name: value})
             except (TypeError, ValueError) as exc:
-                raise UsageError(f"--param {name}: {str(exc).removeprefix(f'{name}: ')}") from None
+                problem = _as_typed(str(exc).removeprefix(f"{name}: "), value, text)
+                raise UsageError(f"--param {name}: {problem}") from None
+            # Only where the bound made it so: a problem at the base point is the
+            # case file's, and the library names it (before pricing) as such.
+            problem = sensitivity.output_problem(changed, output)
+            if problem is not None and sensitivity.output_problem(setting, output) is None:
+                raise UsageError(f"--param {name}: {which} {text}: {problem}")
+
+
+def _as_typed(message: str, value: float, text: str) -> str:
+    """``message`` showing ``value`` as the user typed it (``-5``, not the ``-5.0``
+    of the float the checks were given), when it ends by quoting it."""
+    quoted = [f"got {value!r}"] + ([f"got {int(value)}"] if value.is_integer() else [])
+    for ending in quoted:
+        if message.endswith(ending):
+            return message[: -len(ending)] + f"got {text}"
+    return message
 
 
 def _threads(workers: int | None) -> int:
@@ -342,15 +366,17 @@ def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
     if not args.param:
         raise UsageError("sensitivity needs at least one --param NAME=LOW:HIGH")
     params: dict[str, tuple[float, float]] = {}
-    for name, lo, hi in (_param(p) for p in args.param):
+    typed: dict[str, tuple[str, str]] = {}
+    for name, lo, hi, lo_text, hi_text in (_param(p) for p in args.param):
         if name in params:
             raise UsageError(f"--param {name} is given more than once")
         params[name] = (lo, hi)
+        typed[name] = (lo_text, hi_text)
     setting = sensitivity.Setting(
         org=org, policy=policy, model=case.model, premium=case.premium, as_of=_as_of(case),
         target=case.target,
     )  # fmt: skip
-    _check_params(setting, params)
+    _check_params(setting, params, typed, args.output)
     threads = _threads(args.workers)
     t = sensitivity.tornado(
         org, policy, model=case.model, params=params, output=args.output,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -28,15 +29,15 @@ from picover import _checks
 from picover._frozen import FrozenMap, read_only_when_unpickled
 from picover._table import Table
 from picover.analysis import progress as _progress
-from picover.analysis.table import organisations
+from picover.analysis.table import Rows, organisations
 from picover.analysis.threads import ordered_map, thread_count
 from picover.model import vectorised
 from picover.model.breach_model import BreachModel, model_or_preset
-from picover.model.exposure import FIRST_HISTORY_YEAR, Organisation
+from picover.model.exposure import FIRST_HISTORY_YEAR, LAST_HISTORY_YEAR, Organisation
 from picover.model.policy import Policy
 from picover.model.vectorised import expected_losses_arrays
-from picover.pricing.coverage import DEFAULT_LADDER, _exceedance_limit, _ladder
-from picover.pricing.premium import PremiumBasis
+from picover.pricing.coverage import DEFAULT_LADDER, _ladder, _limit_and_shortfall
+from picover.pricing.premium import PremiumBasis, premium_basis
 from picover.pricing.quote import _as_of, borne
 from picover.statutory import kr
 
@@ -215,7 +216,8 @@ def price_portfolio(
     model : BreachModel, optional
         Default: the Korean preset.
     premium : PremiumBasis, optional
-        Default: ``PremiumBasis()``.
+        Default: ``PremiumBasis()``. A principle alone (``ExpectedValue(0.2)``)
+        is refused: wrap it as ``PremiumBasis(ExpectedValue(0.2))``.
     outputs : sequence of str, optional
         Any of ``expected_ground_up``, ``expected_insured``, ``premium``,
         ``recommended_limit``, ``statutory_minimum``, ``obligation``. Default:
@@ -255,6 +257,17 @@ def price_portfolio(
     -------
     PortfolioResult
 
+    Warns
+    -----
+    RuntimeWarning
+        Once for the book when some rows' recommended limit (the ladder's top,
+        or the statutory minimum above it) still misses ``target``, naming how
+        many rows, the first few, and the first one's P(loss > limit), as
+        :func:`picover.recommend_coverage` warns for one organisation.
+
+    Errors name a row by its position from 0, or, for a DataFrame whose index
+    is not 0, 1, 2, ..., by its index label with the position beside it.
+
     Examples
     --------
     A book of two shops under one 50 million KRW policy; each premium (KRW)
@@ -273,7 +286,7 @@ def price_portfolio(
     True
     """
     model = model_or_preset(model)
-    basis = PremiumBasis() if premium is None else premium
+    basis = premium_basis(premium)
     if isinstance(outputs, str):
         raise TypeError(f"outputs must be a list of output names; got the string {outputs!r}")
     if outputs is None:
@@ -306,17 +319,15 @@ def price_portfolio(
         # Checked before any work (each organisation's recommendation checks them again).
         _checks.number("target", target, low=0.0, high=1.0, low_open=True, high_open=True)
         _ladder(ladder, "ladder", positive=True)
-    cols, given = organisations(table, sorted(model.frequency_model.base_rate), OUTPUTS)
+    # The history summary's years end the year before the quote, and a history lies
+    # within the years HistoryYear allows.
+    most = max(0, day.year - FIRST_HISTORY_YEAR) if day.year - 1 <= LAST_HISTORY_YEAR else 0
+    cols, given, rows = organisations(
+        table, sorted(model.frequency_model.base_rate), OUTPUTS, most_years=most,
+        years_note=f" (the years observed end in {day.year - 1}, and a history starts in "
+        f"{FIRST_HISTORY_YEAR} at the earliest)",
+    )  # fmt: skip
     n = len(cols["records"])
-    # The history summary's years end the year before the quote (1900 at the earliest).
-    most = day.year - FIRST_HISTORY_YEAR
-    late = np.flatnonzero(cols["years_observed"] > most)
-    if late.size:
-        i = int(late[0])
-        raise ValueError(
-            f"row {i}, column 'years_observed': {int(cols['years_observed'][i])} years before "
-            f"{day.year} would start before {FIRST_HISTORY_YEAR}; at most {most} are allowed"
-        )
     policies = _policies(policy, n)
     if policies is None and {"expected_insured", "premium"} & set(wanted):
         asked = [o for o in wanted if o in ("expected_insured", "premium")]
@@ -324,29 +335,60 @@ def price_portfolio(
     if engine == "dask":
         from picover.analysis.distributed import run_on_dask
 
-        result: PortfolioResult = run_on_dask(
+        priced: _Priced = run_on_dask(
             cols, given, policies, model=model, premium=basis, outputs=wanted, as_of=day,
             target=target, ladder=ladder, client=client, partitions=partitions,
             max_memory=memory,
         )  # fmt: skip
-        return result
-    if threads > 1 and n > 1:
+    elif threads > 1 and n > 1:
         # Each row's figures depend on that row alone, so blocks give the numbers of
         # one pass. Eight blocks a thread keep the threads busy to the end when
         # organisations differ in cost; more would only add each block's fixed work
         # (its statutory arrays, its result's copies).
         share = memory / threads
 
-        def block(job: tuple[dict[str, NDArray[Any]], list[Policy] | None]) -> PortfolioResult:
+        def block(job: tuple[dict[str, NDArray[Any]], list[Policy] | None]) -> _Priced:
             part, pols = job
             return _price(
                 part, given, pols, model, basis, wanted, day, target, ladder, share, False
             )
 
         blocks = row_blocks(cols, policies, 8 * threads)
-        return joined(ordered_map(block, blocks, threads, "pricing", progress), model.currency)
-    return _price(
-        cols, given, policies, model, basis, wanted, day, target, ladder, memory, progress
+        priced = joined(ordered_map(block, blocks, threads, "pricing", progress), model.currency)
+    else:
+        priced = _price(
+            cols, given, policies, model, basis, wanted, day, target, ladder, memory, progress
+        )
+    if priced.short.size:
+        _warn_short(priced, rows, n, target, ladder, model.currency)
+    return priced.result
+
+
+@attrs.frozen(eq=False)
+class _Priced:
+    """A block of rows priced: its result, and the rows (positions in the block)
+    whose recommended limit still misses the target, with P(loss > that limit) for each."""
+
+    result: PortfolioResult
+    short: NDArray[np.intp]
+    exceedance: NDArray[np.float64]
+
+
+def _warn_short(
+    priced: _Priced, rows: Rows, n: int, target: float, ladder: Sequence[float], currency: str
+) -> None:
+    """One warning for the whole book, in recommend_coverage's words: a warning a row
+    would bury the output under thousands of lines, and each names its row anyway."""
+    first = int(priced.short[0])
+    limit = float(priced.result.columns["recommended_limit"][first])
+    warnings.warn(
+        f"no limit on the ladder meets the target for {priced.short.size:,} of {n:,} "
+        f"organisations ({rows.names(priced.short)}): P(loss > limit) is above {target:.3g} "
+        f"at the recommended limit ({rows.name(first)}: P(loss > {limit:,.0f}) = "
+        f"{priced.exceedance[0]:.3g} against {target:.3g}; the ladder ends at "
+        f"{float(ladder[-1]):,.0f} {currency}); give a ladder reaching higher",
+        RuntimeWarning,
+        stacklevel=3,
     )
 
 
@@ -363,10 +405,16 @@ def row_blocks(
     ]
 
 
-def joined(results: Sequence[PortfolioResult], currency: str) -> PortfolioResult:
+def joined(blocks: Sequence[_Priced], currency: str) -> _Priced:
     """The blocks' results put back together, in the blocks' order."""
+    results = [b.result for b in blocks]
     columns = {k: np.concatenate([r.columns[k] for r in results]) for k in results[0].columns}
-    return PortfolioResult(columns, currency=currency)
+    starts = np.cumsum([0] + [len(r) for r in results[:-1]])
+    return _Priced(
+        PortfolioResult(columns, currency=currency),
+        np.concatenate([b.short + start for b, start in zip(blocks, starts, strict=True)]),
+        np.concatenate([b.exceedance for b in blocks]),
+    )
 
 
 def _price(
@@ -381,7 +429,7 @@ def _price(
     ladder: Sequence[float],
     max_memory: float,
     progress: bool | None,
-) -> PortfolioResult:
+) -> _Priced:
     n = len(cols["records"])
     out: dict[str, NDArray[Any]] = {k: cols[k] for k in given}
     exposure = cols["years_observed"]  # every observed year at today's size: (R / R) ** e = 1
@@ -392,18 +440,28 @@ def _price(
         nodes = model.most_nodes(policy)
         return max(1, min(vectorised.CHUNK, int(max_memory // (_BYTES_PER_NODE * nodes))))
 
+    groups = None if policies is None else _groups(policies)
     if "expected_ground_up" in wanted:
-        out["expected_ground_up"] = _ground_up(model, cols, exposure, policies, chunk_for(None))
+        out["expected_ground_up"] = _ground_up(model, cols, exposure, groups, chunk_for(None))
     # policies is None only when neither output is wanted (checked by the caller).
-    if policies is not None and ("expected_insured" in wanted or "premium" in wanted):
+    if (
+        policies is not None
+        and groups is not None
+        and ("expected_insured" in wanted or "premium" in wanted)
+    ):
         insured = np.full(n, np.nan)
-        closed = [i for i, p in enumerate(policies) if p.pays_in_closed_form]
-        for p in {id(policies[i]): policies[i] for i in closed}.values():
-            rows = np.array([i for i in closed if policies[i] is p])
-            part = {k: v[rows] for k, v in cols.items()}
-            insured[rows] = _expected(model, part, exposure[rows], p, chunk_for(p))
+        for p, rows in groups:
+            if p.pays_in_closed_form:
+                part = cols if rows.size == n else {k: v[rows] for k, v in cols.items()}
+                insured[rows] = _expected(model, part, exposure[rows], p, chunk_for(p))
         premium = np.full(n, np.nan)
-        need = [i for i in range(n) if "premium" in wanted or not policies[i].pays_in_closed_form]
+        if "premium" in wanted:
+            need: Sequence[int] = range(n)
+        else:
+            # Rows whose policy needs the distribution, in the table's order.
+            need = np.sort(np.concatenate(
+                [rows for p, rows in groups if not p.pays_in_closed_form] or [np.empty(0, int)]
+            )).tolist()  # fmt: skip
         for i in _progress.track(need, "pricing", progress):
             loss = model.annual_loss(_organisation(cols, i, day), policies[i])
             insured[i] = loss.mean()
@@ -413,16 +471,21 @@ def _price(
             out["expected_insured"] = insured
         if "premium" in wanted:
             out["premium"] = premium
+    short: list[int] = []
+    exceedance: list[float] = []
     if "recommended_limit" in wanted:
         limits = np.empty(n)
         for i in _progress.track(range(n), "recommending", progress):
-            limits[i] = _exceedance_limit(
+            limits[i], missed = _limit_and_shortfall(
                 _organisation(cols, i, day),
                 model=model,
                 target=target,
                 ladder=ladder,
                 as_of=day,
             )
+            if missed is not None:
+                short.append(i)
+                exceedance.append(missed)
         out["recommended_limit"] = limits
     if "statutory_minimum" in wanted or "obligation" in wanted:
         required, minimum = kr.obligation_arrays(
@@ -434,22 +497,50 @@ def _price(
             out["statutory_minimum"] = minimum
         if "obligation" in wanted:
             out["obligation"] = required
-    return PortfolioResult(out, currency=model.currency)
+    return _Priced(
+        PortfolioResult(out, currency=model.currency),
+        np.array(short, dtype=np.intp),
+        np.array(exceedance, dtype=np.float64),
+    )
 
 
-def _distinct(policies: Sequence[Policy]) -> list[Policy]:
-    """The distinct policy objects of a book (one, usually: checked first, fast)."""
+def _groups(policies: Sequence[Policy]) -> list[tuple[Policy, NDArray[np.intp]]]:
+    """The book's distinct policies, each with its rows, in order of first appearance.
+
+    Equal policies (attrs compares every term) price alike, so they form one
+    group whether or not they are one object: a list built row by row holds
+    as many equal copies as rows, and grouping those by identity priced each
+    row alone. Each object is hashed once, rows are sorted into groups by
+    numpy; an object that cannot be hashed (a subclass that turned hashing
+    off) is a group of its own.
+    """
+    n = len(policies)
     first = policies[0]
-    if all(p is first for p in policies):
-        return [first]
-    return list({id(p): p for p in policies}.values())
+    if all(p is first for p in policies):  # one policy for the book, usually: fast
+        return [(first, np.arange(n))]
+    ids = np.fromiter(map(id, policies), dtype=np.uint64, count=n)
+    _, where, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    group_of: dict[Any, int] = {}
+    label = np.empty(where.size, dtype=np.intp)
+    for j in np.argsort(where):  # objects in order of first appearance
+        p = policies[int(where[j])]
+        key: Any = p
+        try:
+            hash(p)
+        except TypeError:
+            key = ("identity", id(p))
+        label[j] = group_of.setdefault(key, len(group_of))
+    row_group = label[inverse.ravel()]
+    order = np.argsort(row_group, kind="stable")
+    bounds = np.cumsum(np.bincount(row_group, minlength=len(group_of)))[:-1]
+    return [(policies[int(rows[0])], rows) for rows in np.split(order, bounds)]
 
 
 def _ground_up(
     model: BreachModel,
     cols: dict[str, NDArray[Any]],
     exposure: NDArray[Any],
-    policies: Sequence[Policy] | None,
+    groups: Sequence[tuple[Policy, NDArray[np.intp]]] | None,
     chunk: int,
 ) -> NDArray[np.float64]:
     """Each row's ground-up total as its quote reports it: the insurable categories,
@@ -459,12 +550,9 @@ def _ground_up(
         incidents=cols["incidents"], exposure=exposure, chunk=chunk,
     )  # fmt: skip
     total = by_category["total"]
-    if policies is None:
-        return total
-    for p in _distinct(policies):
+    for p, rows in groups or ():
         extra = [c for c in borne(model, p) if not model.costs[c].insurable]
         if extra:
-            rows = np.array([i for i, q in enumerate(policies) if q is p])
             total[rows] += np.sum([by_category[c][rows] for c in extra], axis=0)
     return total
 

@@ -39,7 +39,9 @@ def run_on_dask(
     partitions: int | None,
     max_memory: float,
 ) -> Any:
-    """Price the rows in blocks on ``client`` (a LocalCluster when None)."""
+    """Price the rows in blocks on ``client`` (a LocalCluster when None): the joined
+    blocks, with the rows whose recommended limit misses the target (warned of by
+    the caller, once for the book: a worker's warnings stay on the worker)."""
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - depends on the environment

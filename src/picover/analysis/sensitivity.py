@@ -27,7 +27,7 @@ import attrs
 import numpy as np
 
 from picover import _checks
-from picover._table import Table
+from picover._table import Table, format_value
 from picover.analysis.threads import ordered_map, thread_count
 from picover.model import params as _params
 from picover.model.breach_model import BreachModel, model_or_preset
@@ -35,7 +35,7 @@ from picover.model.exposure import MAX_RECORDS, Organisation
 from picover.model.policy import Policy
 from picover.model.vectorised import FloatArray, expected_losses_arrays
 from picover.pricing.coverage import recommend_coverage
-from picover.pricing.premium import PremiumBasis
+from picover.pricing.premium import PremiumBasis, premium_basis
 from picover.pricing.quote import _as_of, borne, check_history, exhaustion, ground_up_for
 
 
@@ -83,10 +83,35 @@ def _p_exhaust(s: Setting) -> float:
 
 
 def _rate_on_line(s: Setting) -> float:
-    if math.isinf(s.policy.limit):
-        # Quote reports NaN here; a swing of NaNs would only hide the mistake.
-        raise ValueError("output 'rate_on_line' needs a policy with a finite limit; got inf")
+    problem = output_problem(s, "rate_on_line")
+    if problem is not None:
+        raise ValueError(problem)
     return _premium(s) / s.policy.limit
+
+
+def output_problem(setting: Setting, output: str) -> str | None:
+    """Why ``output`` has no value under ``setting`` (None when it has one), told
+    from the setting alone: a run says so before it prices anything.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> s = pc.sensitivity.Setting(
+    ...     org=pc.Organisation(records=40_000, annual_sales=3e9, sector="retail"),
+    ...     policy=pc.Policy(), model=pc.BreachModel.preset("kr"),
+    ...     premium=pc.PremiumBasis(), as_of=datetime.date(2025, 1, 1))
+    >>> pc.sensitivity.output_problem(s, "rate_on_line")  # doctest: +ELLIPSIS
+    "output 'rate_on_line' needs a policy with a finite limit (...), not inf"
+    >>> pc.sensitivity.output_problem(s, "premium") is None
+    True
+    """
+    if output == "rate_on_line" and math.isinf(setting.policy.limit):
+        # Quote reports NaN here; a swing of NaNs would only hide the mistake.
+        return (
+            "output 'rate_on_line' needs a policy with a finite limit (it is the premium "
+            "over the limit), not inf"
+        )
+    return None
 
 
 OUTPUTS: dict[str, Callable[[Setting], float]] = {
@@ -232,10 +257,7 @@ def _setting(
         raise TypeError(f"org must be a picover Organisation; got {type(org).__name__}")
     if policy is not None and not isinstance(policy, Policy):
         raise TypeError(f"policy must be a picover Policy or None; got {type(policy).__name__}")
-    if premium is not None and not isinstance(premium, PremiumBasis):
-        raise TypeError(
-            f"premium must be a picover PremiumBasis or None; got {type(premium).__name__}"
-        )
+    basis = premium_basis(premium)
     day = _as_of(as_of)
     base = model_or_preset(model)
     # As a quote would: a history cannot hold years after the date it is priced on.
@@ -244,7 +266,7 @@ def _setting(
         org=org,
         policy=Policy() if policy is None else policy,
         model=base,
-        premium=PremiumBasis() if premium is None else premium,
+        premium=basis,
         as_of=day,
         target=target,  # checked by Setting
     )
@@ -365,9 +387,13 @@ class Tornado:
         return _labelled(self.table().to_pandas(), self.output, self.currency)
 
     def __str__(self) -> str:
+        # An amount as the table's amounts are shown (thousands grouped, not 1e+09).
+        base = (
+            f"{self.base_value:.6g}" if self.output in UNITLESS else format_value(self.base_value)
+        )
         return (
             f"{self.output} ({unit(self.output, self.currency)}) at the base point: "
-            f"{self.base_value:,.6g}\n{self.table()}"
+            f"{base}\n{self.table()}"
         )
 
 
@@ -479,6 +505,10 @@ def tornado(
     # Settings that price alike are priced once: a tornado over every parameter
     # moves, say, the base rates of sectors the organisation is not in.
     settings = [base] + [apply(base, {path: v}) for path, pair in ranges.items() for v in pair]
+    _check_defined(settings, output, [""] + [
+        f"params[{path!r}] {side} {v:g}" for path, pair in ranges.items()
+        for side, v in zip(("low", "high"), pair, strict=True)
+    ])  # fmt: skip
     keys: list[tuple[Any, ...]] = []
     first: list[int] = []  # each setting's first alike setting
     for setting in settings:
@@ -495,6 +525,20 @@ def tornado(
     bars = [Bar(path, lo, hi, out_lo, out_hi) for (path, (lo, hi)), out_lo, out_hi in pairs]
     bars.sort(key=lambda b: b.swing, reverse=True)
     return Tornado(output, outs[0], tuple(bars), base.model.currency)
+
+
+#: Outputs that :func:`output_problem` may find undefined.
+_UNDEFINED_SOMEWHERE = ("rate_on_line",)
+
+
+def _check_defined(settings: Sequence[Setting], output: str, labels: Sequence[str]) -> None:
+    """Refuse, before any pricing, a run whose ``output`` is undefined at one of
+    ``settings``, naming it by its label (none for the base point: the caller's
+    own terms)."""
+    for setting, label in zip(settings, labels, strict=True):
+        problem = output_problem(setting, output)
+        if problem is not None:
+            raise ValueError(f"{label}: {problem}" if label else problem)
 
 
 def _pricing_key(setting: Setting) -> tuple[Any, ...]:
@@ -668,6 +712,12 @@ def sweep(
             raise ValueError(f"grid[{name!r}] must hold at least one value")
     threads = thread_count(workers)
     points = list(itertools.product(*values))
+    if output in _UNDEFINED_SOMEWHERE:
+        settings = [apply(base, dict(zip(names, point, strict=True))) for point in points]
+        _check_defined(settings, output, [
+            "grid point " + ", ".join(f"{n}={v:g}" for n, v in zip(names, point, strict=True))
+            for point in points
+        ])  # fmt: skip
     if output in _CLOSED_FORM_OUTPUTS and set(names) & set(_ORGANISATION):
         results = _over_organisations(base, names, points, output, threads, progress)
     else:

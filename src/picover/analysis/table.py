@@ -1,23 +1,26 @@
 """Reading a table of organisations: a dict of columns, a list of rows, or a DataFrame.
 
 Every value is checked before any arithmetic; an error names the row
-(counting from 0) and the column, and a column whose name is close to a known
-one is refused as a likely typo. Other columns are carried through.
+(counting from 0, or by a DataFrame's own index labels: see :class:`Rows`) and
+the column, and a column whose name is close to a known one is refused as a
+likely typo. Other columns are carried through.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from picover import _checks
-from picover.model.exposure import ENTITY_TYPES
+from picover.model.exposure import ENTITY_TYPES, FIRST_HISTORY_YEAR, LAST_HISTORY_YEAR
 
 REQUIRED = ("records", "annual_sales", "sector")
 #: Optional columns and their defaults.
@@ -36,6 +39,45 @@ OPTIONAL: dict[str, Any] = {
 NUMBERS = ("records", "annual_sales", "years_observed", "incidents")
 FLAGS = ("ict_provider", "equivalent_cover", "processing_outsourced")
 _YES, _NO = ("true", "yes", "1"), ("false", "no", "0")
+
+
+@attrs.frozen(eq=False)
+class Rows:
+    """How messages name a table's rows: by position from 0, or, for a DataFrame
+    whose index is not those positions, by its index label with the position
+    beside it (``df.loc`` finds the one, ``df.iloc`` the other).
+
+    Examples
+    --------
+    >>> Rows().name(3), Rows(np.array(["a", "b"])).name(1)
+    ('row 3', "row 'b' (position 1)")
+    >>> Rows().names([4, 9, 12], most=2)
+    'rows 4, 9 and 1 more'
+    """
+
+    labels: NDArray[Any] | None = None
+
+    def name(self, i: int) -> str:
+        """The row at position ``i``, as messages name it."""
+        if self.labels is None:
+            return f"row {i}"
+        return f"row {_plain(self.labels[i])!r} (position {i})"
+
+    def names(self, positions: Sequence[int] | NDArray[np.intp], most: int = 5) -> str:
+        """The first ``most`` of the rows at ``positions``, and how many more there are."""
+        shown = [self.name(int(i)).removeprefix("row ") for i in positions[:most]]
+        more = len(positions) - len(shown)
+        listed = ", ".join(shown) + (f" and {more:,} more" if more else "")
+        return f"{'row' if len(positions) == 1 else 'rows'} {listed}"
+
+
+def _index_labels(frame: Any) -> NDArray[Any] | None:
+    """A DataFrame's index labels, or None when they are the positions 0, 1, 2, ...
+    (the default index: "row 3" then says all)."""
+    labels = np.asarray(frame.index)
+    if labels.dtype.kind in "iu" and np.array_equal(labels, np.arange(labels.size)):
+        return None
+    return labels
 
 
 def from_text(rows: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
@@ -95,7 +137,7 @@ def as_columns(table: Any) -> dict[str, NDArray[Any]]:
     >>> cols["records"].tolist(), cols["sector"].tolist()
     ([10], ['retail'])
     """
-    if hasattr(table, "to_dict") and hasattr(table, "columns"):  # a pandas DataFrame
+    if _is_frame(table):
         names = [str(c) for c in table.columns]
         twice = sorted({c for c in names if names.count(c) > 1})
         if twice:
@@ -120,11 +162,39 @@ def as_columns(table: Any) -> dict[str, NDArray[Any]]:
             "the table must be a dict of columns, a list of row dicts or a pandas DataFrame; "
             f"got {type(table).__name__}"
         )
+    for name, values in raw.items():
+        _refuse_masked(str(name), values)
     cols = {str(k): np.asarray(v) for k, v in raw.items()}
     lengths = {k: v.shape for k, v in cols.items()}
     if any(len(s) != 1 for s in lengths.values()) or len({s[0] for s in lengths.values()}) > 1:
         raise ValueError(f"table columns must be 1-D and of equal length; got shapes {lengths}")
     return cols
+
+
+def _refuse_masked(column: str, values: Any) -> None:
+    """A masked array's masked cells hold no value: np.asarray would hand on the
+    data under the mask, to be priced as if it were the organisation's."""
+    if isinstance(values, np.ma.MaskedArray) and values.ndim == 1:
+        masked = np.flatnonzero(np.ma.getmaskarray(values))
+        if masked.size:
+            raise ValueError(
+                f"row {int(masked[0])}, column {column!r}: the value is masked (missing); give "
+                f"a value, or leave the row out ({masked.size:,} masked in the column)"
+            )
+
+
+def _missing(value: Any) -> bool:
+    """Whether a cell holds no value: None, NaN, pandas' NA or NaT, or numpy's masked."""
+    if value is None or value is np.ma.masked:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _is_frame(table: Any) -> bool:
+    """Whether ``table`` is a pandas DataFrame (pandas itself is optional)."""
+    return hasattr(table, "to_dict") and hasattr(table, "columns")
 
 
 def _column(values: Any) -> Any:
@@ -139,10 +209,11 @@ def _column(values: Any) -> Any:
     if isinstance(values, np.ndarray) or not isinstance(values, Sequence):
         return values
     items = list(values)
-    try:
-        arr = np.asarray(items)
-    except (TypeError, ValueError):  # ragged: a list among the values
-        arr = None
+    arr: NDArray[Any] | None = None
+    # numpy would make a masked cell NaN: kept as it is, to be named as missing.
+    if not any(v is np.ma.masked for v in items):
+        with contextlib.suppress(TypeError, ValueError):  # ragged: a list among the values
+            arr = np.asarray(items)
     if (
         arr is None
         or arr.ndim != 1
@@ -157,10 +228,15 @@ def _column(values: Any) -> Any:
 
 
 def organisations(
-    table: Any, sectors: Sequence[str], reserved: Sequence[str] = ()
-) -> tuple[dict[str, NDArray[Any]], list[str]]:
+    table: Any,
+    sectors: Sequence[str],
+    reserved: Sequence[str] = (),
+    *,
+    most_years: int = LAST_HISTORY_YEAR - FIRST_HISTORY_YEAR + 1,
+    years_note: str = "",
+) -> tuple[dict[str, NDArray[Any]], list[str], Rows]:
     """Checked columns of a table of organisations, with defaults for optional ones,
-    and the names of the columns the table gave.
+    the names of the columns the table gave, and how messages name its rows.
 
     Parameters
     ----------
@@ -174,8 +250,12 @@ def organisations(
     reserved : sequence of str
         Names the result will use for its own columns (the outputs): a table
         column so named would be mistaken for one, or overwritten.
+    most_years : int
+        The most ``years_observed`` a row may give (a quote's date sets it: see
+        :func:`picover.price_portfolio`), and ``years_note`` why, for the message.
     """
     cols = as_columns(table)
+    rows = Rows(_index_labels(table)) if _is_frame(table) else Rows()
     known = set(REQUIRED) | set(OPTIONAL)
     for name in cols:
         if name in reserved:
@@ -208,28 +288,29 @@ def organisations(
         )
     out = dict(cols)
     # The bounds of an Organisation, checked here whatever the outputs asked for.
-    out["records"] = _numbers(cols["records"], "records", low=1.0, high=1e10, whole=True)
-    out["annual_sales"] = _numbers(cols["annual_sales"], "annual_sales", low=0.0, high=1e16)
-    out["sector"] = _choices(cols["sector"], "sector", sectors)
+    out["records"] = _numbers(cols["records"], "records", rows, low=1.0, high=1e10, whole=True)
+    out["annual_sales"] = _numbers(cols["annual_sales"], "annual_sales", rows, low=0.0, high=1e16)
+    out["sector"] = _choices(cols["sector"], "sector", sectors, rows)
     for name, default in OPTIONAL.items():
         if name not in cols:
             out[name] = np.full(n, default)
-    # A history spans at most the years 1900-2200 (as HistoryYear allows).
-    out["years_observed"] = _numbers(out["years_observed"], "years_observed", low=0.0, high=301,
-                                     whole=True)  # fmt: skip
-    out["incidents"] = _numbers(out["incidents"], "incidents", low=0.0, high=1e12, whole=True)
+    out["years_observed"] = _numbers(out["years_observed"], "years_observed", rows, low=0.0,
+                                     high=most_years, whole=True, note=years_note)  # fmt: skip
+    out["incidents"] = _numbers(out["incidents"], "incidents", rows, low=0.0, high=1e12,
+                                whole=True)  # fmt: skip
     for name in ("records", "years_observed", "incidents"):
         out[name] = out[name].astype(np.int64)  # counts, checked whole and bounded above
     bad = np.flatnonzero((out["incidents"] > 0) & (out["years_observed"] == 0))
     if bad.size:
         raise ValueError(
-            f"row {bad[0]}, column 'incidents': {out['incidents'][bad[0]]:g} incidents with "
-            "years_observed 0; give the number of years the incidents were observed in"
+            f"{rows.name(int(bad[0]))}, column 'incidents': {out['incidents'][bad[0]]:g} "
+            "incidents with years_observed 0; give the number of years the incidents were "
+            "observed in"
         )
-    out["entity_type"] = _choices(out["entity_type"], "entity_type", ENTITY_TYPES)
+    out["entity_type"] = _choices(out["entity_type"], "entity_type", ENTITY_TYPES, rows)
     for name in ("ict_provider", "equivalent_cover", "processing_outsourced"):
-        out[name] = _flags(out[name], name)
-    return out, list(cols)
+        out[name] = _flags(out[name], name, rows)
+    return out, list(cols), rows
 
 
 def _near(name: str, known: set[str]) -> str | None:
@@ -253,7 +334,14 @@ def _near(name: str, known: set[str]) -> str | None:
 
 
 def _numbers(
-    values: NDArray[Any], column: str, *, low: float, high: float = math.inf, whole: bool = False
+    values: NDArray[Any],
+    column: str,
+    rows: Rows,
+    *,
+    low: float,
+    high: float = math.inf,
+    whole: bool = False,
+    note: str = "",
 ) -> NDArray[Any]:
     if values.dtype.kind in "iuf":
         arr = values.astype(np.float64)
@@ -264,11 +352,15 @@ def _numbers(
         for i, v in enumerate(values.tolist()):
             if isinstance(v, str):
                 raise ValueError(
-                    f"row {i}, column {column!r}: {v!r} is text, not a number (give numbers; "
-                    "a CSV file is read by `picover portfolio`)"
+                    f"{rows.name(i)}, column {column!r}: {v!r} is text, not a number (give "
+                    "numbers; a CSV file is read by `picover portfolio`)"
                 )
             if isinstance(v, bool) or not isinstance(v, int | float | np.number):
-                raise ValueError(f"row {i}, column {column!r}: {_plain(v)!r} is not a number")
+                what = (
+                    "the value is missing; give a number" if _missing(v)
+                    else f"{_plain(v)!r} is not a number"
+                )  # fmt: skip
+                raise ValueError(f"{rows.name(i)}, column {column!r}: {what}")
             arr[i] = v
     bad = ~np.isfinite(arr) | (arr < low) | (arr > high)
     if whole:
@@ -278,8 +370,8 @@ def _numbers(
         kind = "a whole number" if whole else "a number"
         span = f">= {low:g}" if math.isinf(high) else f"in [{low:g}, {high:g}]"
         raise ValueError(
-            f"row {i}, column {column!r}: {_plain(values[i])!r} is not allowed; expected {kind} "
-            f"{span}"
+            f"{rows.name(i)}, column {column!r}: {_plain(values[i])!r} is not allowed; expected "
+            f"{kind} {span}{note}"
         )
     return arr
 
@@ -289,7 +381,7 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _choices(values: NDArray[Any], column: str, allowed: Sequence[str]) -> NDArray[Any]:
+def _choices(values: NDArray[Any], column: str, allowed: Sequence[str], rows: Rows) -> NDArray[Any]:
     # A copy either way: the result must not share memory with the caller's table.
     texts = values.copy() if values.dtype.kind == "U" else values.astype(str)
     # A comparison per allowed value: the lists are short, and np.isin would
@@ -300,13 +392,15 @@ def _choices(values: NDArray[Any], column: str, allowed: Sequence[str]) -> NDArr
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         options = ", ".join(sorted(allowed))
-        raise ValueError(
-            f"row {i}, column {column!r}: unknown value {str(texts[i])!r}; known: {options}"
-        )
+        # Not 'None' or 'nan': that would read as a value that was given.
+        what = "the value is missing" if _missing(values[i]) else (
+            f"unknown value {str(texts[i])!r}"
+        )  # fmt: skip
+        raise ValueError(f"{rows.name(i)}, column {column!r}: {what}; known: {options}")
     return texts
 
 
-def _flags(values: NDArray[Any], column: str) -> NDArray[np.bool_]:
+def _flags(values: NDArray[Any], column: str, rows: Rows) -> NDArray[np.bool_]:
     if values.dtype == bool:
         return values
     out = np.empty(values.size, dtype=bool)
@@ -315,11 +409,15 @@ def _flags(values: NDArray[Any], column: str) -> NDArray[np.bool_]:
         # own in an object column); text is a CSV file's, parsed by from_text.
         if isinstance(v, str):
             raise ValueError(
-                f"row {i}, column {column!r}: {v!r} is text, not true or false (give True or "
-                "False; a CSV file is read by `picover portfolio`)"
+                f"{rows.name(i)}, column {column!r}: {v!r} is text, not true or false (give "
+                "True or False; a CSV file is read by `picover portfolio`)"
             )
         # (NaN is no 0 or 1; v in (0, 1) says so.)
         if not (isinstance(v, bool | np.bool_) or (isinstance(v, numbers.Real) and v in (0, 1))):
-            raise ValueError(f"row {i}, column {column!r}: {_plain(v)!r} is not true or false")
+            what = (
+                "the value is missing; give True or False" if _missing(v)
+                else f"{_plain(v)!r} is not true or false"
+            )  # fmt: skip
+            raise ValueError(f"{rows.name(i)}, column {column!r}: {what}")
         out[i] = bool(v)
     return out

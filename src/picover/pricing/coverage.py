@@ -32,7 +32,7 @@ from picover.model.annual import fft_loss
 from picover.model.breach_model import BreachModel, model_or_preset
 from picover.model.exposure import Organisation
 from picover.model.policy import Policy
-from picover.pricing.premium import PremiumBasis
+from picover.pricing.premium import PremiumBasis, premium_basis
 from picover.pricing.quote import (
     RETAINED_SEED,
     RETAINED_SIMS,
@@ -199,6 +199,9 @@ def recommend_coverage(
     limits = _ladder(ladder, "ladder", positive=True)
     _checks.one_of("rule", rule, RULES)
     charge = _checks.number("risk_charge", risk_charge, low=0.0)
+    # Checked whatever the rule (the exceedance rule sets no premium): a mistake
+    # passed over in silence would surface only when the rule changes.
+    basis = premium_basis(premium)
     minimum = _minimum(org, model, _as_of(as_of))
 
     exceedance = _Exceedance(model, org, tgt, limits, minimum)
@@ -233,7 +236,7 @@ def recommend_coverage(
         org,
         limits,
         _ladder(retentions, "retentions"),
-        premium,
+        basis,
         charge,
         tgt,
         minimum,
@@ -268,6 +271,30 @@ def _exceedance_limit(
     >>> pc.recommend_coverage(shop, model=model, as_of=day).limit  # the same, with a grid
     50000000.0
     """
+    return _limit_and_shortfall(org, model=model, target=target, ladder=ladder, as_of=as_of)[0]
+
+
+def _limit_and_shortfall(
+    org: Organisation,
+    *,
+    model: BreachModel | None = None,
+    target: float = 0.01,
+    ladder: Sequence[float] = DEFAULT_LADDER,
+    as_of: datetime.date | None = None,
+) -> tuple[float, float | None]:
+    """The limit of :func:`_exceedance_limit`, and P(loss > that limit) when even
+    it misses the target (None when it meets it): the case
+    :func:`recommend_coverage` warns of, which a book reports for all its rows at once.
+
+    Examples
+    --------
+    >>> import datetime, picover as pc
+    >>> day = datetime.date(2025, 1, 1)
+    >>> big = pc.Organisation(records=30_000_000, annual_sales=9e11, sector="online_platform")
+    >>> limit, short = _limit_and_shortfall(big, ladder=[5e7, 1e8], as_of=day)
+    >>> limit, short > 0.01  # KRW: the statutory minimum, above the ladder, still misses 1%
+    (1000000000.0, True)
+    """
     model = model_or_preset(model)
     tgt = _checks.number("target", target, low=0.0, high=1.0, low_open=True, high_open=True)
     limits = _ladder(ladder, "ladder", positive=True)
@@ -277,9 +304,16 @@ def _exceedance_limit(
         # On the grid too P(loss > L) <= P(loss > 0) <= P(an incident): its rounding
         # is far below the margin.
         first = float(limits[0])
-        return first if minimum is None or first >= minimum else minimum
+        return (first if minimum is None or first >= minimum else minimum), None
     exceedance = _Exceedance(model, org, tgt, limits, minimum, incident)
-    return _climb(exceedance, limits, tgt, minimum)[0]
+    limit, _, tried = _climb(exceedance, limits, tgt, minimum)
+    if tried[-1] <= tgt:
+        # A rung met the target, and P(loss > L) only falls as L grows: a statutory
+        # minimum above the rung meets it too (not read again: a grid of its own).
+        return limit, None
+    # As recommend_coverage reads it: on the same grids, so the same figure.
+    short = exceedance(limit)
+    return limit, (short if short > tgt else None)
 
 
 def _incident(model: BreachModel, org: Organisation) -> float:
@@ -408,13 +442,12 @@ def _cost_of_risk(
     org: Organisation,
     limits: np.ndarray,
     retentions: np.ndarray,
-    premium: PremiumBasis | None,
+    basis: PremiumBasis,
     charge: float,
     target: float,
     minimum: float | None,
     exceedance: _Exceedance,
 ) -> Recommendation:
-    basis = PremiumBasis() if premium is None else premium
     candidates = limits if minimum is None else np.unique(np.append(limits, minimum))
     # One set of simulated incidents prices the retained risk of every candidate
     # (common random numbers), so the comparison between them is not noise.

@@ -15,7 +15,7 @@ in the distribution's currency.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 import numpy as np
@@ -346,3 +346,36 @@ class PremiumBasis:
             gross=gross,
             principle=type(self.principle).__name__,
         )
+
+
+def premium_basis(value: Any, name: str = "premium") -> PremiumBasis:
+    """``value`` as the basis to price with: ``PremiumBasis()`` for None, else a
+    :class:`PremiumBasis` instance, refused otherwise with what to pass instead (a
+    principle alone sets the risk load, not expenses, profit or a minimum).
+
+    Examples
+    --------
+    >>> premium_basis(None).expense_ratio
+    0.25
+    >>> premium_basis(ExpectedValue(0.2))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: premium must be a PremiumBasis or None; got the principle ...: wrap it as ...
+    """
+    if value is None:
+        return PremiumBasis()
+    if isinstance(value, PremiumBasis):
+        return value
+    start = f"{name} must be a PremiumBasis or None; got"
+    if isinstance(value, type):
+        if issubclass(value, PremiumBasis):
+            hint = "pass an instance: PremiumBasis(), or PremiumBasis(principle, ...)"
+        elif callable(getattr(value, "risk_load", None)):
+            hint = f"pass an instance wrapped in a basis: PremiumBasis({value.__name__}(...))"
+        else:
+            hint = "pass PremiumBasis(...), or None for the default"
+        raise TypeError(f"{start} the class {value.__name__} itself; {hint}")
+    if isinstance(value, PremiumPrinciple):
+        shown = _checks._describe(value)
+        raise TypeError(f"{start} the principle {shown}: wrap it as PremiumBasis({shown})")
+    raise TypeError(f"{start} {type(value).__name__} {_checks._describe(value)}")

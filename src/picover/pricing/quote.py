@@ -28,7 +28,7 @@ from picover.model.exposure import Organisation
 from picover.model.frequency import FrequencyEstimate
 from picover.model.policy import Policy
 from picover.model.simulate import SimulatedIncidents
-from picover.pricing.premium import Premium, PremiumBasis
+from picover.pricing.premium import Premium, PremiumBasis, premium_basis
 from picover.statutory import kr
 from picover.statutory.kr import Obligation
 
@@ -744,13 +744,11 @@ def quote(
     (True, 1000000000.0, True)
     """
     model = model_or_preset(model)
-    basis = PremiumBasis() if premium is None else premium
     if not isinstance(org, Organisation):
         raise TypeError(f"org must be a picover Organisation; got {type(org).__name__}")
     if not isinstance(policy, Policy):
         raise TypeError(f"policy must be a picover Policy; got {type(policy).__name__}")
-    if not isinstance(basis, PremiumBasis):
-        raise TypeError(f"premium must be a PremiumBasis; got {type(basis).__name__}")
+    basis = premium_basis(premium)
     _checks.one_of("method", method, ("fft", "mc"))
     day = _as_of(as_of)
     check_history(org, day, model)
