@@ -536,3 +536,14 @@ def test_lattice_matches_panjer_for_any_severity_and_terms(case):
     assert dist.mean() == pytest.approx(float(np.dot(ref_x, ref_p)), rel=1e-9, abs=1e-6)
     inside = ref_x <= min(dist.tail_from, ref_x[-1])
     assert np.allclose(dist.cdf(ref_x[inside]), np.cumsum(ref_p)[inside], rtol=0, atol=1e-9)
+
+
+def test_claims_all_on_one_grid_point_do_not_trip_the_rounding_warning():
+    # 50 claims a year for sure, each capped at 1,000 (a grid point): the year is
+    # exactly 50,000, with no rounding at all. The rounding estimate (h^2/6 a claim)
+    # exceeds the grid's variance of 0; that must not be divided by (it was), nor warn.
+    pmf = np.zeros(51)
+    pmf[50] = 1.0
+    d = pc.compound(pmf, stats.uniform(5e3, 1e3), limit=1e3)
+    assert abs(d.mean() - 5e4) <= 1e-6 * 5e4
+    assert d.sf(5e4 + d.bucket) < 1e-9

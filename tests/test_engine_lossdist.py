@@ -374,3 +374,11 @@ def test_rvs_warn_when_the_tail_beyond_the_grid_carries_the_variance():
     with pytest.warns(RuntimeWarning, match=r"carries 77\.7% of the variance.*draws there"):
         x = d.rvs(1_000, seed=0)
     assert set(np.unique(x)) <= {0.0, 1.0, 2.0, 6.0}
+
+
+def test_pmf_takes_the_nearest_atom_when_atoms_lie_within_the_tolerance():
+    # Atoms 2 apart at 1e13 are within 1e-12 * 1e13 = 10 of each other: each x must
+    # read its own atom (the first within reach would give 0.7 three times).
+    d = pc.LossDistribution([1e13, 1e13 + 2, 1e13 + 4], [0.7, 0.2, 0.1])
+    assert d.pmf([1e13, 1e13 + 2, 1e13 + 4]).tolist() == [0.7, 0.2, 0.1]
+    assert d.pmf(5.0) == 0.0

@@ -454,7 +454,11 @@ def warn_blur(
         variance = exact_var
     else:
         mean = float(agg.support @ agg.probs)
-        variance = max(float((agg.support - mean) ** 2 @ agg.probs) - blur, 0.0)
+        variance = float((agg.support - mean) ** 2 @ agg.probs) - blur
+        if variance <= 0.0:
+            # The grid varies less than the estimate says rounding adds: the claims sit
+            # on grid points (a limit, say), and the estimate has nothing to say.
+            return
     # Quantiles z standard deviations out move by z (sqrt(1 + share) - 1) sd; within
     # a bucket, the grid's own resolution has said all there is to say.
     shift = 2.5 * (math.sqrt(variance + blur) - math.sqrt(variance))

@@ -345,8 +345,13 @@ class LossDistribution:
         # grid's point, differ in the last bit.
         with np.errstate(invalid="ignore"):
             near = np.where(np.isfinite(xs), 1e-12 * np.abs(xs), 0.0)
-        i = np.searchsorted(self.support, xs - near, side="left")
-        j = np.minimum(i, self.support.size - 1)
+        # The nearest atom, not the first within reach: atoms may lie closer together.
+        i = np.clip(np.searchsorted(self.support, xs), 1, self.support.size - 1)
+        below, above = self.support[i - 1], self.support[i]
+        with np.errstate(invalid="ignore"):
+            j = np.where(np.abs(xs - below) <= np.abs(above - xs), i - 1, i)
+        if self.support.size == 1:
+            j = np.zeros_like(j)
         out = np.where(np.abs(self.support[j] - xs) <= near, self.probs[j], 0.0)
         return _scalar_or_array(out)
 
