@@ -547,3 +547,15 @@ def test_claims_all_on_one_grid_point_do_not_trip_the_rounding_warning():
     d = pc.compound(pmf, stats.uniform(5e3, 1e3), limit=1e3)
     assert abs(d.mean() - 5e4) <= 1e-6 * 5e4
     assert d.sf(5e4 + d.bucket) < 1e-9
+
+
+def test_a_year_that_cannot_vary_is_not_divided_by_in_the_rounding_warning():
+    # An exact variance of 0 (a sure count of sure claims) gives the rounding share
+    # nothing to be a share of: warn_blur must return quietly, not divide by zero.
+    from picover.engine.compound import warn_blur
+    from picover.engine.fft import Aggregate
+
+    agg = Aggregate(1.0, np.array([0.0, 1.0]), np.array([0.0, 1.0]), 0.0, 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_blur(agg, blur=10.0, n_mean=50.0, exact_var=0.0, automatic=True)

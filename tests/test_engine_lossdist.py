@@ -382,3 +382,9 @@ def test_pmf_takes_the_nearest_atom_when_atoms_lie_within_the_tolerance():
     d = pc.LossDistribution([1e13, 1e13 + 2, 1e13 + 4], [0.7, 0.2, 0.1])
     assert d.pmf([1e13, 1e13 + 2, 1e13 + 4]).tolist() == [0.7, 0.2, 0.1]
     assert d.pmf(5.0) == 0.0
+
+
+def test_pmf_of_a_single_atom():
+    # One atom: both neighbours of every x are that atom.
+    d = pc.LossDistribution([5e6], [1.0])
+    assert d.pmf([4e6, 5e6, 6e6]).tolist() == [0.0, 1.0, 0.0]

@@ -455,10 +455,11 @@ def warn_blur(
     else:
         mean = float(agg.support @ agg.probs)
         variance = float((agg.support - mean) ** 2 @ agg.probs) - blur
-        if variance <= 0.0:
-            # The grid varies less than the estimate says rounding adds: the claims sit
-            # on grid points (a limit, say), and the estimate has nothing to say.
-            return
+    if variance <= 0.0:
+        # A year that cannot vary (exactly), or a grid that varies less than the
+        # estimate says rounding adds (claims sitting on grid points, a limit say): the
+        # estimate has nothing to say against it.
+        return
     # Quantiles z standard deviations out move by z (sqrt(1 + share) - 1) sd; within
     # a bucket, the grid's own resolution has said all there is to say.
     shift = 2.5 * (math.sqrt(variance + blur) - math.sqrt(variance))

@@ -346,12 +346,11 @@ class LossDistribution:
         with np.errstate(invalid="ignore"):
             near = np.where(np.isfinite(xs), 1e-12 * np.abs(xs), 0.0)
         # The nearest atom, not the first within reach: atoms may lie closer together.
+        # (A single atom clips i to 0, and both neighbours are that atom.)
         i = np.clip(np.searchsorted(self.support, xs), 1, self.support.size - 1)
         below, above = self.support[i - 1], self.support[i]
         with np.errstate(invalid="ignore"):
             j = np.where(np.abs(xs - below) <= np.abs(above - xs), i - 1, i)
-        if self.support.size == 1:
-            j = np.zeros_like(j)
         out = np.where(np.abs(self.support[j] - xs) <= near, self.probs[j], 0.0)
         return _scalar_or_array(out)
 
