@@ -118,6 +118,49 @@ def test_a_lattice_without_a_decimal_step_is_still_exact():
     assert np.allclose(dist.pmf(k / 3), panjer_poisson(2.0, f, 30), rtol=0, atol=1e-13)
 
 
+@pytest.mark.parametrize(
+    ("terms", "layered", "span"),
+    [
+        # A deductible of one step: payments 0 (0.5), 1/3 (0.1), 2/3 (0.4).
+        ({"deductible": 1 / 3}, [0.5, 0.1, 0.4], 1 / 3),
+        # Half of each claim: the same probabilities on steps of 1/6.
+        ({"coinsurance": 0.5}, [0.2, 0.3, 0.1, 0.4], 1 / 6),
+        # A limit at the top claim changes nothing.
+        ({"limit": 1.0}, [0.2, 0.3, 0.1, 0.4], 1 / 3),
+        # A limit of 2/3 merges the top two claims.
+        ({"limit": 2 / 3}, [0.2, 0.3, 0.5], 1 / 3),
+    ],
+)
+def test_a_lattice_without_a_decimal_step_stays_exact_under_terms(terms, layered, span):
+    # Whole steps of 1/3 as deductible and limit keep the payments on a lattice (of
+    # share / 3): it must be used as is, not an ordinary grid that splits each atom
+    # between grid points (the pmf at 1/3 was 0). The year is Panjer's on the
+    # payments' own pmf; with the deductible, for instance, P(S = 1/3) = e^-1 * 0.2
+    # (one non-zero payment, Poisson(2 * 0.5), and it is 1/3 with chance 0.1 / 0.5).
+    f = np.array([0.2, 0.3, 0.1, 0.4])
+    dist = pc.compound(stats.poisson(2.0), pc.lattice(f, bucket=1 / 3), **terms)
+    assert dist.bucket == pytest.approx(span, rel=1e-15)
+    k = np.arange(int(dist.tail_from / span + 1e-9) + 1)  # the grid's own reach
+    assert k.size >= 15
+    ref = panjer_poisson(2.0, np.array(layered), k.size)
+    assert np.allclose(dist.pmf(k * span), ref, rtol=0, atol=1e-13)
+    if "deductible" in terms:
+        assert float(dist.pmf(1 / 3)) == pytest.approx(0.2 * math.exp(-1.0), rel=1e-12)
+
+
+def test_a_fine_lattice_whose_claims_share_a_coarser_step_uses_that_step():
+    # Claims of 100,000 to 500,000 KRW given on a 1-KRW lattice: the grid's bucket
+    # is their common step of 100,000 KRW, not 1 KRW (a grid that fine cannot reach
+    # the year's tail, and an ordinary grid put P(S = 1e6) 2.5 times too low).
+    pmf = np.zeros(500_001)
+    pmf[100_000::100_000] = 0.2
+    dist = pc.compound(stats.poisson(20.0), pc.lattice(pmf, bucket=1.0))
+    assert dist.bucket == 1e5
+    ref = panjer_poisson(20.0, np.array([0.0, 0.2, 0.2, 0.2, 0.2, 0.2]), 60)
+    k = np.arange(60)
+    assert np.allclose(dist.pmf(k * 1e5), ref, rtol=0, atol=1e-13)
+
+
 def test_amounts_a_millionth_off_a_lattice_keep_their_own_points():
     # 1,000,000.5 KRW is not a multiple of 1,000,000: on their exact lattice (1.5
     # KRW) the two amounts are kept exactly, P(S = 1,000,000.5) = 0.1 e^-0.1 / 2.

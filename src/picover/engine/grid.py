@@ -279,16 +279,35 @@ def rounding_variance(sevs: list[tuple[Severity, float]], h: float) -> float:
 
 def _span(sev: Severity, rel: float = 1e-12) -> float | None:
     """The step every claim of ``sev`` is a multiple of: None when there is none (not
-    discrete, or no decimal step), 0 when every claim is 0 (any step fits)."""
+    discrete, or no decimal step), 0 when every claim is 0 (any step fits).
+
+    A severity's own ``span`` (a lattice's bucket) is a step, not necessarily the
+    coarsest: claims of 1e5, 2e5, ... on a 1-KRW lattice share a step of 1e5, and a
+    grid of 1-KRW buckets would be needlessly fine, so the whole multiples of the
+    span are reduced to their greatest common divisor (exact integers, which a span
+    of 1/3 keeps free of decimals).
+
+    Examples
+    --------
+    >>> from picover.engine.severity import AtomicSeverity
+    >>> _span(AtomicSeverity([1e5, 3e5], [0.5, 0.5], span=1.0))
+    100000.0
+    >>> _span(AtomicSeverity([2 / 3, 4 / 3], [0.5, 0.5], span=1 / 3)) == 2 / 3
+    True
+    """
     span = getattr(sev, "span", None)
-    if span is not None:
-        return float(span)
     atoms = sev.atoms()
     if atoms is None:
-        return None
-    if not np.any(atoms[0] > 0):
+        return None if span is None else float(span)
+    positive = atoms[0][atoms[0] > 0]
+    if positive.size == 0:
         return 0.0
-    return float_gcd(atoms[0], rel)
+    if span is None:
+        return float_gcd(positive, rel)
+    steps = np.rint(positive / span)
+    if steps.max() >= 2**53:
+        return float(span)
+    return float(span) * int(np.gcd.reduce(steps.astype(np.int64)))
 
 
 def _lattice(sevs: list[tuple[Severity, float]], rel: float = 1e-12) -> float | None:

@@ -612,6 +612,31 @@ class Layered:
     def upper(self) -> float:
         return self.share * min(max(self.base.upper - self.deductible, 0.0), self.limit)
 
+    @property
+    def span(self) -> float | None:
+        """The step every payment is a multiple of, when the base loss has one (a
+        lattice's bucket) and the deductible and limit are whole multiples of it:
+        ``share`` times the base's step. Else None, and the engine looks for a
+        decimal divisor of the payments, which a step of 1/3 does not have.
+
+        Examples
+        --------
+        >>> base = AtomicSeverity([0.0, 1 / 3, 2 / 3, 1.0], [0.25] * 4, span=1 / 3)
+        >>> Layered(base, limit=2 / 3, share=0.5).span == 1 / 6
+        True
+        >>> Layered(base, deductible=0.5).span is None
+        True
+        """
+        step = getattr(self.base, "span", None)
+        if step is None:
+            return None
+        for cut in (self.deductible, self.limit):
+            if math.isfinite(cut):
+                k = cut / step
+                if abs(k - round(k)) > 1e-9 * max(k, 1.0):
+                    return None
+        return self.share * float(step)
+
     def _pi_top(self) -> float:
         if math.isinf(self.limit):
             return 0.0
