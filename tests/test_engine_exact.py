@@ -465,6 +465,22 @@ def test_many_claims_a_year_keep_their_quantiles():
     assert (dist.ppf(0.99) - mean) / sd == pytest.approx(cornish, abs=0.005)
 
 
+def test_many_claims_under_a_limit_keep_their_spread():
+    # As above under a per-claim limit of 10 million KRW: the grid's bucket must
+    # again be fine enough that rounding adds under 0.5% to the variance (it added
+    # 87% when the limited claim's second moment was unknown). The reference is
+    # lam E[min(X, L)^2], with E[min(X, L)^2] = e^(2 mu + 2 s^2) Phi(z - 2 s) +
+    # L^2 Phi(-z), z = (ln L - mu) / s, for a lognormal(s) claim of median e^mu.
+    lam, s, median, lim = 1e5, 1.0, 1e5, 1e7
+    z = (math.log(lim) - math.log(median)) / s
+    square = median**2 * math.exp(2 * s * s) * stats.norm.cdf(z - 2 * s)
+    square += lim**2 * stats.norm.sf(z)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dist = pc.compound(stats.poisson(lam), stats.lognorm(s, scale=median), limit=lim)
+    assert dist.var() == pytest.approx(lam * square, rel=0.005)
+
+
 def test_claims_too_many_for_the_grid_say_how_far_the_quantiles_move():
     with pytest.warns(RuntimeWarning, match=r"with 1,000,000 claims a year, rounding each"):
         pc.compound(stats.poisson(1e6), stats.lognorm(1.0, scale=1e5))
@@ -602,3 +618,21 @@ def test_a_year_that_cannot_vary_is_not_divided_by_in_the_rounding_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warn_blur(agg, blur=10.0, n_mean=50.0, exact_var=0.0, automatic=True)
+
+
+@pytest.mark.parametrize(
+    ("exact_var", "advice"),
+    [(0.4, "stops at 4,194,304 points"), (math.nan, "second moment is infinite or unknown")],
+)
+def test_the_rounding_warning_says_whether_the_grid_sized_itself_for_it(exact_var, advice):
+    # A grid of variance 0.5 whose rounding is estimated at 0.1: 25% of the 0.4
+    # left, moving quantiles 2.5 sd out by 2.5 (sqrt 0.5 - sqrt 0.4) = 0.19, more
+    # than the bucket of 0.1. The automatic grid refines itself only from a known
+    # variance; without one, saying it "stops at" its cap would be false.
+    from picover.engine.compound import warn_blur
+    from picover.engine.fft import Aggregate
+
+    agg = Aggregate(0.1, np.array([0.0, 1.0, 2.0]), np.array([0.25, 0.5, 0.25]), 0.0, 0.0)
+    with pytest.warns(RuntimeWarning, match=r"adds 25\.00% to the year's variance") as caught:
+        warn_blur(agg, blur=0.1, n_mean=1e6, exact_var=exact_var, automatic=True)
+    assert advice in str(caught[0].message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -291,3 +292,38 @@ def test_a_span_that_does_not_divide_the_values_is_refused():
     with pytest.raises(ValueError, match=r"span: every value must be a multiple of the span"):
         AtomicSeverity([0.5, 1.0], [0.5, 0.5], span=1 / 3)
     assert AtomicSeverity([1 / 3, 2 / 3], [0.5, 0.5], span=1 / 3).span == 1 / 3
+
+
+_S, _MEDIAN, _LIM = 1.0, 1e5, 1e7
+_Z = (math.log(_LIM) - math.log(_MEDIAN)) / _S
+
+
+@pytest.mark.parametrize(
+    ("base", "terms", "expected"),
+    [
+        # A lognormal's limited second moment:
+        # e^(2 mu + 2 s^2) Phi(z - 2 s) + L^2 Phi(-z), z = (ln L - mu) / s.
+        (
+            stats.lognorm(_S, scale=_MEDIAN),
+            {"limit": _LIM},
+            _MEDIAN**2 * math.exp(2 * _S**2) * stats.norm.cdf(_Z - 2 * _S)
+            + _LIM**2 * stats.norm.sf(_Z),
+        ),
+        # Pareto(2.5) from 1, S(t) = t^-2.5, past a deductible of 3:
+        # 2 int_3^inf (t - 3) t^-2.5 dt = 2 (2 / sqrt 3 - 2 / (3 sqrt 3)) = 8 / (3 sqrt 3).
+        (stats.pareto(2.5), {"deductible": 3.0}, 8.0 / (3.0 * math.sqrt(3.0))),
+        # Half of each Pareto(2.5) loss: a quarter of E[X^2] = 2.5 / 0.5.
+        (stats.pareto(2.5), {"share": 0.5}, 0.25 * 5.0),
+        # An exponential is memoryless: (X - 1)+ is Exp(1) with chance e^-1.
+        (stats.expon(), {"deductible": 1.0}, 2.0 * math.exp(-1.0)),
+        # Pareto(1.5) has no second moment, and a layer without a limit inherits that.
+        (stats.pareto(1.5), {}, math.inf),
+    ],
+)
+def test_a_layer_of_a_continuous_loss_knows_its_second_moment(base, terms, expected):
+    # The many-claims grid rule needs the year's variance; under a limit it was
+    # unknown for every continuous loss, and the rule did nothing.
+    from picover.engine.severity import Layered, ScipySeverity
+
+    got = Layered(ScipySeverity(base), **terms).second_moment()
+    assert got == pytest.approx(expected, rel=1e-6)

@@ -153,14 +153,25 @@ def test_variance_is_exact_or_warns_when_the_tail_beyond_the_grid_matters():
         d = pc.compound(stats.poisson(0.3), stats.lognorm(3.0), n_buckets=2**12)
     assert d.tail_mass > 0
     assert d.var() == pytest.approx(0.3 * math.exp(18), rel=1e-12)
-    # A deductible leaves the layer's second moment without a closed form: the
-    # grid's variance, a lower bound, and a warning that says so.
+    # Past a deductible of 0.5 the layer's second moment is integrated, and the
+    # variance again exact: 0.3 E[(X - d)+^2], with E[(X - d)+^2] =
+    # e^(2 s^2) Phi(2 s - z) - 2 d e^(s^2 / 2) Phi(s - z) + d^2 Phi(-z), z = ln(d) / s.
     with pytest.warns(RuntimeWarning, match=coarse):
         d = pc.compound(stats.poisson(0.3), stats.lognorm(3.0), deductible=0.5, n_buckets=2**12)
     assert d.tail_mass > 0
+    z = math.log(0.5) / 3.0
+    square = math.exp(18) * stats.norm.cdf(6 - z) - math.exp(4.5) * stats.norm.cdf(3 - z)
+    square += 0.25 * stats.norm.cdf(-z)
+    assert d.var() == pytest.approx(0.3 * square, rel=1e-6)
+    # A family without closed-form moments (log-logistic, c = 2.2) past a deductible
+    # leaves the second moment unknown: the grid's variance, a lower bound, and a
+    # warning that says so. Its E[X^2] = 2 pi / c / sin(2 pi / c) is at least that.
+    d = pc.compound(stats.poisson(0.3), stats.fisk(2.2), deductible=0.5, n_buckets=2**12)
+    assert d.tail_mass > 0
     with pytest.warns(RuntimeWarning, match=r"of the variance even as a single atom"):
         var = d.var()
-    assert var < 0.3 * math.exp(18)
+    b = math.pi / 2.2
+    assert var < 0.3 * 2 * b / math.sin(2 * b)
     # A repr shows the std without the warning, which belongs to var() and std().
     import warnings
 
@@ -219,9 +230,14 @@ def test_exact_variance_of_a_compound_lognormal_by_hand():
     d = pc.compound(stats.nbinom(2, 0.4), stats.lognorm(1.2, scale=1e6))
     mean, square = math.exp(0.72) * 1e6, math.exp(2.88) * 1e12
     assert d.var() == pytest.approx(3 * (square - mean**2) + 7.5 * mean**2, rel=1e-12)
-    # Families whose moments scipy would only integrate numerically, and layers
-    # of continuous losses, keep the grid's variance.
-    assert math.isnan(pc.compound(stats.poisson(1.0), stats.lognorm(1.2), limit=5.0).exact_var)
+    # A layer is integrated: Poisson(1) claims capped at 5 vary by E[min(X, 5)^2] =
+    # e^(2 s^2) Phi(z - 2 s) + 25 Phi(-z), z = ln(5) / s, s = 1.2.
+    z = math.log(5.0) / 1.2
+    capped = math.exp(2.88) * stats.norm.cdf(z - 2.4) + 25.0 * stats.norm.sf(z)
+    layer = pc.compound(stats.poisson(1.0), stats.lognorm(1.2), limit=5.0)
+    assert layer.exact_var == pytest.approx(capped, rel=1e-9)
+    # Families whose moments scipy would only integrate numerically keep the grid's.
+    assert math.isnan(pc.compound(stats.poisson(1.0), stats.fisk(2.2)).exact_var)
 
 
 def _exact_tvar(d, q):

@@ -465,12 +465,19 @@ def warn_blur(
     shift = 2.5 * (math.sqrt(variance + blur) - math.sqrt(variance))
     if not (blur > _grid.BLUR_SHARE * variance and shift > agg.bucket):
         return
-    fix = (
-        f"the automatic grid stops at {_grid.MAX_LATTICE_BUCKETS:,} points; pass a smaller "
-        "bucket to go further"
-        if automatic
-        else "pass a smaller bucket"
-    )
+    if not automatic:
+        fix = "pass a smaller bucket"
+    elif math.isfinite(exact_var):
+        fix = (
+            f"the automatic grid stops at {_grid.MAX_LATTICE_BUCKETS:,} points; pass a "
+            "smaller bucket to go further"
+        )
+    else:
+        # The automatic grid sizes itself for the rounding from the exact variance.
+        fix = (
+            "the claims' second moment is infinite or unknown, so the automatic grid "
+            "did not size itself for this; pass a smaller bucket"
+        )
     warnings.warn(
         f"with {n_mean:,.0f} claims a year, rounding each to the grid's bucket "
         f"({agg.bucket:,.6g}) adds {blur / variance:.2%} to the year's variance "

@@ -647,12 +647,71 @@ class Layered:
         return self.share * (pi_d - self._pi_top())
 
     def second_moment(self) -> float:
-        """E[Y^2] over the atoms of a discrete loss; inf for a continuous one, whose
-        layer's second moment has no closed form here."""
+        """E[Y^2] (currency units squared): summed over the atoms of a discrete loss,
+        integrated for a continuous one; inf when it is infinite, or when the
+        figure cannot be trusted to 1e-6.
+
+        With no limit, (X - d)+^2 = X^2 - min(X, d)^2 - 2 d (X - d)+, which leaves
+        only a bounded layer to integrate (see :meth:`_layer_square`).
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> y = Layered(ScipySeverity(stats.expon()), deductible=1.0)  # memoryless
+        >>> round(y.second_moment() / (2.0 * math.exp(-1.0)), 9)
+        1.0
+        """
         xp = self.atoms()
-        if xp is None:
+        if xp is not None:
+            return float((xp[0] * xp[0] * xp[1]).sum())
+        d, lim, scale = self.deductible, self.limit, self.share * self.share
+        if math.isfinite(lim):
+            value, err = self._layer_square(d, lim)
+            return scale * value if err <= 1e-6 * value else math.inf
+        moment = getattr(self.base, "second_moment", None)
+        whole = math.inf if moment is None else float(moment())
+        if d == 0.0 or not math.isfinite(whole):
+            return scale * whole
+        below, err = self._layer_square(0.0, d)
+        pi_d = float(self.base.sf_stop_loss(np.array([d]))[1][0])
+        value = whole - below - 2.0 * d * pi_d
+        # A deductible far out leaves a difference of nearly equal figures.
+        if not value > 0.0 or err + 1e-15 * whole > 1e-6 * value:
             return math.inf
-        return float((xp[0] * xp[0] * xp[1]).sum())
+        return scale * value
+
+    def _layer_square(self, d: float, lim: float) -> tuple[float, float]:
+        """E[min((X - d)+, lim)^2] for a finite ``lim``, and a bound on its error.
+
+        Over probability rather than loss the range is finite and the integrand
+        bounded by lim^2: with v = P(X > x), it is lim^2 S(d + lim) plus the
+        integral of (isf(v) - d)^2 for v from S(d + lim) to S(d). The integrand
+        climbs only as v falls, so the pieces are even in log v, each by
+        Gauss-Legendre, in one vectorised call (scipy's isf costs a fifth of a
+        millisecond a call); 8 and 16 nodes differing bounds the error. Without an
+        ``isf`` the error is inf.
+        """
+        isf = getattr(self.base, "isf", None)
+        if isf is None:
+            return math.inf, math.inf
+        s_d, s_top = (float(v) for v in self.base.sf_stop_loss(np.array([d, d + lim]))[0])
+        if not s_d > s_top:
+            return lim * lim * s_top, 0.0
+        edges = np.geomspace(max(s_top, 1e-16 * s_d), s_d, 65)
+        left, half = edges[:-1, None], np.diff(edges)[:, None] / 2.0
+        sums = []
+        for order in (8, 16):
+            nodes, weights = special.roots_legendre(order)
+            with np.errstate(all="ignore"):
+                pay = np.asarray(isf(left + half * (nodes + 1.0)), dtype=np.float64) - d
+            pay = np.minimum(pay, lim)  # isf's rounding may step past the limit
+            sums.append(float(((pay * pay) @ weights * half[:, 0]).sum()))
+        # Below 1e-16 S(d) the integrand is at most lim^2 (when S(d + lim) is 0).
+        missed = lim * lim * max(1e-16 * s_d - s_top, 0.0)
+        value = lim * lim * s_top + sums[1]
+        if not math.isfinite(value):
+            return math.inf, math.inf
+        return value, abs(sums[1] - sums[0]) + missed
 
     def sf_stop_loss(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
         y = np.asarray(x, dtype=np.float64)
