@@ -636,3 +636,24 @@ def test_the_rounding_warning_says_whether_the_grid_sized_itself_for_it(exact_va
     with pytest.warns(RuntimeWarning, match=r"adds 25\.00% to the year's variance") as caught:
         warn_blur(agg, blur=0.1, n_mean=1e6, exact_var=exact_var, automatic=True)
     assert advice in str(caught[0].message)
+
+
+@pytest.mark.parametrize("bucket", [5000.0, 3000.0])
+def test_the_rounding_estimate_matches_what_the_grid_adds_under_a_limit(bucket):
+    # 10,000 lognormal claims a year capped at 20,000 KRW, 95% of them at the cap.
+    # Capped claims are atoms: on the grid when 20,000 is a multiple of the bucket
+    # (5,000), else each adds f (1 - f) h^2 with f = 2/3 (3,000). Only the 5% below
+    # the cap are spread, adding h^2 / 6 each. The estimate must match the variance
+    # the grid really adds over the exact one (it charged h^2 / 6 to every claim,
+    # 17 times too much at 5,000); 1% allows for h^2 / 6 being an average.
+    from picover.engine.grid import rounding_variance
+    from picover.engine.severity import Layered, ScipySeverity
+
+    lam, lim, sev = 1e4, 2e4, stats.lognorm(1.0, scale=1e5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # coarser than the median claim
+        dist = pc.compound(stats.poisson(lam), sev, limit=lim, bucket=bucket)
+    mean = dist.support @ dist.probs
+    added = (dist.support - mean) ** 2 @ dist.probs - dist.exact_var
+    estimate = rounding_variance([(Layered(ScipySeverity(sev), limit=lim), lam)], bucket)
+    assert estimate == pytest.approx(added, rel=0.01)

@@ -362,7 +362,9 @@ def fft_compound(
     median_claim = min(_grid._body_scale(s) for s, _ in sevs)
     body = median_claim if bucket is None and n_buckets is None else None
     exact_var = _exact_var(sev, first, freq, p_any)
-    finest = _grid.blur_bucket(n_mean, exact_var) if body is not None else math.inf
+    finest = (
+        _grid.blur_bucket(_grid.rounded_count(sevs), exact_var) if body is not None else math.inf
+    )
     if body is not None:
         # Claims rarer than the tolerance (a deductible deep in the tail) leave the
         # year's reach at a few mean claims, far below any claim that is made: a

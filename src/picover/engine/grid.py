@@ -16,7 +16,7 @@ import attrs
 import numpy as np
 
 from picover.engine.frequency import Frequency
-from picover.engine.severity import Severity
+from picover.engine.severity import FloatArray, Severity
 
 #: Default largest number of grid points chosen automatically (a user may ask for more).
 DEFAULT_MAX_BUCKETS = 2**15
@@ -228,6 +228,9 @@ BLUR_SHARE = 0.005
 def blur_bucket(n_mean: float, variance: float) -> float:
     """The largest bucket whose rounding of each claim adds ``BLUR_SHARE`` of the variance.
 
+    ``n_mean`` counts the claims a year that the grid rounds (see
+    :func:`rounded_count`).
+
     The grid keeps a claim's mean by splitting it between the two grid points
     around it, which adds f (1 - f) h^2 to its variance (f the fraction of the
     bucket h it lies past the lower point): h^2 / 6 on average for a continuous
@@ -247,13 +250,44 @@ def blur_bucket(n_mean: float, variance: float) -> float:
     return math.sqrt(6.0 * BLUR_SHARE * variance / n_mean)
 
 
+def rounded_count(sevs: list[tuple[Severity, float]]) -> float:
+    """How many of the year's claims the grid rounds: those of a continuous loss
+    that a layer leaves between 0 and its cap (payments of 0 and of the limit sit
+    on grid points, the limit being an anchor), and every claim otherwise.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> from picover.engine.severity import Layered, ScipySeverity
+    >>> y = Layered(ScipySeverity(stats.expon()), deductible=math.log(2.0))
+    >>> rounded_count([(y, 10.0)])  # half the claims fall below the deductible
+    5.0
+    """
+    return sum(count * _layer_split(sev)[0] for sev, count in sevs)
+
+
+def _layer_split(sev: Severity) -> tuple[float, float, float]:
+    """(P(0 < Y < cap), P(Y = cap), cap) for a layer of a continuous loss;
+    (1, 0, inf) for anything else."""
+    base = getattr(sev, "base", None)
+    if base is None or base.atoms() is not None:
+        return 1.0, 0.0, math.inf
+    d, lim = sev.deductible, sev.limit  # type: ignore[attr-defined]
+    cuts = np.array([d, d + lim]) if math.isfinite(lim) else np.array([d])
+    sf = base.sf_stop_loss(cuts)[0]
+    s_top = float(sf[1]) if math.isfinite(lim) else 0.0
+    return max(float(sf[0]) - s_top, 0.0), s_top, sev.share * lim  # type: ignore[attr-defined]
+
+
 def rounding_variance(sevs: list[tuple[Severity, float]], h: float) -> float:
     """What rounding the year's claims to a grid of bucket ``h`` adds to its variance.
 
     Each claim x is split between the grid points around it, adding f (1 - f) h^2
     (f = x / h less its whole part): summed exactly over a discrete severity's
     atoms (0 on its lattice), h^2 / 6 for a continuous one (f evenly spread),
-    times the claims each severity makes (currency units squared).
+    times the claims each severity makes (currency units squared). A layer of a
+    continuous loss pays 0 and its limit as atoms: only its payments between
+    are spread, and the limit only when it is off the grid.
 
     Examples
     --------
@@ -268,13 +302,20 @@ def rounding_variance(sevs: list[tuple[Severity, float]], h: float) -> float:
     for sev, count in sevs:
         atoms = sev.atoms()
         if atoms is None:
-            total += count * h * h / 6.0
+            spread, at_cap, cap = _layer_split(sev)
+            off = float(_split(np.array([cap]), h)[0]) if at_cap > 0.0 else 0.0
+            total += count * h * h * (spread / 6.0 + at_cap * off)
             continue
-        steps = atoms[0] / h
-        f = steps - np.floor(steps)
-        f = np.where(np.abs(f - np.rint(f)) <= 1e-9 * np.maximum(steps, 1.0), 0.0, f)
-        total += count * h * h * float(atoms[1] @ (f * (1.0 - f)))
+        total += count * h * h * float(atoms[1] @ _split(atoms[0], h))
     return total
+
+
+def _split(x: FloatArray, h: float) -> FloatArray:
+    """f (1 - f) for amounts ``x`` on a grid of bucket ``h`` (0 for those on it)."""
+    steps = x / h
+    f = steps - np.floor(steps)
+    f = np.where(np.abs(f - np.rint(f)) <= 1e-9 * np.maximum(steps, 1.0), 0.0, f)
+    return f * (1.0 - f)
 
 
 def _span(sev: Severity, rel: float = 1e-12) -> float | None:
