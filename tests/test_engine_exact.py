@@ -657,3 +657,16 @@ def test_the_rounding_estimate_matches_what_the_grid_adds_under_a_limit(bucket):
     added = (dist.support - mean) ** 2 @ dist.probs - dist.exact_var
     estimate = rounding_variance([(Layered(ScipySeverity(sev), limit=lim), lam)], bucket)
     assert estimate == pytest.approx(added, rel=0.01)
+
+
+def test_a_small_annual_deductible_does_not_multiply_a_large_grid():
+    # 100,000 claims a year need a grid of about a million points (bucket ~24,000
+    # KRW); landing an annual deductible of 3,000 KRW on a grid point cut the
+    # bucket to 3,000 and made 8.4 million. Past the grid's own size the anchor
+    # gives way, and the deductible is still applied exactly: the year is never
+    # below 3,000, so E[(S - 3,000)+] = E[S] - 3,000 = 1e10 e^0.5 - 3,000.
+    dist = pc.compound(
+        stats.poisson(1e5), stats.lognorm(1.0, scale=1e5), aggregate_deductible=3000.0
+    )
+    assert dist.support.size <= 4_194_304 + 1
+    assert dist.mean() == pytest.approx(1e10 * math.exp(0.5) - 3000.0, rel=1e-9)
