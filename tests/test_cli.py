@@ -123,6 +123,32 @@ def test_sensitivity(capsys, tmp_path):
     assert "<svg" in plot.read_text()
 
 
+def test_the_recommendation_climbs_the_files_ladder(capsys, tmp_path):
+    # A ladder of two rungs and a target of 1e-9 that neither meets: the top rung
+    # is recommended, the warning says where the ladder ends and how to raise it.
+    shop = (EXAMPLES / "small_shop.toml").read_text(encoding="utf-8")
+    case = write(tmp_path, "short.toml", shop + "target = 1e-9\nladder = [5e7, 1e8]\n")
+    code, out, err = cli(capsys, "recommend", case, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["limit_krw"] == 1e8
+    assert "the ladder ends at 100,000,000 KRW" in err
+    assert "[settings].ladder in the case file" in err
+    with pytest.warns(RuntimeWarning, match="give a ladder reaching higher"):
+        lib = pc.recommend_coverage(read(case).organisation, target=1e-9, ladder=[5e7, 1e8],
+                                    as_of=DAY)  # fmt: skip
+    assert lib.limit == 1e8
+    for bad, match in (("[1e8, 5e7]", "ladder must be strictly increasing"),
+                       ("1e8", "ladder must be a list of limits"),
+                       ("[0, 1e8]", "ladder must be finite and > 0")):  # fmt: skip
+        code, out, err = cli(
+            capsys, "recommend", write(tmp_path, "bad.toml", shop + f"ladder = {bad}\n")
+        )
+        assert code == 2
+        assert match in err
+        assert "[settings]." in err
+        assert err.count("\n") == 1
+
+
 def test_sensitivity_of_the_recommended_limit_aims_at_the_files_target(capsys, tmp_path):
     shop = (EXAMPLES / "small_shop.toml").read_text(encoding="utf-8") + "target = 0.0001\n"
     case = write(tmp_path, "strict.toml", shop)
@@ -147,6 +173,12 @@ def test_unit_is_refused_where_it_would_change_nothing(capsys):
         assert f"--unit 1e6 does not apply to '{argv[0]}'" in err
         code, _, _ = cli(capsys, *argv, "--unit", "KRW")  # as written: nothing to refuse
         assert code == 0
+        # Nor does their help offer it; quote's does.
+        code, out, _ = cli(capsys, argv[0], "--help")
+        assert code == 0
+        assert "--unit" not in out
+    code, out, _ = cli(capsys, "quote", "--help")
+    assert "--unit" in out
 
 
 def test_recommend_says_the_policy_is_not_used_and_shows_no_minimum_as_n_a(capsys, tmp_path):
@@ -260,7 +292,7 @@ def test_portfolio_warns_once_of_limits_short_of_the_files_target(capsys, tmp_pa
         "(rows 0, 2): P(loss > limit) is above 1e-07 at the recommended limit (row 0: "
         "P(loss > 100,000,000,000) = "
     )
-    assert err.endswith("give a ladder reaching higher\n")
+    assert err.endswith("give a ladder reaching higher ([settings].ladder in the case file)\n")
     assert err.count("\n") == 1
 
 

@@ -148,6 +148,16 @@ def _incidents_without_years(cols):
             lambda c: c.update(ict_provider=np.array([True] * 5 + ["yes"], dtype=object)),
             r"row 5, column 'ict_provider': 'yes' is text, not true or false",
         ),
+        # Whole 1 and 0 are flags (a frame's integer column); a float column is
+        # something else put there (a share, a mean), even at 1.0 and 0.0.
+        (
+            lambda c: c.update(ict_provider=np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.5])),
+            r"row 0, column 'ict_provider': 1\.0 is not true or false",
+        ),
+        (
+            lambda c: c.update(ict_provider=np.array([1, 0, 1, 0, 1, 2])),
+            r"row 5, column 'ict_provider': 2 is not true or false",
+        ),
     ],
 )
 def test_bad_tables_name_the_row_and_column(change, match):
@@ -221,6 +231,15 @@ def test_other_bad_input():
         pc.price_portfolio(book(3), pc.Policy(), engine="dask", partitions=True, as_of=DAY)
     with pytest.raises(ValueError, match="ladder must be strictly increasing"):
         pc.price_portfolio(book(3), pc.Policy(), ladder=[1e9, 1e8], as_of=DAY)
+    # Checked though no output recommends a limit or shows a bar: a slip must not
+    # wait for the run that needs it.
+    only = {"outputs": ("expected_ground_up",), "as_of": DAY}
+    with pytest.raises(ValueError, match="ladder must be strictly increasing"):
+        pc.price_portfolio(book(3), ladder=[1e9, 1e8], **only)
+    with pytest.raises(ValueError, match=r"target must be .* got 2\.0"):
+        pc.price_portfolio(book(3), target=2.0, **only)
+    with pytest.raises(TypeError, match="progress must be True, False or None; got str 'yes'"):
+        pc.price_portfolio(book(3), progress="yes", **only)
     with pytest.raises(ValueError, match="row 1, column 'records': 'many' is text, not a number"):
         pc.price_portfolio(
             [{"records": 5, "annual_sales": 1e9, "sector": "retail"},
@@ -347,6 +366,9 @@ def test_obligation_arrays_refuse_text_flags_and_broadcast_all():
     assert req.tolist() == [True, False]
     assert amount[0] == 5e7
     assert math.isnan(amount[1])
+    # Lengths that do not match say which arguments, not numpy's "arg 0 and arg 1".
+    with pytest.raises(ValueError, match=r"got shapes records \(3,\), annual_sales \(2,\)"):
+        kr.obligation_arrays([1, 2, 3], [1e9, 2e9], as_of=DAY)
 
 
 def test_threads_give_the_one_thread_numbers():

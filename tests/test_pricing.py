@@ -657,6 +657,10 @@ def test_recommendation_errors():
         pc.recommend_coverage(shop(), ladder=[1e9, 5e8], as_of=DAY)
     with pytest.raises(ValueError, match="rule must be one of"):
         pc.recommend_coverage(shop(), rule="cheapest", as_of=DAY)
+    # The exceedance rule tries no retention, but a bad one is still refused: it
+    # would otherwise surface only when the rule changed.
+    with pytest.raises(ValueError, match=r"retentions must be finite.*got nan at index 0"):
+        pc.recommend_coverage(shop(), retentions=[math.nan], as_of=DAY)
     # A limit of 0 covers nothing: refused by name, not deep inside as a Policy's limit.
     with pytest.raises(ValueError, match=r"ladder must be finite and > 0; got 0.0 at index 0"):
         pc.recommend_coverage(shop(), ladder=[0.0, 1e8], as_of=DAY)

@@ -149,6 +149,14 @@ def test_tornado_errors(kwargs, match):
         pc.sensitivity.tornado(ORG, POLICY, **args)
 
 
+def test_a_progress_that_is_no_truth_value_is_refused():
+    common = {"model": MODEL, "as_of": DAY, "output": "expected_ground_up", "progress": 1}
+    with pytest.raises(TypeError, match="progress must be True, False or None; got int 1"):
+        pc.sensitivity.tornado(ORG, POLICY, params={"consolation.award": (1e5, 1e6)}, **common)
+    with pytest.raises(TypeError, match="progress must be True, False or None; got int 1"):
+        pc.sensitivity.sweep(ORG, POLICY, grid={"consolation.award": [1e5]}, **common)
+
+
 def test_sweep_and_elasticity_errors():
     sweep, elasticity = pc.sensitivity.sweep, pc.sensitivity.elasticity
     with pytest.raises(ValueError, match="unknown parameter 'no.such'"):

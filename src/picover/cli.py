@@ -189,8 +189,8 @@ def cmd_recommend(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
 
     org = _need(case, "organisation", "recommend")
     rec = recommend_coverage(
-        org, model=case.model, target=case.target, rule=args.rule, premium=case.premium,
-        as_of=_as_of(case),
+        org, model=case.model, target=case.target, ladder=case.ladder, rule=args.rule,
+        premium=case.premium, as_of=_as_of(case),
     )  # fmt: skip
     report = Report(
         {
@@ -452,7 +452,8 @@ def cmd_portfolio(args: argparse.Namespace) -> tuple[Report, Any]:
     try:
         res = price_portfolio(
             rows, policy, model=policy_case.model, premium=policy_case.premium, outputs=outputs,
-            as_of=_as_of(policy_case), target=policy_case.target, progress=None, workers=threads,
+            as_of=_as_of(policy_case), target=policy_case.target, ladder=policy_case.ladder,
+            progress=None, workers=threads,
         )  # fmt: skip
     except (TypeError, ValueError) as exc:
         raise UsageError(f"{path}: {exc}") from None
@@ -568,13 +569,19 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"threads pricing {what} at once (-1: one per CPU; default 1); same numbers",
         )
 
-    def common(p: argparse.ArgumentParser, plot: bool = False) -> None:
+    def common(p: argparse.ArgumentParser, plot: bool = False, unit: bool = True) -> None:
         p.add_argument("--format", choices=("table", "json", "csv"), default="table")
         p.add_argument(
             "--unit",
             choices=tuple(UNITS),
             default="KRW",
-            help="amounts in KRW, millions (1e6) or hundreds of millions (1e8) of KRW",
+            # Where amounts show as written, the option is kept only to refuse anything
+            # but KRW with a reason; help does not offer it.
+            help=(
+                "amounts in KRW, millions (1e6) or hundreds of millions (1e8) of KRW"
+                if unit
+                else argparse.SUPPRESS
+            ),
         )
         if plot:
             p.add_argument("--plot", metavar="FILE", help="also draw a figure (.png or .svg)")
@@ -598,7 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="the statutory duty to insure and its minimum amount")
     p.add_argument("file")
     p.add_argument("--rule", default=None, help="force a rule version by key")
-    common(p)
+    common(p, unit=False)
     p = sub.add_parser("sensitivity", help="a tornado over parameters")
     p.add_argument("file")
     p.add_argument(
@@ -635,7 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p = sub.add_parser("presets", help="list the presets, or show one with its sources")
     p.add_argument("name", nargs="?", default=None)
-    common(p)
+    common(p, unit=False)
     return parser
 
 
@@ -669,6 +676,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     seen: set[str] = set()
     for w in caught:
         text = " ".join(str(w.message).split())
+        if text.endswith("give a ladder reaching higher"):
+            text += " ([settings].ladder in the case file)"
         if text not in seen:
             seen.add(text)
             print(f"picover: warning: {text}", file=sys.stderr)

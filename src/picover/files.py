@@ -29,8 +29,9 @@ One TOML or JSON file describes a case; every section is optional except
     [premium]                 # principle and its settings, expenses, profit, minimum
     principle = "cost_of_capital"
 
-    [settings]                # as_of (date of the statutory check), target
+    [settings]                # as_of (date of the statutory check), target, ladder
     as_of = 2025-03-01
+    ladder = [1e8, 5e8, 1e9, 5e9]   # limits (KRW) a recommendation climbs
 
 Unknown keys are errors (a typo must not be ignored), and so is a number
 beyond what a float holds, which the parsers would read as infinity
@@ -55,6 +56,7 @@ from picover.model.breach_model import BreachModel
 from picover.model.exposure import IncidentHistory, Organisation
 from picover.model.policy import Policy
 from picover.pricing.compare import Offer
+from picover.pricing.coverage import DEFAULT_LADDER, _ladder
 from picover.pricing.premium import (
     CostOfCapital,
     ExpectedValue,
@@ -123,6 +125,8 @@ class Case:
     as_of: datetime.date | None
     target: float
     source: str
+    #: The limits (KRW) a recommendation climbs, increasing.
+    ladder: tuple[float, ...] = DEFAULT_LADDER
 
 
 def read(path: str | Path) -> Case:
@@ -388,7 +392,7 @@ def parse(data: Mapping[str, Any], *, source: str = "<input>") -> Case:
         )  # fmt: skip
 
     basis = _premium(top.get("premium", {}), source)
-    settings = _keys(top.get("settings", {}), "[settings]", ("as_of", "target"), source)
+    settings = _keys(top.get("settings", {}), "[settings]", ("as_of", "target", "ladder"), source)
     as_of = settings.get("as_of")
     if isinstance(as_of, str):
         try:
@@ -406,7 +410,17 @@ def parse(data: Mapping[str, Any], *, source: str = "<input>") -> Case:
         raise InputError(
             f"{source}: [settings].target must be a probability in (0, 1); got {target!r}"
         )
-    return Case(org, policy, tuple(offers), model, basis, as_of, float(target), source)
+    ladder = settings.get("ladder", DEFAULT_LADDER)
+    if not isinstance(ladder, list | tuple) or any(isinstance(v, bool) for v in ladder):
+        raise InputError(
+            f"{source}: [settings].ladder must be a list of limits (KRW), increasing; "
+            f"got {ladder!r}"
+        )
+    try:
+        steps = tuple(float(v) for v in _ladder(ladder, "ladder", positive=True))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{source}: [settings].{exc}") from None
+    return Case(org, policy, tuple(offers), model, basis, as_of, float(target), source, steps)
 
 
 def _premium(table: Any, source: str) -> PremiumBasis:

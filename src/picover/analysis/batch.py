@@ -315,10 +315,11 @@ def price_portfolio(
         partitions = _checks.integer("partitions", partitions, low=1)
     memory = _checks.number("max_memory", max_memory, low=2**20)
     day = _as_of(as_of)
-    if "recommended_limit" in wanted:
-        # Checked before any work (each organisation's recommendation checks them again).
-        _checks.number("target", target, low=0.0, high=1.0, low_open=True, high_open=True)
-        _ladder(ladder, "ladder", positive=True)
+    # Checked before any work (each organisation's recommendation checks them again),
+    # and whatever the outputs: a mistake must not wait for "recommended_limit".
+    _checks.number("target", target, low=0.0, high=1.0, low_open=True, high_open=True)
+    _ladder(ladder, "ladder", positive=True)
+    progress = _progress.checked(progress)
     # The history summary's years end the year before the quote, and a history lies
     # within the years HistoryYear allows.
     most = max(0, day.year - FIRST_HISTORY_YEAR) if day.year - 1 <= LAST_HISTORY_YEAR else 0

@@ -11,7 +11,29 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
+import numpy as np
+
 T = TypeVar("T")
+
+
+def checked(value: Any) -> bool | None:
+    """A ``progress`` argument as given, once it is None, True or False.
+
+    Checked when the call starts, not when a bar would first show: a mistake
+    must not wait for a long run to surface.
+
+    Examples
+    --------
+    >>> checked(None), checked(True)
+    (None, True)
+    >>> checked("yes")
+    Traceback (most recent call last):
+    ...
+    TypeError: progress must be True, False or None; got str 'yes'
+    """
+    if value is None or isinstance(value, bool | np.bool_):
+        return None if value is None else bool(value)
+    raise TypeError(f"progress must be True, False or None; got {type(value).__name__} {value!r}")
 
 
 def track(

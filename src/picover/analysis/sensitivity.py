@@ -28,6 +28,7 @@ import numpy as np
 
 from picover import _checks
 from picover._table import Table, format_value
+from picover.analysis.progress import checked as checked_progress
 from picover.analysis.threads import ordered_map, thread_count
 from picover.model import params as _params
 from picover.model.breach_model import BreachModel, model_or_preset
@@ -481,6 +482,7 @@ def tornado(
     """
     base = _setting(org, policy, model, premium, as_of, target)
     _checks.one_of("output", output, tuple(OUTPUTS))
+    progress = checked_progress(progress)
     if not isinstance(params, Mapping):
         raise TypeError(
             "params must map each parameter path to a (low, high) pair; got "
@@ -695,6 +697,7 @@ def sweep(
     """
     base = _setting(org, policy, model, premium, as_of, target)
     _checks.one_of("output", output, tuple(OUTPUTS))
+    progress = checked_progress(progress)
     if not isinstance(grid, Mapping):
         raise TypeError(
             f"grid must map each parameter path to its values; got {type(grid).__name__}"

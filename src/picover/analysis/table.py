@@ -244,7 +244,8 @@ def organisations(
         Columns ``records``, ``annual_sales`` (KRW) and ``sector``; optional
         ``name``, ``years_observed`` and ``incidents`` (a history summary,
         taken to have the current record count every year), ``entity_type``,
-        ``ict_provider``, ``equivalent_cover`` and ``processing_outsourced``.
+        ``ict_provider``, ``equivalent_cover`` and ``processing_outsourced``
+        (True or False, or the whole numbers 1 and 0).
     sectors : sequence of str
         The sectors the model knows.
     reserved : sequence of str
@@ -405,15 +406,18 @@ def _flags(values: NDArray[Any], column: str, rows: Rows) -> NDArray[np.bool_]:
         return values
     out = np.empty(values.size, dtype=bool)
     for i, v in enumerate(values.tolist()):
-        # True and False, or the numbers 1 and 0 (a frame's integer column, numpy's
-        # own in an object column); text is a CSV file's, parsed by from_text.
+        # True and False, or the whole numbers 1 and 0 (a frame's integer column,
+        # numpy's own in an object column); text is a CSV file's, parsed by
+        # from_text. A float 1.0 is refused: a flag column does not turn float
+        # unless something else (a share, a mean) was put in it.
         if isinstance(v, str):
             raise ValueError(
                 f"{rows.name(i)}, column {column!r}: {v!r} is text, not true or false (give "
                 "True or False; a CSV file is read by `picover portfolio`)"
             )
         # (NaN is no 0 or 1; v in (0, 1) says so.)
-        if not (isinstance(v, bool | np.bool_) or (isinstance(v, numbers.Real) and v in (0, 1))):
+        flag = isinstance(v, bool | np.bool_)
+        if not (flag or (isinstance(v, numbers.Integral) and v in (0, 1))):
             what = (
                 "the value is missing; give True or False" if _missing(v)
                 else f"{_plain(v)!r} is not true or false"

@@ -198,10 +198,12 @@ def recommend_coverage(
     tgt = _checks.number("target", target, low=0.0, high=1.0, low_open=True, high_open=True)
     limits = _ladder(ladder, "ladder", positive=True)
     _checks.one_of("rule", rule, RULES)
+    # Checked whatever the rule (the exceedance rule sets no premium and tries no
+    # retention): a mistake passed over in silence would surface only when the
+    # rule changes.
     charge = _checks.number("risk_charge", risk_charge, low=0.0)
-    # Checked whatever the rule (the exceedance rule sets no premium): a mistake
-    # passed over in silence would surface only when the rule changes.
     basis = premium_basis(premium)
+    tried_retentions = _ladder(retentions, "retentions")
     minimum = _minimum(org, model, _as_of(as_of))
 
     exceedance = _Exceedance(model, org, tgt, limits, minimum)
@@ -235,7 +237,7 @@ def recommend_coverage(
         model,
         org,
         limits,
-        _ladder(retentions, "retentions"),
+        tried_retentions,
         basis,
         charge,
         tgt,

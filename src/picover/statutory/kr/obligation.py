@@ -387,9 +387,19 @@ def obligation_arrays(
             ("processing_outsourced", processing_outsourced),
         )
     )
-    shape = np.broadcast_shapes(
-        subjects.shape, sales.shape, kinds.shape, ict.shape, equivalent.shape, outsourced.shape
-    )
+    named = {
+        "records": subjects, "annual_sales": sales, "entity_type": kinds,
+        "ict_provider": ict, "equivalent_cover": equivalent,
+        "processing_outsourced": outsourced,
+    }  # fmt: skip
+    try:
+        shape = np.broadcast_shapes(*(v.shape for v in named.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} {v.shape}" for k, v in named.items() if v.shape)
+        raise ValueError(
+            f"the arguments must have one length per organisation (or be single values); "
+            f"got shapes {shapes}"
+        ) from None
     if rule is None and in_force_on(day) is None:
         return np.zeros(shape, dtype=bool), np.full(shape, np.nan)
     version = rule_for(day, rule)
