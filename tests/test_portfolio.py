@@ -124,7 +124,10 @@ def _incidents_without_years(cols):
         (lambda c: c.pop("sector"), r"lacks required column\(s\) \['sector'\]"),
         (lambda c: c["records"].__setitem__(3, -5), r"row 3, column 'records': -5"),
         (lambda c: c["records"].__setitem__(2, 0), r"row 2, column 'records'"),
-        (lambda c: c["annual_sales"].__setitem__(1, np.nan), r"row 1, column 'annual_sales': nan"),
+        (
+            lambda c: c["annual_sales"].__setitem__(1, np.nan),
+            r"row 1, column 'annual_sales': the value is missing; expected a number in",
+        ),
         (lambda c: c["sector"].__setitem__(4, "bakery"), r"row 4, column 'sector': unknown value"),
         (lambda c: c.update(incident=c.pop("incidents")), "did you mean 'incidents'"),
         (

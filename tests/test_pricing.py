@@ -723,6 +723,18 @@ def test_compare_errors():
         pc.Offer("A", pc.Policy(), premium=-1.0)
     with pytest.raises(ValueError, match="by must be one of"):
         pc.compare(shop(), [pc.Offer("A", pc.Policy(limit=1e9), 1e7)], as_of=DAY).sorted("cost")
+    # One offer not in a list, and an offer whose terms the model refuses: each
+    # named, not "'Offer' object is not iterable" or a bare message about a policy.
+    a = pc.Offer("A", pc.Policy(limit=1e9), 1e7)
+    with pytest.raises(TypeError, match=r"offers must be a sequence of Offer; got Offer \(wrap"):
+        pc.compare(shop(), a, as_of=DAY)
+    b = pc.Offer("B", pc.Policy(limit=1e9, sublimits={"legal": 1e7}), 1e7)
+    with pytest.raises(ValueError, match=r"offers\[1\] \(insurer 'B'\): .*unknown cost category"):
+        pc.compare(shop(), [a, b], as_of=DAY)
+    # A table is read by column; rows come from to_records.
+    table = pc.compare(shop(), [a], as_of=DAY).table()
+    with pytest.raises(TypeError, match=r"indexed by column name \(a str\); got slice"):
+        table[:2]
 
 
 def test_default_premium_moves_smoothly_across_the_limit_atom():

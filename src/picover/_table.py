@@ -112,6 +112,12 @@ class Table:
         return len(next(iter(self.columns.values()))) if self.columns else 0
 
     def __getitem__(self, name: str) -> np.ndarray:
+        if not isinstance(name, str):
+            # A row number or slice would read as rows, which a table of columns has not.
+            raise TypeError(
+                f"a table is indexed by column name (a str); got {type(name).__name__} "
+                f"{name!r}; for rows, use to_records()"
+            )
         try:
             return self.columns[name]
         except KeyError:

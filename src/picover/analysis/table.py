@@ -370,10 +370,13 @@ def _numbers(
         i = int(np.flatnonzero(bad)[0])
         kind = "a whole number" if whole else "a number"
         span = f">= {low:g}" if math.isinf(high) else f"in [{low:g}, {high:g}]"
-        raise ValueError(
-            f"{rows.name(i)}, column {column!r}: {_plain(values[i])!r} is not allowed; expected "
-            f"{kind} {span}{note}"
+        # NaN in a float column is how a frame marks a missing value.
+        what = (
+            "the value is missing"
+            if math.isnan(arr[i])
+            else f"{_plain(values[i])!r} is not allowed"
         )
+        raise ValueError(f"{rows.name(i)}, column {column!r}: {what}; expected {kind} {span}{note}")
     return arr
 
 

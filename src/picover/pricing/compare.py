@@ -10,13 +10,14 @@ statutory duty. Amounts are in the model's currency.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
 
 from picover import _checks
 from picover._table import Table
+from picover.engine.lossdist import LossDistribution
 from picover.model.breach_model import BreachModel, model_or_preset
 from picover.model.exposure import Organisation
 from picover.model.policy import Policy
@@ -329,6 +330,9 @@ def compare(
     [True, False]
     """
     model = model_or_preset(model)
+    if isinstance(offers, Offer | str | bytes) or not isinstance(offers, Iterable):
+        hint = " (wrap one offer in a list)" if isinstance(offers, Offer) else ""
+        raise TypeError(f"offers must be a sequence of Offer; got {type(offers).__name__}{hint}")
     offer_list = list(offers)
     if not offer_list:
         raise ValueError("offers must hold at least one Offer")
@@ -350,27 +354,43 @@ def compare(
     incidents = None if all(exact) else retained_incidents(model, org)
     expected = model.expected_losses(org)
     rows = []
-    for offer in offer_list:
-        policy = offer.policy
-        loss = model.annual_loss(org, policy)
-        recovery = loss.mean()
-        kept = retained_loss(
-            model, org, policy, loss, ground_up=ground_up, incidents=incidents, expected=expected
-        )
-        rows.append(
-            OfferRow(
-                insurer=offer.insurer,
-                premium=offer.premium,
-                limit=policy.limit,
-                retention=policy.retention,
-                expected_recovery=recovery,
-                value_ratio=recovery / offer.premium,
-                implied_loss_ratio=recovery / offer.premium,
-                expected_retained=kept.mean,
-                retained_tvar99=kept.tvar99,
-                p_exhaust=exhaustion(loss, policy.limit),
-                compliant=compliance(org, policy, day, model.currency, model).compliant,
-                other_terms=other_terms(policy, model.currency),
-            )
-        )
+    for i, offer in enumerate(offer_list):
+        try:
+            rows.append(_row(model, org, offer, day, ground_up, incidents, expected))
+        except (TypeError, ValueError) as exc:
+            # Which of several offers is at fault is half the message.
+            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            raise kind(f"offers[{i}] (insurer {offer.insurer!r}): {exc}") from exc
     return Comparison(tuple(rows), currency=model.currency)
+
+
+def _row(
+    model: BreachModel,
+    org: Organisation,
+    offer: Offer,
+    day: datetime.date,
+    ground_up: LossDistribution | None,
+    incidents: Any,
+    expected: Any,
+) -> OfferRow:
+    """One offer's row of :func:`compare`, from the losses the offers share."""
+    policy = offer.policy
+    loss = model.annual_loss(org, policy)
+    recovery = loss.mean()
+    kept = retained_loss(
+        model, org, policy, loss, ground_up=ground_up, incidents=incidents, expected=expected
+    )
+    return OfferRow(
+        insurer=offer.insurer,
+        premium=offer.premium,
+        limit=policy.limit,
+        retention=policy.retention,
+        expected_recovery=recovery,
+        value_ratio=recovery / offer.premium,
+        implied_loss_ratio=recovery / offer.premium,
+        expected_retained=kept.mean,
+        retained_tvar99=kept.tvar99,
+        p_exhaust=exhaustion(loss, policy.limit),
+        compliant=compliance(org, policy, day, model.currency, model).compliant,
+        other_terms=other_terms(policy, model.currency),
+    )
