@@ -524,3 +524,15 @@ def test_a_tornado_prices_alike_settings_once(monkeypatch):
     own = pc.sensitivity.tornado(ORG, POLICY, model=MODEL, as_of=DAY, output="expected_insured",
                                  params=own_rate)  # fmt: skip
     assert own.bars[0].swing > 0
+
+
+def test_elasticities_are_a_result_like_the_others():
+    paths = ["frequency.modifier", "consolation.award"]
+    es = pc.sensitivity.elasticity(ORG, POLICY, model=MODEL, params=paths,
+                                   output="expected_ground_up", as_of=DAY)  # fmt: skip
+    assert [r["param"] for r in es.to_records()] == paths
+    assert es["frequency.modifier"] is es[0]
+    assert es.table()["elasticity"].tolist() == [e.elasticity for e in es]
+    assert "frequency.modifier" in str(es)
+    with pytest.raises(KeyError, match="no elasticity to 'litigation.q_liable'"):
+        es["litigation.q_liable"]

@@ -20,7 +20,7 @@ import difflib
 import itertools
 import math
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -819,6 +819,63 @@ class Elasticity:
     elasticity: float = attrs.field(converter=_checks.to_float, validator=_checks.real())
 
 
+@attrs.frozen
+class Elasticities:
+    """The elasticities of one output, one per parameter in the order asked.
+
+    Iterates, indexes and unpacks as the tuple of :class:`Elasticity` it holds;
+    ``to_records``, ``table`` and ``to_pandas`` give it as every result does.
+    Elasticities are ratios of relative changes: they have no unit, whatever the
+    output's.
+
+    Examples
+    --------
+    >>> es = Elasticities("premium", (Elasticity("consolation.award", 1e5, 0.4),))
+    >>> es.to_records()
+    [{'param': 'consolation.award', 'value': 100000.0, 'elasticity': 0.4}]
+    >>> (e,) = es
+    >>> e.elasticity, es["consolation.award"].value
+    (0.4, 100000.0)
+    """
+
+    output: str = attrs.field(validator=_checks.kind(str))
+    items: tuple[Elasticity, ...] = attrs.field(validator=_checks.kind(tuple))
+
+    def __iter__(self) -> Iterator[Elasticity]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, key: int | str) -> Elasticity:
+        """By position, or by the parameter's dotted path."""
+        if isinstance(key, str):
+            for e in self.items:
+                if e.param == key:
+                    return e
+            raise KeyError(f"no elasticity to {key!r}; params are {[e.param for e in self]}")
+        return self.items[key]
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One dict per parameter: its path, its value at the base point, the elasticity."""
+        return [attrs.asdict(e) for e in self.items]
+
+    def table(self) -> Table:
+        """The elasticities as a table, one row per parameter."""
+        records = self.to_records()
+        return Table({k: [r[k] for r in records] for k in ("param", "value", "elasticity")})
+
+    def to_pandas(self) -> Any:
+        """The elasticities as a pandas DataFrame (pandas is optional; without it,
+        ImportError), the output named in ``frame.attrs``."""
+        frame = self.table().to_pandas()
+        frame.attrs.update(output=self.output, unit="elasticity (no unit)")
+        return frame
+
+    def __str__(self) -> str:
+        return f"elasticity of {self.output} (% change per 1% change)\n{self.table()}"
+
+
 def elasticity(
     org: Organisation,
     policy: Policy | None = None,
@@ -830,7 +887,7 @@ def elasticity(
     as_of: datetime.date | None = None,
     step: float = 1e-3,
     workers: int | None = None,
-) -> tuple[Elasticity, ...]:
+) -> Elasticities:
     """Elasticities by central differences in logs: a 1% rise in the parameter moves
     the output by about ``elasticity`` %.
 
@@ -939,7 +996,7 @@ def elasticity(
         if x_down < x < x_up:
             _check_smooth(path, x, output, (x_down, x_up), (y_down, y_up), y[id(base)])
         out.append(Elasticity(path, x, e))
-    return tuple(out)
+    return Elasticities(output, tuple(out))
 
 
 def _check_smooth(
