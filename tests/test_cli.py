@@ -567,7 +567,7 @@ def test_bad_portfolio_rows(capsys, tmp_path):
     )
     code, _, err = cli(capsys, "portfolio", table, "--policy", EXAMPLES / "portfolio_policy.toml")
     assert code == 2
-    assert "row 1, column 'records'" in err
+    assert "row 1, column 'records': -3 is not allowed" in err  # as written, not -3.0
     extra = write(tmp_path, "extra.csv", "records,annual_sales,sector\n10,1e9,retail,7\n")
     code, _, err = cli(capsys, "portfolio", extra, "--policy", EXAMPLES / "portfolio_policy.toml")
     assert code == 2

@@ -273,6 +273,14 @@ def test_columns_given_as_lists_keep_what_each_value_is():
          "sector": np.array(["retail"] * 2)}, outputs=("expected_ground_up",), as_of=DAY,
     )["expected_ground_up"]  # fmt: skip
     assert np.array_equal(listed, arrays)
+    # Bytes are not text, and a number is no column name: neither is made into one.
+    with pytest.raises(ValueError, match=r"row 0, column 'sector': b'retail' is bytes, not text"):
+        price([10, 20], sector=np.array([b"retail", b"retail"]))
+    with pytest.raises(ValueError, match=r"row 0, column 'entity_type': b'public' is bytes"):
+        price([10, 20], entity_type=[b"public", "private"])
+    table = {"records": [10], "annual_sales": [1e9], "sector": ["retail"], 5: [1]}
+    with pytest.raises(TypeError, match=r"column names must be text; got int 5"):
+        pc.price_portfolio(table, outputs=("expected_ground_up",), as_of=DAY)
 
 
 def test_columns_that_would_be_mistaken_are_refused():

@@ -138,11 +138,11 @@ def as_columns(table: Any) -> dict[str, NDArray[Any]]:
     ([10], ['retail'])
     """
     if _is_frame(table):
-        names = [str(c) for c in table.columns]
-        twice = sorted({c for c in names if names.count(c) > 1})
+        names = list(table.columns)
+        twice = sorted({str(c) for c in names if names.count(c) > 1})
         if twice:
             raise ValueError(f"the table has more than one column named {twice}")
-        raw: Mapping[str, Any] = {str(c): table[c].to_numpy() for c in table.columns}
+        raw: Mapping[Any, Any] = {c: table[c].to_numpy() for c in table.columns}
     elif isinstance(table, Mapping):
         raw = {k: _column(v) for k, v in table.items()}
     elif isinstance(table, Sequence) and not isinstance(table, str):
@@ -163,7 +163,14 @@ def as_columns(table: Any) -> dict[str, NDArray[Any]]:
             f"got {type(table).__name__}"
         )
     for name, values in raw.items():
-        _refuse_masked(str(name), values)
+        if not isinstance(name, str):
+            # A frame read without a header has columns 0, 1, 2: a name made up from
+            # a number would hide that.
+            raise TypeError(
+                f"column names must be text; got {type(name).__name__} {name!r} (a table "
+                "read without its header row?)"
+            )
+        _refuse_masked(name, values)
     cols = {str(k): np.asarray(v) for k, v in raw.items()}
     lengths = {k: v.shape for k, v in cols.items()}
     if any(len(s) != 1 for s in lengths.values()) or len({s[0] for s in lengths.values()}) > 1:
@@ -200,8 +207,9 @@ def _is_frame(table: Any) -> bool:
 def _column(values: Any) -> Any:
     """A column given as a Python sequence, as an array that keeps what each value
     is: numpy would quietly make True a 1, 10 a complex 10+0j beside 1+2j, 1
-    the text '1' beside 'a', and fail on a list among numbers without naming
-    the row. A lone text is not a column (it would be read letter by letter)."""
+    the text '1' beside 'a', b'x' the text 'x' beside 'y', and fail on a list
+    among numbers without naming the row. A lone text is not a column (it would
+    be read letter by letter)."""
     if isinstance(values, str | bytes):
         raise TypeError(
             f"a table column must be a list or array of values; got the text {values!r}"
@@ -219,7 +227,8 @@ def _column(values: Any) -> Any:
         or arr.ndim != 1
         or arr.dtype.kind not in "iufUS"
         or (arr.dtype.kind in "iuf" and any(isinstance(v, bool | np.bool_) for v in items))
-        or (arr.dtype.kind in "US" and not all(isinstance(v, str | bytes) for v in items))
+        or (arr.dtype.kind == "U" and not all(isinstance(v, str) for v in items))
+        or (arr.dtype.kind == "S" and not all(isinstance(v, bytes) for v in items))
     ):
         kept = np.empty(len(items), dtype=object)
         kept[:] = items
@@ -372,12 +381,19 @@ def _numbers(
         span = f">= {low:g}" if math.isinf(high) else f"in [{low:g}, {high:g}]"
         # NaN in a float column is how a frame marks a missing value.
         what = (
-            "the value is missing"
-            if math.isnan(arr[i])
-            else f"{_plain(values[i])!r} is not allowed"
+            "the value is missing" if math.isnan(arr[i]) else f"{_shown(values[i])} is not allowed"
         )
         raise ValueError(f"{rows.name(i)}, column {column!r}: {what}; expected {kind} {span}{note}")
     return arr
+
+
+def _shown(value: Any) -> str:
+    """A value for a message: a whole float as the whole number a file wrote (-5,
+    not -5.0, for a CSV cell read as a float)."""
+    v = _plain(value)
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e16:
+        return repr(int(v))
+    return repr(v)
 
 
 def _plain(value: Any) -> Any:
@@ -386,6 +402,15 @@ def _plain(value: Any) -> Any:
 
 
 def _choices(values: NDArray[Any], column: str, allowed: Sequence[str], rows: Rows) -> NDArray[Any]:
+    # Bytes are not text: astype(str) would decode b"retail" to "retail" unasked.
+    if values.dtype.kind == "S" or (
+        values.dtype == object and any(isinstance(v, bytes) for v in values.tolist())
+    ):
+        i = next(i for i, v in enumerate(values.tolist()) if isinstance(v, bytes))
+        raise ValueError(
+            f"{rows.name(i)}, column {column!r}: {values.tolist()[i]!r} is bytes, not text; "
+            "decode it first"
+        )
     # A copy either way: the result must not share memory with the caller's table.
     texts = values.copy() if values.dtype.kind == "U" else values.astype(str)
     # A comparison per allowed value: the lists are short, and np.isin would
