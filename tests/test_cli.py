@@ -220,6 +220,20 @@ def test_portfolio(capsys):
     q = pc.quote(org, pc.Policy(limit=1e9, retention=1e7), as_of=DAY)
     assert retailer["premium"] == pytest.approx(q.premium.gross, rel=1e-12)
     assert retailer["obligation"] is True
+    # The corner shop need not insure: no minimum, shown as no value in every format
+    # (null in JSON, an empty CSV cell, "-" in a table), never as "nan".
+    assert rows[0]["statutory_minimum"] is None
+    args = ("portfolio", EXAMPLES / "portfolio.csv", "--policy", EXAMPLES / "portfolio_policy.toml",
+            "--outputs", "statutory_minimum")  # fmt: skip
+    code, out, err = cli(capsys, *args, "--format", "csv")
+    assert code == 0, err
+    shop = next(csv.DictReader(io.StringIO(out)))
+    assert (shop["name"], shop["statutory_minimum_krw"]) == ("corner shop", "")
+    code, out, err = cli(capsys, *args)
+    assert code == 0, err
+    line = next(x for x in out.splitlines() if x.startswith("corner shop"))
+    assert line.split()[-1] == "-"
+    assert "nan" not in out.split()  # ("finance" holds the letters)
 
 
 def test_portfolio_in_threads_prints_the_same_rows(capsys):

@@ -63,6 +63,8 @@ def format_value(value: Any) -> str:
     '1,234,568'
     >>> format_value(0.00123)
     '0.00123'
+    >>> format_value(float("nan"))  # no value (a minimum where there is no duty)
+    '-'
     """
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
@@ -71,7 +73,7 @@ def format_value(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
         x = float(value)
         if math.isnan(x):
-            return "nan"
+            return "-"
         if math.isinf(x):
             return "inf" if x > 0 else "-inf"
         if x == 0.0:

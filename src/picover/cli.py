@@ -75,7 +75,11 @@ class Report:
                 buf = io.StringIO()
                 writer = csv.writer(buf, lineterminator="\n")
                 writer.writerow(scaled)
-                writer.writerows(zip(*scaled.values(), strict=True))
+                # An empty cell, as spreadsheets and pandas read a missing value, not "nan".
+                writer.writerows(
+                    ["" if isinstance(v, float) and math.isnan(v) else v for v in row]
+                    for row in zip(*scaled.values(), strict=True)
+                )
                 parts.append(buf.getvalue().rstrip("\n"))
             else:
                 parts.append(str(Table(scaled, title=title)))
