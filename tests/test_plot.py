@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import io
 import struct
 import subprocess
 import sys
@@ -119,6 +120,30 @@ def test_figure_renders_to_png_and_svg(kind: str, figures: dict[str, Any], tmp_p
     text = svg.read_text(encoding="utf-8")
     assert "<svg" in text
     assert svg.stat().st_size > 5_000
+    _titles_fit(fig)
+
+
+def _titles_fit(fig: Figure) -> None:
+    # As saved: the layout is redone on saving, and a plain draw can fit where it does not.
+    fig.savefig(io.BytesIO(), format="png")
+    box = fig.bbox
+    for ax in fig.axes:
+        title = ax.title
+        if title.get_text():
+            extent = title.get_window_extent()
+            assert box.x0 - 1 <= extent.x0, title.get_text()
+            assert extent.x1 <= box.x1 + 1, title.get_text()
+
+
+def test_a_long_breakdown_title_stays_within_the_figure() -> None:
+    # The retailer's totals leave its fines out: on one line, the title ran off the
+    # figure's right edge.
+    from picover.files import read
+
+    case = read(Path(__file__).resolve().parents[1] / "examples" / "retailer.toml")
+    q = pc.quote(case.organisation, case.policy, premium=case.premium, as_of=DAY)
+    assert q.outside_total
+    _titles_fit(plot.quote_figure(q))
 
 
 def test_nothing_global_changes(figures: dict[str, Any], tmp_path: Path) -> None:

@@ -260,9 +260,11 @@ def breakdown(quote: Quote, *, ax: Axes | None = None) -> Figure:
     ax.invert_yaxis()  # first category on top
     ax.set_xlabel(f"expected annual loss ({cur})")
     outside = f", without {', '.join(quote.outside_total)}" if quote.outside_total else ""
+    # Two lines: on one, the totals and what they leave out ran past the figure's edge.
     ax.set_title(
-        f"Expected loss by category: {_short(quote.expected_ground_up['total'])} ground-up, "
-        f"{_short(quote.expected_insured['total'])} insured ({cur}{outside})"
+        f"Expected loss by category ({cur} a year{outside}):\n"
+        f"{_short(quote.expected_ground_up['total'])} ground-up, "
+        f"{_short(quote.expected_insured['total'])} insured"
     )
     _amount_axis(ax.xaxis)
     ax.grid(True, axis="x", alpha=0.3)
