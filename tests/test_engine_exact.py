@@ -441,8 +441,11 @@ def test_a_mean_below_what_the_grid_resolves_is_not_given_quietly():
     # E[S] = 1e-14 * e^0.5 * 1e6 = 1.6e-8 KRW: P(S > 0) = 1e-14 is below the
     # transform's rounding, and the grid's mean is off by more than half.
     sev = stats.lognorm(1.0, scale=1e6)
-    with pytest.warns(RuntimeWarning, match="below what this grid resolves"):
-        pc.compound(stats.poisson(1e-14), sev)
+    # What the grid resolves is 1e-9 of its bucket here, not the transform's noise.
+    with pytest.warns(RuntimeWarning, match="below what this grid resolves") as caught:
+        dist = pc.compound(stats.poisson(1e-14), sev)
+    said = next(str(w.message) for w in caught if "below what" in str(w.message))
+    assert f"({1e-9 * dist.bucket:.3g}, 1e-9 of a bucket of {dist.bucket:,.6g})" in said
     # A million times more claims are resolved: exact mean, no warning.
     dist = pc.compound(stats.poisson(1e-8), sev)
     assert dist.mean() == pytest.approx(1e-8 * sev.mean(), rel=1e-6)

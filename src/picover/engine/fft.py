@@ -441,9 +441,15 @@ def settle(
     elif abs(grid_mean / (1.0 - tail) - exact_mean) > 1e-3 * abs(exact_mean):
         # Within what the grid resolves (1e-9 of a bucket) yet off by more than
         # 0.1%: a mean so small that P(loss > 0) is at the transform's rounding.
+        # Say which of the two bounds set what the grid resolves.
+        why = (
+            "twice the transform's measured rounding"
+            if allowed == 2.0 * noise
+            else f"1e-9 of a bucket of {h:,.6g}"
+        )
         warnings.warn(
             f"the year's mean loss ({exact_mean:.3g}) is below what this grid resolves "
-            f"(about {allowed:.3g}, 1e-9 of a bucket of {h:,.6g}); the grid gives "
+            f"({allowed:.3g}, {why}); the grid gives "
             f"{grid_mean / (1.0 - tail):.3g}: its chance of a loss is at the transform's "
             "rounding, so treat these figures as zero",
             RuntimeWarning,
