@@ -161,6 +161,31 @@ def test_a_fine_lattice_whose_claims_share_a_coarser_step_uses_that_step():
     assert np.allclose(dist.pmf(k * 1e5), ref, rtol=0, atol=1e-13)
 
 
+def test_lattices_of_steps_without_decimals_share_their_common_step():
+    # A first event on steps of 1/3 KRW and later ones on steps of 1/2: neither has
+    # a decimal divisor, but both are multiples of 1/6, where the year is exact.
+    # Reference: the direct sum over n on the 1/6 lattice (first claim, then n - 1).
+    f1 = np.array([0.0, 0.5, 0.5])  # 1/3 or 2/3
+    f = np.array([0.0, 0.7, 0.3])  # 1/2 or 1
+    on_sixths = (np.bincount([0, 2, 4], weights=np.r_[f1], minlength=5),
+                 np.bincount([0, 3, 6], weights=np.r_[f], minlength=7))  # fmt: skip
+    lam, n_max, size = 1.2, 40, 400
+    ref = np.zeros(size)
+    ref[0] = math.exp(-lam)
+    conv = np.zeros(size)
+    conv[: on_sixths[0].size] = on_sixths[0]
+    for n in range(1, n_max):
+        ref += stats.poisson.pmf(n, lam) * conv
+        conv = np.convolve(conv, on_sixths[1])[:size]
+    dist = pc.compound(
+        stats.poisson(lam), pc.lattice(f, bucket=1 / 2), first_severity=pc.lattice(f1, bucket=1 / 3)
+    )
+    assert dist.bucket == pytest.approx(1 / 6, rel=1e-15)
+    k = np.arange(int(dist.tail_from * 6 + 1e-9))  # short of the tail, known in total only
+    assert k.size >= 40
+    assert np.allclose(dist.pmf(k / 6), ref[: k.size], rtol=0, atol=1e-12)
+
+
 def test_amounts_a_millionth_off_a_lattice_keep_their_own_points():
     # 1,000,000.5 KRW is not a multiple of 1,000,000: on their exact lattice (1.5
     # KRW) the two amounts are kept exactly, P(S = 1,000,000.5) = 0.1 e^-0.1 / 2.

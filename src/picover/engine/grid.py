@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from fractions import Fraction
 
 import attrs
 import numpy as np
@@ -366,7 +367,31 @@ def _lattice(sevs: list[tuple[Severity, float]], rel: float = 1e-12) -> float | 
     spans = [s for s in found if s]  # claims of 0 only fit any lattice
     if not spans:
         return None
-    return spans[0] if all(s == spans[0] for s in spans) else float_gcd(spans, rel)
+    if all(s == spans[0] for s in spans):
+        return spans[0]
+    found_gcd = float_gcd(spans, rel)
+    return found_gcd if found_gcd is not None else _ratio_gcd(spans)
+
+
+def _ratio_gcd(spans: list[float]) -> float | None:
+    """The common step of spans in simple ratios to one another (1/3 and 1/2 share
+    1/6), which have no decimal divisor; None when some ratio is no fraction of
+    denominator up to 1,000 (to 1e-12).
+
+    Examples
+    --------
+    >>> _ratio_gcd([1 / 3, 1 / 2]) * 6
+    1.0
+    >>> _ratio_gcd([1.0, math.pi]) is None
+    True
+    """
+    unit = min(spans)
+    ratios = [Fraction(s / unit).limit_denominator(1000) for s in spans]
+    if any(abs(float(r) * unit - s) > 1e-12 * s for r, s in zip(ratios, spans, strict=True)):
+        return None
+    lcm = math.lcm(*(r.denominator for r in ratios))
+    steps = math.gcd(*(r.numerator * (lcm // r.denominator) for r in ratios))
+    return unit * steps / lcm
 
 
 def align(h: float, anchors: list[float]) -> float:
