@@ -318,6 +318,16 @@ _Z = (math.log(_LIM) - math.log(_MEDIAN)) / _S
         (stats.expon(), {"deductible": 1.0}, 2.0 * math.exp(-1.0)),
         # Pareto(1.5) has no second moment, and a layer without a limit inherits that.
         (stats.pareto(1.5), {}, math.inf),
+        # A light-tailed body capped far out (it was refused as unknown): lognormal(0.3)
+        # of median 1, L = 5: e^(2 s^2) Phi(z - 2 s) + L^2 Phi(-z), z = ln(5) / 0.3.
+        (
+            stats.lognorm(0.3),
+            {"limit": 5.0},
+            math.exp(0.18) * stats.norm.cdf(math.log(5.0) / 0.3 - 0.6)
+            + 25.0 * stats.norm.sf(math.log(5.0) / 0.3),
+        ),
+        # A deductible at the top of a bounded loss leaves nothing to pay.
+        (stats.uniform(), {"deductible": 1.0}, 0.0),
     ],
 )
 def test_a_layer_of_a_continuous_loss_knows_its_second_moment(base, terms, expected):
@@ -327,3 +337,24 @@ def test_a_layer_of_a_continuous_loss_knows_its_second_moment(base, terms, expec
 
     got = Layered(ScipySeverity(base), **terms).second_moment()
     assert got == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("base", "limit"),
+    [
+        (stats.gamma(5), 5.0),
+        (stats.gamma(5), 20.0),
+        (stats.weibull_min(3), 3.0),
+        (stats.lognorm(0.5), 2.0),
+    ],
+)
+def test_a_capped_light_tail_has_its_second_moment_by_any_route(base, limit):
+    # E[min(X, L)^2] = int_0^L 2 y S(y) dy, by scipy's adaptive quadrature over the
+    # loss: an independent route to what the layer integrates over probability.
+    from scipy import integrate
+
+    from picover.engine.severity import Layered, ScipySeverity
+
+    ref = integrate.quad(lambda y: 2 * y * base.sf(y), 0, limit, epsabs=0, epsrel=1e-12)[0]
+    got = Layered(ScipySeverity(base), limit=limit).second_moment()
+    assert got == pytest.approx(ref, rel=1e-9)

@@ -151,11 +151,15 @@ def _incidents_without_years(cols):
             lambda c: c.update(ict_provider=np.array([True] * 5 + ["yes"], dtype=object)),
             r"row 5, column 'ict_provider': 'yes' is text, not true or false",
         ),
-        # Whole 1 and 0 are flags (a frame's integer column); a float column is
-        # something else put there (a share, a mean), even at 1.0 and 0.0.
+        # 1 and 0 are flags, as floats too (pandas reads a 0/1 column with a blank
+        # cell as floats); a blank is missing, and any other number is refused.
+        (
+            lambda c: c.update(ict_provider=np.array([1.0, 0.0, np.nan, 0.0, 1.0, 0.5])),
+            r"row 2, column 'ict_provider': the value is missing",
+        ),
         (
             lambda c: c.update(ict_provider=np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.5])),
-            r"row 0, column 'ict_provider': 1\.0 is not true or false",
+            r"row 5, column 'ict_provider': 0\.5 is not true or false",
         ),
         (
             lambda c: c.update(ict_provider=np.array([1, 0, 1, 0, 1, 2])),

@@ -254,7 +254,7 @@ def organisations(
         ``name``, ``years_observed`` and ``incidents`` (a history summary,
         taken to have the current record count every year), ``entity_type``,
         ``ict_provider``, ``equivalent_cover`` and ``processing_outsourced``
-        (True or False, or the whole numbers 1 and 0).
+        (True or False, or the numbers 1 and 0).
     sectors : sequence of str
         The sectors the model knows.
     reserved : sequence of str
@@ -434,10 +434,10 @@ def _flags(values: NDArray[Any], column: str, rows: Rows) -> NDArray[np.bool_]:
         return values
     out = np.empty(values.size, dtype=bool)
     for i, v in enumerate(values.tolist()):
-        # True and False, or the whole numbers 1 and 0 (a frame's integer column,
-        # numpy's own in an object column); text is a CSV file's, parsed by
-        # from_text. A float 1.0 is refused: a flag column does not turn float
-        # unless something else (a share, a mean) was put in it.
+        # True and False, or the numbers 1 and 0: a frame's integer column, numpy's
+        # own in an object column, or a float column (pandas reads a 0/1 column
+        # with a blank cell as floats, and fillna(0) leaves them floats). Text is
+        # a CSV file's, parsed by from_text.
         if isinstance(v, str):
             raise ValueError(
                 f"{rows.name(i)}, column {column!r}: {v!r} is text, not true or false (give "
@@ -445,7 +445,7 @@ def _flags(values: NDArray[Any], column: str, rows: Rows) -> NDArray[np.bool_]:
             )
         # (NaN is no 0 or 1; v in (0, 1) says so.)
         flag = isinstance(v, bool | np.bool_)
-        if not (flag or (isinstance(v, numbers.Integral) and v in (0, 1))):
+        if not (flag or (isinstance(v, numbers.Real) and v in (0, 1))):
             what = (
                 "the value is missing; give True or False" if _missing(v)
                 else f"{_plain(v)!r} is not true or false"
