@@ -137,6 +137,12 @@ def test_the_recommendation_climbs_the_files_ladder(capsys, tmp_path):
         lib = pc.recommend_coverage(read(case).organisation, target=1e-9, ladder=[5e7, 1e8],
                                     as_of=DAY)  # fmt: skip
     assert lib.limit == 1e8
+    # The sensitivity of the recommended limit climbs the same ladder: its base is
+    # recommend's limit, not the default ladder's (1 billion for this target).
+    code, out, err = cli(capsys, "sensitivity", case, "--param", "consolation.award=5e4:3e5",
+                         "--output", "recommended_limit", "--format", "json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["base_value_krw"] == 1e8
     for bad, match in (("[1e8, 5e7]", "ladder must be strictly increasing"),
                        ("1e8", "ladder must be a list of limits"),
                        ("[0, 1e8]", "ladder must be finite and > 0")):  # fmt: skip

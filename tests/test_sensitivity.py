@@ -532,6 +532,9 @@ def test_elasticities_are_a_result_like_the_others():
                                    output="expected_ground_up", as_of=DAY)  # fmt: skip
     assert [r["param"] for r in es.to_records()] == paths
     assert es["frequency.modifier"] is es[0]
+    assert "consolation.award" in es
+    assert "litigation.q_liable" not in es
+    assert es[1] in es
     assert es.table()["elasticity"].tolist() == [e.elasticity for e in es]
     assert "frequency.modifier" in str(es)
     with pytest.raises(KeyError, match="no elasticity to 'litigation.q_liable'"):

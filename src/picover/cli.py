@@ -378,13 +378,14 @@ def cmd_sensitivity(case: Case, args: argparse.Namespace) -> tuple[Report, Any]:
         typed[name] = (lo_text, hi_text)
     setting = sensitivity.Setting(
         org=org, policy=policy, model=case.model, premium=case.premium, as_of=_as_of(case),
-        target=case.target,
+        target=case.target, ladder=case.ladder,
     )  # fmt: skip
     _check_params(setting, params, typed, args.output)
     threads = _threads(args.workers)
     t = sensitivity.tornado(
         org, policy, model=case.model, params=params, output=args.output,
-        premium=case.premium, as_of=_as_of(case), target=case.target, workers=threads,
+        premium=case.premium, as_of=_as_of(case), target=case.target, ladder=case.ladder,
+        workers=threads,
     )  # fmt: skip
     money = args.output not in sensitivity.UNITLESS
     out_name = f"{args.output}_krw" if money else args.output

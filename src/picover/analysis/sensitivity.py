@@ -35,9 +35,14 @@ from picover.model.breach_model import BreachModel, model_or_preset
 from picover.model.exposure import MAX_RECORDS, Organisation
 from picover.model.policy import Policy
 from picover.model.vectorised import FloatArray, expected_losses_arrays
-from picover.pricing.coverage import recommend_coverage
+from picover.pricing.coverage import DEFAULT_LADDER, _ladder, recommend_coverage
 from picover.pricing.premium import PremiumBasis, premium_basis
 from picover.pricing.quote import _as_of, borne, check_history, exhaustion, ground_up_for
+
+
+def _ladder_tuple(value: Any) -> tuple[float, ...]:
+    """A ladder of limits as a tuple of floats, once checked (see recommend_coverage)."""
+    return tuple(float(v) for v in _ladder(value, "ladder", positive=True))
 
 
 @attrs.frozen
@@ -69,6 +74,8 @@ class Setting:
         converter=_checks.to_float,
         validator=_checks.real(low=0.0, high=1.0, low_open=True, high_open=True),
     )
+    #: The limits the recommendation climbs (KRW), increasing.
+    ladder: tuple[float, ...] = attrs.field(default=DEFAULT_LADDER, converter=_ladder_tuple)
 
 
 def _premium(s: Setting) -> float:
@@ -127,7 +134,12 @@ OUTPUTS: dict[str, Callable[[Setting], float]] = {
     "rate_on_line": _rate_on_line,
     "recommended_limit": lambda s: (
         recommend_coverage(
-            s.org, model=s.model, target=s.target, premium=s.premium, as_of=s.as_of
+            s.org,
+            model=s.model,
+            target=s.target,
+            ladder=s.ladder,
+            premium=s.premium,
+            as_of=s.as_of,
         ).limit
     ),
 }
@@ -253,6 +265,7 @@ def _setting(
     premium: PremiumBasis | None,
     as_of: datetime.date | None,
     target: float = 0.01,
+    ladder: Sequence[float] = DEFAULT_LADDER,
 ) -> Setting:
     if not isinstance(org, Organisation):
         raise TypeError(f"org must be a picover Organisation; got {type(org).__name__}")
@@ -270,6 +283,7 @@ def _setting(
         premium=basis,
         as_of=day,
         target=target,  # checked by Setting
+        ladder=ladder,
     )
 
 
@@ -437,6 +451,7 @@ def tornado(
     premium: PremiumBasis | None = None,
     as_of: datetime.date | None = None,
     target: float = 0.01,
+    ladder: Sequence[float] = DEFAULT_LADDER,
     progress: bool | None = None,
     workers: int | None = None,
 ) -> Tornado:
@@ -464,6 +479,9 @@ def tornado(
     target : float, default 0.01
         The exceedance probability ``"recommended_limit"`` aims at (as in
         :func:`~picover.recommend_coverage`).
+    ladder : sequence of float
+        The limits (KRW) ``"recommended_limit"`` climbs (as in
+        :func:`~picover.recommend_coverage`).
     progress : bool, optional
         Show a progress bar (None: when tqdm is installed and on a terminal).
     workers : int, optional
@@ -480,7 +498,7 @@ def tornado(
     >>> [b.param for b in t.bars]
     ['consolation.award', 'litigation.q_liable']
     """
-    base = _setting(org, policy, model, premium, as_of, target)
+    base = _setting(org, policy, model, premium, as_of, target, ladder)
     _checks.one_of("output", output, tuple(OUTPUTS))
     progress = checked_progress(progress)
     if not isinstance(params, Mapping):
@@ -557,7 +575,7 @@ def _pricing_key(setting: Setting) -> tuple[Any, ...]:
         if f.name not in ("frequency_model", "name", "sources")
     )
     return (rest, model.frequency(setting.org), setting.org, setting.policy,
-            setting.premium, setting.as_of, setting.target)  # fmt: skip
+            setting.premium, setting.as_of, setting.target, setting.ladder)  # fmt: skip
 
 
 @attrs.frozen(eq=False)
@@ -646,6 +664,7 @@ def sweep(
     premium: PremiumBasis | None = None,
     as_of: datetime.date | None = None,
     target: float = 0.01,
+    ladder: Sequence[float] = DEFAULT_LADDER,
     progress: bool | None = None,
     workers: int | None = None,
 ) -> Sweep:
@@ -680,6 +699,9 @@ def sweep(
     target : float, default 0.01
         The exceedance probability ``"recommended_limit"`` aims at (as in
         :func:`~picover.recommend_coverage`).
+    ladder : sequence of float
+        The limits (KRW) ``"recommended_limit"`` climbs (as in
+        :func:`~picover.recommend_coverage`).
     progress : bool, optional
         Show a progress bar (None: when tqdm is installed and on a terminal).
     workers : int, optional
@@ -695,7 +717,7 @@ def sweep(
     >>> len(s.to_records())
     2
     """
-    base = _setting(org, policy, model, premium, as_of, target)
+    base = _setting(org, policy, model, premium, as_of, target, ladder)
     _checks.one_of("output", output, tuple(OUTPUTS))
     progress = checked_progress(progress)
     if not isinstance(grid, Mapping):
@@ -823,8 +845,10 @@ class Elasticity:
 class Elasticities:
     """The elasticities of one output, one per parameter in the order asked.
 
-    Iterates, indexes and unpacks as the tuple of :class:`Elasticity` it holds;
-    ``to_records``, ``table`` and ``to_pandas`` give it as every result does.
+    Iterates, indexes and unpacks as the tuple of :class:`Elasticity` it holds
+    (``items``; it is no tuple itself, and equals only another Elasticities);
+    indexing and ``in`` also take a parameter's path. ``to_records``, ``table``
+    and ``to_pandas`` give it as every result does.
     Elasticities are ratios of relative changes: they have no unit, whatever the
     output's.
 
@@ -834,8 +858,8 @@ class Elasticities:
     >>> es.to_records()
     [{'param': 'consolation.award', 'value': 100000.0, 'elasticity': 0.4}]
     >>> (e,) = es
-    >>> e.elasticity, es["consolation.award"].value
-    (0.4, 100000.0)
+    >>> e.elasticity, es["consolation.award"].value, "consolation.award" in es
+    (0.4, 100000.0, True)
     """
 
     output: str = attrs.field(validator=_checks.kind(str))
@@ -846,6 +870,12 @@ class Elasticities:
 
     def __len__(self) -> int:
         return len(self.items)
+
+    def __contains__(self, key: object) -> bool:
+        """A parameter's dotted path (as indexing takes it), or an Elasticity."""
+        if isinstance(key, str):
+            return any(e.param == key for e in self.items)
+        return key in self.items
 
     def __getitem__(self, key: int | str) -> Elasticity:
         """By position, or by the parameter's dotted path."""
