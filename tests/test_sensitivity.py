@@ -539,3 +539,5 @@ def test_elasticities_are_a_result_like_the_others():
     assert "frequency.modifier" in str(es)
     with pytest.raises(KeyError, match="no elasticity to 'litigation.q_liable'"):
         es["litigation.q_liable"]
+    with pytest.raises(TypeError, match=r"indexed by position \(an int\) .* got float 1\.0"):
+        es[1.0]

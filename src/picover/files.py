@@ -56,7 +56,7 @@ from picover.model.breach_model import BreachModel
 from picover.model.exposure import IncidentHistory, Organisation
 from picover.model.policy import Policy
 from picover.pricing.compare import Offer
-from picover.pricing.coverage import DEFAULT_LADDER, _ladder
+from picover.pricing.coverage import DEFAULT_LADDER, limits_ladder
 from picover.pricing.premium import (
     CostOfCapital,
     ExpectedValue,
@@ -417,7 +417,7 @@ def parse(data: Mapping[str, Any], *, source: str = "<input>") -> Case:
             f"got {ladder!r}"
         )
     try:
-        steps = tuple(float(v) for v in _ladder(ladder, "ladder", positive=True))
+        steps = limits_ladder(ladder)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{source}: [settings].{exc}") from None
     return Case(org, policy, tuple(offers), model, basis, as_of, float(target), source, steps)

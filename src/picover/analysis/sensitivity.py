@@ -35,14 +35,9 @@ from picover.model.breach_model import BreachModel, model_or_preset
 from picover.model.exposure import MAX_RECORDS, Organisation
 from picover.model.policy import Policy
 from picover.model.vectorised import FloatArray, expected_losses_arrays
-from picover.pricing.coverage import DEFAULT_LADDER, _ladder, recommend_coverage
+from picover.pricing.coverage import DEFAULT_LADDER, limits_ladder, recommend_coverage
 from picover.pricing.premium import PremiumBasis, premium_basis
 from picover.pricing.quote import _as_of, borne, check_history, exhaustion, ground_up_for
-
-
-def _ladder_tuple(value: Any) -> tuple[float, ...]:
-    """A ladder of limits as a tuple of floats, once checked (see recommend_coverage)."""
-    return tuple(float(v) for v in _ladder(value, "ladder", positive=True))
 
 
 @attrs.frozen
@@ -75,7 +70,7 @@ class Setting:
         validator=_checks.real(low=0.0, high=1.0, low_open=True, high_open=True),
     )
     #: The limits the recommendation climbs (KRW), increasing.
-    ladder: tuple[float, ...] = attrs.field(default=DEFAULT_LADDER, converter=_ladder_tuple)
+    ladder: tuple[float, ...] = attrs.field(default=DEFAULT_LADDER, converter=limits_ladder)
 
 
 def _premium(s: Setting) -> float:
@@ -884,6 +879,11 @@ class Elasticities:
                 if e.param == key:
                     return e
             raise KeyError(f"no elasticity to {key!r}; params are {[e.param for e in self]}")
+        if isinstance(key, bool) or not isinstance(key, int):
+            raise TypeError(
+                f"Elasticities are indexed by position (an int) or by a parameter's path "
+                f"(a str); got {type(key).__name__} {key!r}"
+            )
         return self.items[key]
 
     def to_records(self) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ import attrs
 import numpy as np
 
 from picover.engine.frequency import Frequency
-from picover.engine.severity import FloatArray, Severity
+from picover.engine.severity import FloatArray, Severity, off_step
 
 #: Default largest number of grid points chosen automatically (a user may ask for more).
 DEFAULT_MAX_BUCKETS = 2**15
@@ -275,16 +275,14 @@ def rounded_count(sevs: list[tuple[Severity, float]]) -> float:
 
 
 def _layer_split(sev: Severity) -> tuple[float, float, float]:
-    """(P(0 < Y < cap), P(Y = cap), cap) for a layer of a continuous loss;
-    (1, 0, inf) for anything else."""
-    base = getattr(sev, "base", None)
-    if base is None or base.atoms() is not None:
+    """(P(0 < Y < cap), P(Y = cap), cap) for a layer of a continuous loss (see
+    :meth:`~picover.engine.severity.Layered.rounded_parts`); (1, 0, inf) for
+    anything else, every claim of which is spread."""
+    parts = getattr(sev, "rounded_parts", None)
+    if parts is None or sev.atoms() is not None:
         return 1.0, 0.0, math.inf
-    d, lim = sev.deductible, sev.limit  # type: ignore[attr-defined]
-    cuts = np.array([d, d + lim]) if math.isfinite(lim) else np.array([d])
-    sf = base.sf_stop_loss(cuts)[0]
-    s_top = float(sf[1]) if math.isfinite(lim) else 0.0
-    return max(float(sf[0]) - s_top, 0.0), s_top, sev.share * lim  # type: ignore[attr-defined]
+    spread, at_cap, cap = parts()
+    return float(spread), float(at_cap), float(cap)
 
 
 def rounding_variance(sevs: list[tuple[Severity, float]], h: float) -> float:
@@ -321,8 +319,7 @@ def rounding_variance(sevs: list[tuple[Severity, float]], h: float) -> float:
 def _split(x: FloatArray, h: float) -> FloatArray:
     """f (1 - f) for amounts ``x`` on a grid of bucket ``h`` (0 for those on it)."""
     steps = x / h
-    f = steps - np.floor(steps)
-    f = np.where(np.abs(f - np.rint(f)) <= 1e-9 * np.maximum(steps, 1.0), 0.0, f)
+    f = np.where(off_step(x, h), steps - np.floor(steps), 0.0)
     return f * (1.0 - f)
 
 

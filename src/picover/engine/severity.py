@@ -27,6 +27,19 @@ from picover.engine.lossdist import LossDistribution, _scalar_or_array
 FloatArray = NDArray[np.float64]
 
 
+def off_step(x: Any, step: float) -> NDArray[np.bool_]:
+    """Whether each amount in ``x`` lies off the multiples of ``step`` (by more than
+    1e-9 of its count of steps, or of one step: float rounding stays on).
+
+    Examples
+    --------
+    >>> off_step([1.0, 4 / 3, 1.5], 1 / 3).tolist()
+    [False, False, True]
+    """
+    steps = np.asarray(x, dtype=np.float64) / step
+    return np.asarray(np.abs(steps - np.rint(steps)) > 1e-9 * np.maximum(steps, 1.0))
+
+
 @runtime_checkable
 class Severity(Protocol):
     """What the engine asks of a loss-size distribution (losses >= 0).
@@ -343,11 +356,11 @@ class AtomicSeverity:
         object.__setattr__(self, "_xp", _atoms(self.values, self.probs))
         if self.span is not None:
             span = _checks.number("span", self.span, low=0.0, low_open=True)
-            steps = self._xp[0] / span
-            if np.any(np.abs(steps - np.rint(steps)) > 1e-9 * np.maximum(steps, 1.0)):
+            off = off_step(self._xp[0], span)
+            if np.any(off):
                 raise ValueError(
                     f"span: every value must be a multiple of the span {span!r}; "
-                    f"{float(self._xp[0][np.argmax(np.abs(steps - np.rint(steps)))])!r} is not"
+                    f"{float(self._xp[0][np.argmax(off)])!r} is not"
                 )
             object.__setattr__(self, "span", span)
         # Read-only copies of what was given: draws from samples the caller then
@@ -630,12 +643,29 @@ class Layered:
         step = getattr(self.base, "span", None)
         if step is None:
             return None
-        for cut in (self.deductible, self.limit):
-            if math.isfinite(cut):
-                k = cut / step
-                if abs(k - round(k)) > 1e-9 * max(k, 1.0):
-                    return None
+        cuts = [c for c in (self.deductible, self.limit) if math.isfinite(c)]
+        if np.any(off_step(cuts, step)):
+            return None
         return self.share * float(step)
+
+    def rounded_parts(self) -> tuple[float, float, float]:
+        """For a continuous base loss: (P(0 < Y < cap), P(Y = cap), cap), the cap
+        being ``share * limit``. Payments of 0 and of the cap are atoms, which a grid
+        holding them as points does not round; only the payments between are
+        spread. (For a discrete base, its atoms say it all: see :meth:`atoms`.)
+
+        Examples
+        --------
+        >>> from scipy import stats
+        >>> y = Layered(ScipySeverity(stats.expon()), deductible=math.log(2.0), limit=math.log(2.0))
+        >>> [round(v, 12) for v in y.rounded_parts()]  # P(X > d) = 1/2, P(X > 2d) = 1/4
+        [0.25, 0.25, 0.69314718056]
+        """
+        d, lim = self.deductible, self.limit
+        cuts = np.array([d, d + lim]) if math.isfinite(lim) else np.array([d])
+        sf = self.base.sf_stop_loss(cuts)[0]
+        s_top = float(sf[1]) if math.isfinite(lim) else 0.0
+        return max(float(sf[0]) - s_top, 0.0), s_top, self.share * lim
 
     def _pi_top(self) -> float:
         if math.isinf(self.limit):

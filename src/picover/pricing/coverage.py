@@ -152,6 +152,18 @@ def _ladder(value: Any, name: str, positive: bool = False) -> np.ndarray:
     return arr
 
 
+def limits_ladder(value: Any) -> tuple[float, ...]:
+    """A ladder of limits, checked as :func:`recommend_coverage` checks it, as a tuple
+    of floats (currency units): for the settings that carry one.
+
+    Examples
+    --------
+    >>> limits_ladder([1e8, 5e8])
+    (100000000.0, 500000000.0)
+    """
+    return tuple(float(v) for v in _ladder(value, "ladder", positive=True))
+
+
 def recommend_coverage(
     org: Organisation,
     *,
