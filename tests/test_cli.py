@@ -145,7 +145,8 @@ def test_the_recommendation_climbs_the_files_ladder(capsys, tmp_path):
     assert json.loads(out)["base_value_krw"] == 1e8
     for bad, match in (("[1e8, 5e7]", "ladder must be strictly increasing"),
                        ("1e8", "ladder must be a list of limits"),
-                       ("[0, 1e8]", "ladder must be finite and > 0")):  # fmt: skip
+                       ("[0, 1e8]", "ladder must be finite and > 0"),
+                       ("[true, 1e8]", "ladder must be a number or an array")):  # fmt: skip
         code, out, err = cli(
             capsys, "recommend", write(tmp_path, "bad.toml", shop + f"ladder = {bad}\n")
         )

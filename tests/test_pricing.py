@@ -661,6 +661,9 @@ def test_recommendation_errors():
     # would otherwise surface only when the rule changed.
     with pytest.raises(ValueError, match=r"retentions must be finite.*got nan at index 0"):
         pc.recommend_coverage(shop(), retentions=[math.nan], as_of=DAY)
+    # A True among the limits is no limit of 1 KRW.
+    with pytest.raises(TypeError, match=r"ladder must be a number or an array of numbers"):
+        pc.recommend_coverage(shop(), ladder=[True, 1e8], as_of=DAY)
     # A limit of 0 covers nothing: refused by name, not deep inside as a Policy's limit.
     with pytest.raises(ValueError, match=r"ladder must be finite and > 0; got 0.0 at index 0"):
         pc.recommend_coverage(shop(), ladder=[0.0, 1e8], as_of=DAY)

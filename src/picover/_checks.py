@@ -159,13 +159,23 @@ def array(
     --------
     >>> array("q", [0.5, 0.99], low=0.0, high=1.0, low_open=True, high_open=True)
     array([0.5 , 0.99])
+    >>> array("ladder", [True, 2.0])
+    Traceback (most recent call last):
+    ...
+    TypeError: ladder must be a number or an array of numbers; got [True, 2.0]
     """
     try:
         raw = np.asarray(value)
     except (TypeError, ValueError):
         raw = np.asarray(None)  # ragged nesting: refused below
-    # Text and booleans would convert quietly ("5" -> 5.0, True -> 1.0): refuse them.
-    if raw.dtype.kind not in "iuf":
+    # Text and booleans would convert quietly ("5" -> 5.0, True -> 1.0): refuse them,
+    # also a True among numbers in a list, which numpy makes 1.0 without a trace.
+    mixed = (
+        isinstance(value, list | tuple)
+        and raw.dtype.kind in "iuf"
+        and any(isinstance(v, bool | np.bool_) for v in np.asarray(value, dtype=object).reshape(-1))
+    )
+    if raw.dtype.kind not in "iuf" or mixed:
         raise TypeError(f"{name} must be a number or an array of numbers; got {_describe(value)}")
     arr = raw.astype(np.float64, copy=False)
     if ndim is not None and arr.ndim != ndim:

@@ -411,7 +411,7 @@ def parse(data: Mapping[str, Any], *, source: str = "<input>") -> Case:
             f"{source}: [settings].target must be a probability in (0, 1); got {target!r}"
         )
     ladder = settings.get("ladder", DEFAULT_LADDER)
-    if not isinstance(ladder, list | tuple) or any(isinstance(v, bool) for v in ladder):
+    if not isinstance(ladder, list | tuple):
         raise InputError(
             f"{source}: [settings].ladder must be a list of limits (KRW), increasing; "
             f"got {ladder!r}"
